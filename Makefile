@@ -1,0 +1,139 @@
+# ds: Spark Streaming's discretized streams as Unix filters.  See README.md.
+.POSIX:
+.SUFFIXES:
+.SUFFIXES: .c .o
+
+VERSION    = 0.1.0
+
+PREFIX     = /usr/local
+BINDIR     = $(PREFIX)/bin
+MANDIR     = $(PREFIX)/share/man
+
+CC         = cc
+AR         = ar
+CFLAGS     = -O2 -g
+LDFLAGS    =
+WARNFLAGS  = -Wall -Wextra -Wpedantic -Wshadow -Wpointer-arith \
+             -Wstrict-prototypes -Wmissing-prototypes
+PKGS       = libbsd-overlay libxxhash libpcre2-8 lua5.4
+PKG_CFLAGS != pkg-config --cflags $(PKGS)
+PKG_LIBS   != pkg-config --libs $(PKGS)
+DS_CPPFLAGS = -D_DEFAULT_SOURCE -DLIBBSD_OPENBSD_VIS -Ilib $(PKG_CFLAGS)
+DS_CFLAGS  = -std=c11 $(WARNFLAGS) $(CFLAGS)
+# Every program links against the libraries it uses and no others.
+DS_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
+LDLIBS     = $(PKG_LIBS) -lm
+SANFLAGS   = -O1 -g -fno-omit-frame-pointer \
+             -fsanitize=address,undefined -fno-sanitize-recover=all
+
+# The Debian packages the build, the tests and the benchmarks need.
+DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
+       liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
+       netcat-openbsd mawk gawk
+
+HDR = lib/ds.h
+LIB = lib/libds.a
+LIBOBJ = \
+	lib/buf.o \
+	lib/cli.o \
+	lib/clock.o \
+	lib/duration.o \
+	lib/escape.o \
+	lib/num.o \
+	lib/reader.o \
+	lib/table.o \
+	lib/time.o \
+	lib/utf8.o \
+	lib/writer.o
+BIN = \
+	cmd/ds-cat \
+	cmd/ds-lines \
+	cmd/ds-print
+MAN1 = \
+	man/ds-cat.1 \
+	man/ds-lines.1 \
+	man/ds-print.1
+MAN5 = man/ds.5
+MAN7 = man/ds.7
+MAN = $(MAN1) $(MAN5) $(MAN7)
+UNIT = \
+	tests/unit/t_buf \
+	tests/unit/t_clock \
+	tests/unit/t_duration \
+	tests/unit/t_escape \
+	tests/unit/t_num \
+	tests/unit/t_reader \
+	tests/unit/t_table \
+	tests/unit/t_time \
+	tests/unit/t_utf8 \
+	tests/unit/t_writer
+
+all: $(BIN)
+
+$(BIN) $(UNIT): $(LIB)
+$(LIBOBJ) $(BIN) $(UNIT): $(HDR)
+$(UNIT): tests/unit/check.h
+
+.c.o:
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIBOBJ)
+	rm -f $@
+	$(AR) -rcs $@ $(LIBOBJ)
+
+$(BIN) $(UNIT):
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ $@.c $(LIB) \
+	    $(LDLIBS)
+
+check: test
+test: all $(UNIT)
+	sh tests/run $(UNIT)
+
+lint:
+	mandoc -Tlint -Wwarning $(MAN)
+
+sanitize:
+	$(MAKE) clean
+	$(MAKE) CFLAGS="$(SANFLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+	    test
+	$(MAKE) clean
+
+bench: all
+	sh bench/run
+
+install: all
+	mkdir -p "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" \
+	    "$(DESTDIR)$(MANDIR)/man5" "$(DESTDIR)$(MANDIR)/man7"
+	for f in $(BIN); do \
+		cp -f $$f "$(DESTDIR)$(BINDIR)/" && \
+		chmod 755 "$(DESTDIR)$(BINDIR)/$${f##*/}" || exit 1; \
+	done
+	for f in $(MAN1); do \
+		cp -f $$f "$(DESTDIR)$(MANDIR)/man1/" && \
+		chmod 644 "$(DESTDIR)$(MANDIR)/man1/$${f##*/}" || exit 1; \
+	done
+	cp -f $(MAN5) "$(DESTDIR)$(MANDIR)/man5/"
+	cp -f $(MAN7) "$(DESTDIR)$(MANDIR)/man7/"
+
+uninstall:
+	for f in $(BIN); do rm -f "$(DESTDIR)$(BINDIR)/$${f##*/}"; done
+	for f in $(MAN1); do rm -f "$(DESTDIR)$(MANDIR)/man1/$${f##*/}"; done
+	rm -f "$(DESTDIR)$(MANDIR)/man5/ds.5" "$(DESTDIR)$(MANDIR)/man7/ds.7"
+
+# Install the Debian packages above when any is missing.
+deps:
+	@missing=; for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		    grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		    $$missing; \
+	fi
+
+clean:
+	rm -f $(BIN) $(UNIT) $(LIBOBJ) $(LIB)
+
+.PHONY: all check test lint sanitize bench install uninstall deps clean

@@ -1,0 +1,170 @@
+/*
+ * ds-lines: cut lines of text into batches, on the wall clock as Spark's
+ * receivers do, or every count lines with synthetic times for replays.
+ */
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ds.h"
+
+static const char synopsis[] =
+    "ds-lines [-i interval] [-n count] [-T start] [file ...]";
+
+static struct ds_writer	out;
+static int64_t		interval = 1000;
+static long long	count;		/* -n: lines a batch, 0: clock */
+static long long	inbatch;	/* lines in the open batch */
+static int64_t		next;		/* the open batch's time */
+
+static void	by_count(struct ds_reader *);
+static void	by_clock(struct ds_reader *);
+static void	put_record(const struct ds_reader *);
+static void	close_batch(void);
+
+int
+main(int argc, char *argv[])
+{
+	struct ds_reader r;
+	const char *errstr, *name;
+	int64_t start = -1;
+	int ch, fd, i, status = 0;
+
+	while ((ch = getopt(argc, argv, "hi:n:T:")) != -1) {
+		switch (ch) {
+		case 'i':
+			if (ds_duration_parse(optarg, &interval) == -1 ||
+			    interval == 0)
+				errx(2, "-i %s: not a positive duration",
+				    optarg);
+			break;
+		case 'n':
+			count = strtonum(optarg, 1, LLONG_MAX, &errstr);
+			if (errstr != NULL)
+				errx(2, "-n %s: %s", optarg, errstr);
+			break;
+		case 'T':
+			if (ds_time_parse(optarg, &start) == -1 || start < 0)
+				errx(2, "-T %s: not a time", optarg);
+			break;
+		default:
+			ds_usage_exit(synopsis, ch == 'h');
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (start != -1 && count == 0)
+		errx(2, "-T needs -n");
+
+	if (ds_writer_init(&out, STDOUT_FILENO) == -1)
+		err(1, NULL);
+	if (ds_write_header(&out) == -1)
+		ds_write_failed_die(&out);
+	/* -n: start + k * interval; the clock: Spark's first batch time. */
+	if (start == -1)
+		start = ds_batch_after(ds_now_ms(), interval);
+	next = count != 0 ? start + interval : start;
+	for (i = 0; i < argc || (i == 0 && argc == 0); i++) {
+		if (argc == 0 || strcmp(argv[i], "-") == 0) {
+			name = "stdin";
+			fd = STDIN_FILENO;
+		} else if ((fd = open(name = argv[i], O_RDONLY)) == -1) {
+			warn("%s", name);
+			status = 1;
+			continue;
+		}
+		if (ds_reader_init(&r, fd, name, DS_RAW) == -1)
+			err(1, NULL);
+		if (count != 0) {
+			r.flush = &out;
+			by_count(&r);
+		} else {
+			r.nowait = 1;
+			by_clock(&r);
+		}
+		ds_reader_free(&r);
+		if (fd != STDIN_FILENO)
+			close(fd);
+	}
+	if (inbatch > 0)
+		close_batch();
+	ds_writer_close_or_die(&out);
+	return status;
+}
+
+static void
+put_record(const struct ds_reader *r)
+{
+	if (ds_write_record(&out, r->field, r->nfield) == -1)
+		ds_write_failed_die(&out);
+	inbatch++;
+}
+
+static void
+close_batch(void)
+{
+	if (ds_write_batch(&out, next) == -1)
+		ds_write_failed_die(&out);
+	next += interval;
+	inbatch = 0;
+}
+
+/* A batch every count lines; the reader flushes before it waits. */
+static void
+by_count(struct ds_reader *r)
+{
+	int rc;
+
+	while ((rc = ds_read_or_die(r)) != DS_EOF) {
+		if (rc != DS_RECORD)
+			continue;	/* the end of a raw input */
+		put_record(r);
+		if (inbatch == count)
+			close_batch();
+	}
+}
+
+/*
+ * Batches on the wall clock: every batch time that passes closes a batch,
+ * empty or not, and leaves at once.
+ */
+static void
+by_clock(struct ds_reader *r)
+{
+	struct pollfd pfd;
+	int64_t now;
+	int rc;
+
+	pfd.fd = r->fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		now = ds_now_ms();
+		if (now >= next) {
+			close_batch();
+			if (ds_writer_flush(&out) == -1)
+				ds_write_failed_die(&out);
+			continue;
+		}
+		if ((rc = ds_read(r)) == DS_RECORD) {
+			put_record(r);
+			continue;
+		}
+		if (rc == DS_EOF)
+			return;
+		if (rc == DS_BATCH)
+			continue;
+		if (errno != EAGAIN)
+			ds_reader_die(r);
+		if (poll(&pfd, 1, ds_ms_until(next, now)) == -1 &&
+		    errno != EINTR)
+			err(1, "poll");
+	}
+}

@@ -1,0 +1,328 @@
+/*
+ * ds.h: the shared library of the ds programs, the one place that knows
+ * the stream format of ds(5).
+ *
+ * Nothing in lib/ prints or exits, except the functions of cli.c whose
+ * names end in _or_die.  Everything else returns -1 (or a negative status)
+ * with errno set and leaves the words to the program.
+ */
+#ifndef DS_H
+#define DS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef __dead
+#define __dead	__attribute__((__noreturn__))
+#endif
+
+/*
+ * buf.c: a growable byte buffer.  data may hold any bytes, NUL included;
+ * it is not NUL-terminated unless the user appends one.
+ */
+struct ds_buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* Make room for extra more bytes.  0, or -1 with errno ENOMEM/EOVERFLOW. */
+int	ds_buf_reserve(struct ds_buf *, size_t extra);
+/* Append len bytes.  0, or -1 with errno as ds_buf_reserve. */
+int	ds_buf_append(struct ds_buf *, const void *, size_t len);
+/* Release the memory; the buffer is empty and reusable afterwards. */
+void	ds_buf_free(struct ds_buf *);
+
+/*
+ * escape.c: the field escapes of ds(5).  Inside a field, backslash, TAB,
+ * LF and CR are written \\, \t, \n and \r; a record line that would begin
+ * with '#' or '%' gets a leading backslash.
+ */
+
+/* Nonzero when byte c must be escaped inside a field. */
+extern const unsigned char ds_escape_needed[256];
+
+/*
+ * Write the escaped form of len bytes at src to dst, which has room for
+ * 2 * len bytes; returns the length written.  The leading '#'/'%' rule
+ * is the writer's, since only it knows where a line starts.
+ */
+size_t	ds_escape(char *dst, const char *src, size_t len);
+
+/*
+ * Unescape len bytes at src into dst, which may be src itself or lie
+ * before it.  Stores the result's length in *out and returns 0, or
+ * returns -1 with errno EBADMSG and the offset of the offending
+ * backslash in *out.
+ */
+int	ds_unescape(char *dst, const char *src, size_t len, size_t *out);
+
+/*
+ * A record is an array of fields, each a pointer and a length into
+ * memory the record's producer owns.
+ */
+struct ds_field {
+	char	*data;
+	size_t	 len;
+};
+
+/*
+ * reader.c: reads a ds stream (or a raw text stream, see ds(5)) from a
+ * file descriptor, never holding more than the current line.
+ */
+enum {
+	DS_EOF = 0,		/* clean end of the stream */
+	DS_RECORD = 1,		/* a record is in r->field[0..nfield-1] */
+	DS_BATCH = 2		/* a batch ended; its time is r->time */
+};
+
+/* Reader modes, for ds_reader_init. */
+#define DS_AUTO		0	/* ds stream if the first line is #ds1, else raw */
+#define DS_RAW		1	/* always raw: lines as records, no escapes */
+#define DS_STREAM	2	/* set by the reader: a ds stream */
+
+struct ds_writer;
+
+struct ds_reader {
+	int		 fd;
+	const char	*name;		/* for messages: "stdin", a path */
+	int		 mode;		/* DS_AUTO turns into DS_RAW or
+					   DS_STREAM at the first line */
+	int		 started;	/* the first line has been seen */
+	int		 eof;		/* read(2) returned 0 */
+	int		 inbatch;	/* records since the last batch end */
+
+	char		*buf;		/* unread bytes are buf[start..end) */
+	size_t		 cap;
+	size_t		 start;
+	size_t		 end;
+	size_t		 scanned;	/* bytes after start known to hold
+					   no LF */
+	size_t		 maxline;	/* 0: no limit */
+	int		 skipping;	/* discarding the rest of a line
+					   longer than maxline */
+
+	uint64_t	 lineno;	/* the line just returned, 1-based */
+	int64_t		 time;		/* after DS_BATCH: the batch time */
+	int64_t		 lasttime;	/* the previous batch time, or -1 */
+	int		 synthetic;	/* the last batch end was made up at
+					   EOF, not read */
+
+	char		*rec;		/* the record, fields joined by TAB,
+					   unescaped (not NUL-terminated) */
+	size_t		 reclen;
+	struct ds_field	*field;
+	size_t		 nfield;
+	size_t		 fieldcap;
+
+	struct ds_writer *flush;	/* flushed before a read would wait */
+	int		 nowait;	/* fail with EAGAIN rather than wait */
+	char		 why[96];	/* after EBADMSG: what was wrong */
+};
+
+/*
+ * Prepare r to read fd.  name is kept (not copied) for messages.  mode is
+ * DS_AUTO or DS_RAW.  Returns 0, or -1 with errno ENOMEM.
+ */
+int	ds_reader_init(struct ds_reader *, int fd, const char *name, int mode);
+void	ds_reader_free(struct ds_reader *);
+
+/*
+ * Read the next item.  Returns DS_RECORD, DS_BATCH or DS_EOF, or -1 with
+ * errno set:
+ *	EBADMSG		malformed stream; r->why says how, r->lineno where
+ *	EMSGSIZE	a line longer than r->maxline (when nonzero); the
+ *			line is discarded up to its LF and reading goes on
+ *	EAGAIN		r->nowait is set (or fd is non-blocking) and no
+ *			complete line is there yet; call again when fd is
+ *			readable (nothing is lost)
+ *	anything else	from read(2) or malloc(3)
+ * A record's fields point into the reader's buffer and stay valid until
+ * the next call.  At EOF after records with no batch end, a final batch
+ * is closed (DS_BATCH with r->synthetic set): its time is the clock's,
+ * or one millisecond after the previous batch's if that is later.
+ */
+int	ds_read(struct ds_reader *);
+
+/* Nonzero when a complete line is already buffered (no read(2) needed). */
+int	ds_reader_buffered(const struct ds_reader *);
+
+/*
+ * writer.c: buffered output of a ds stream (or of plain bytes) to a file
+ * descriptor.  Every function returns 0, or -1 with errno from write(2)
+ * or malloc(3); after an error the writer keeps failing.
+ */
+struct ds_writer {
+	int	 fd;
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+	size_t	 nfield;	/* fields written into the current record */
+	int	 pending;	/* a finished batch is in buf */
+	int	 error;		/* errno of the first failure, or 0 */
+};
+
+int	ds_writer_init(struct ds_writer *, int fd);
+/* Flush and release the buffer; does not close fd. */
+int	ds_writer_close(struct ds_writer *);
+int	ds_writer_flush(struct ds_writer *);
+/* Write the #ds1 stream header. */
+int	ds_write_header(struct ds_writer *);
+/* Append one field to the current record, escaped. */
+int	ds_write_field(struct ds_writer *, const void *, size_t);
+/* End the current record (a record of no field is one empty field). */
+int	ds_write_end(struct ds_writer *);
+/* Write a whole record. */
+int	ds_write_record(struct ds_writer *, const struct ds_field *, size_t);
+/* Write a batch end of time ms, and mark the batch finished. */
+int	ds_write_batch(struct ds_writer *, int64_t ms);
+/* Write bytes as they are (for programs that leave the ds format). */
+int	ds_write_bytes(struct ds_writer *, const void *, size_t);
+/*
+ * Mark a finished unit of output (a batch).  A reader whose flush member
+ * points here flushes it before a read that would wait, so a finished
+ * batch never sits in the buffer while back-to-back batches still leave
+ * in large writes.
+ */
+void	ds_writer_mark(struct ds_writer *);
+
+/*
+ * num.c: numbers of aggregates.  An integer is [+-]?[0-9]+ and must fit
+ * int64; a float is a decimal with a '.' or an exponent.  Integer
+ * arithmetic is exact; overflow is an error, never a wrap.
+ */
+struct ds_num {
+	int	 isfloat;
+	int64_t	 i;
+	double	 d;
+};
+
+#define DS_NUM_MAX	32	/* room for any formatted number, with NUL */
+
+/*
+ * Parse len bytes.  0 on success; -1 with errno EINVAL (not a number) or
+ * ERANGE (an integer outside int64, or a float that overflows).
+ */
+int	ds_num_parse(const char *, size_t, struct ds_num *);
+/*
+ * DS_NUM_INT or DS_NUM_FLOAT when len bytes read as a decimal number
+ * (no range check), else 0.
+ */
+#define DS_NUM_INT	1
+#define DS_NUM_FLOAT	2
+int	ds_num_syntax(const char *, size_t);
+/* *acc += *x; a float on either side makes a float.  -1/ERANGE. */
+int	ds_num_add(struct ds_num *acc, const struct ds_num *x);
+/* *acc -= *x.  -1/ERANGE. */
+int	ds_num_sub(struct ds_num *acc, const struct ds_num *x);
+/* <0, 0, >0 as a compares to b. */
+int	ds_num_cmp(const struct ds_num *, const struct ds_num *);
+/* The value as a double. */
+double	ds_num_double(const struct ds_num *);
+/*
+ * Format into buf (DS_NUM_MAX bytes): integers in decimal, floats as
+ * the shortest string that reads back to the same double, as Python's
+ * repr prints them (1.0, 0.1, 1e+16, inf, nan).  Returns the length.
+ */
+size_t	ds_num_format(const struct ds_num *, char *);
+size_t	ds_double_format(double, char *);
+
+/*
+ * duration.c: durations as ds(7) spells them: an integer followed by ms,
+ * s, m, h or d; a bare integer is seconds.  Stores milliseconds in *ms.
+ * Returns 0, or -1 with errno EINVAL (bad syntax) or ERANGE.
+ */
+int	ds_duration_parse(const char *, int64_t *ms);
+
+/*
+ * time.c: wall-clock times in milliseconds since the Unix epoch.
+ */
+int64_t	ds_now_ms(void);
+/*
+ * Parse a time: milliseconds since the epoch, or ISO 8601
+ * (YYYY-MM-DD[Thh:mm[:ss[.fff]]][Z|+hh:mm|-hh:mm]; no zone means local
+ * time; a space may stand for the T).  0, or -1 with errno EINVAL.
+ */
+int	ds_time_parse(const char *, int64_t *ms);
+
+/*
+ * clock.c: the batch clock of Spark Streaming.  Batch times are
+ * multiples of the interval since the epoch, and batch T holds what
+ * arrived in (T - interval, T].
+ */
+/* The batch an arrival at time now belongs to: the first multiple >= now. */
+int64_t	ds_batch_of(int64_t now, int64_t interval);
+/* The first batch time strictly after now (Spark's first batch). */
+int64_t	ds_batch_after(int64_t now, int64_t interval);
+/* Milliseconds from now until time t, 0 if t has passed, capped at INT_MAX. */
+int	ds_ms_until(int64_t t, int64_t now);
+
+/*
+ * table.c: the hash table every keyed program shares.  Keys are byte
+ * strings hashed with XXH3-64; each entry carries a value of the fixed
+ * size given at init, zeroed on insertion.  Iteration is in insertion
+ * order, so output order never depends on the hash.  Values may move
+ * when the table grows: do not keep a value pointer across an insert.
+ */
+struct ds_table {
+	size_t		 valsize;
+	size_t		 entsize;	/* bytes per entry record */
+	char		*ent;		/* entries in insertion order */
+	size_t		 nent;		/* used entries, dead included */
+	size_t		 entcap;
+	size_t		 nlive;
+	uint32_t	*slot;		/* open addressing: entry index + 1,
+					   0 empty, UINT32_MAX deleted */
+	size_t		 nslot;		/* a power of two */
+	size_t		 nused;		/* slots not empty (live + deleted) */
+	struct ds_buf	 keys;		/* key bytes, entries hold offsets */
+};
+
+int	ds_table_init(struct ds_table *, size_t valsize);
+void	ds_table_free(struct ds_table *);
+/* Forget every entry, keeping the memory for reuse. */
+void	ds_table_clear(struct ds_table *);
+/*
+ * The value of key, inserted (zeroed) when absent; *isnew says which.
+ * NULL with errno ENOMEM (or E2BIG past 2^32 - 2 entries).
+ */
+void	*ds_table_upsert(struct ds_table *, const void *, size_t, int *isnew);
+/* The value of key, or NULL when absent. */
+void	*ds_table_find(struct ds_table *, const void *, size_t);
+/* Remove key; 0, or -1 with errno ENOENT when absent. */
+int	ds_table_remove(struct ds_table *, const void *, size_t);
+/* Live entries. */
+size_t	ds_table_count(const struct ds_table *);
+/*
+ * Iterate in insertion order: i runs from 0 to ds_table_end(t) - 1, and
+ * ds_table_value returns NULL for removed entries.
+ */
+size_t	ds_table_end(const struct ds_table *);
+void	*ds_table_value(struct ds_table *, size_t i);
+const char *ds_table_key(const struct ds_table *, size_t i, size_t *len);
+
+/*
+ * utf8.c: strict UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
+ * Returns the length (1 to 4) of the sequence at p and stores its code
+ * point in *cp, or returns 0 when the bytes at p do not start one.
+ */
+int	ds_utf8_decode(const char *, size_t, uint32_t *cp);
+
+/*
+ * cli.c: conveniences for main(); these print with err(3) and exit 1.
+ */
+/* ds_read, exiting with "NAME:LINE: problem" on a malformed stream. */
+int	ds_read_or_die(struct ds_reader *);
+/* Report the error of a failed ds_read (errno as it left it) and exit 1. */
+__dead void ds_reader_die(struct ds_reader *);
+/* Flush and close the writer; exits 1 naming "stdout" on failure. */
+void	ds_writer_close_or_die(struct ds_writer *);
+/* Exits 1 with "stdout: strerror" after a failed write. */
+__dead void ds_write_failed_die(const struct ds_writer *);
+/*
+ * Print "usage: SYNOPSIS" and exit: to stdout with status 0 when help
+ * was asked for (-h), else to stderr with status 2.
+ */
+__dead void ds_usage_exit(const char *synopsis, int help);
+
+#endif /* DS_H */

@@ -1,0 +1,75 @@
+/*
+ * escape.c: the four field escapes of ds(5), both ways.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include "ds.h"
+
+const unsigned char ds_escape_needed[256] = {
+	['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r', ['\\'] = '\\'
+};
+
+size_t
+ds_escape(char *dst, const char *src, size_t len)
+{
+	const char *end = src + len;
+	char *d = dst;
+	unsigned char e;
+
+	while (src < end) {
+		if ((e = ds_escape_needed[(unsigned char)*src]) != 0) {
+			*d++ = '\\';
+			*d++ = e;
+		} else
+			*d++ = *src;
+		src++;
+	}
+	return d - dst;
+}
+
+int
+ds_unescape(char *dst, const char *src, size_t len, size_t *out)
+{
+	const char *p, *end = src + len, *s = src;
+	char *d = dst;
+	size_t n;
+
+	while ((p = memchr(s, '\\', end - s)) != NULL) {
+		n = p - s;
+		if (d != s)
+			memmove(d, s, n);
+		d += n;
+		if (p + 1 == end)
+			goto bad;
+		switch (p[1]) {
+		case '\\':
+		case '#':
+		case '%':
+			*d++ = p[1];
+			break;
+		case 't':
+			*d++ = '\t';
+			break;
+		case 'n':
+			*d++ = '\n';
+			break;
+		case 'r':
+			*d++ = '\r';
+			break;
+		default:
+			goto bad;
+		}
+		s = p + 2;
+	}
+	n = end - s;
+	if (d != s)
+		memmove(d, s, n);
+	*out = d + n - dst;
+	return 0;
+bad:
+	*out = p - src;
+	errno = EBADMSG;
+	return -1;
+}

@@ -1,0 +1,331 @@
+/*
+ * reader.c: reads the records and batch ends of a ds stream, or the lines
+ * of a raw one, a line at a time from a growable buffer.
+ */
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ds.h"
+
+#define READ_CHUNK	(128 * 1024)
+
+static int	bad(struct ds_reader *, const char *, ...)
+		    __attribute__((__format__(__printf__, 2, 3)));
+static int	fill(struct ds_reader *);
+static int	next_line(struct ds_reader *, char **, size_t *);
+static int	add_field(struct ds_reader *, char *, size_t);
+static int	split_raw(struct ds_reader *, char *, size_t);
+static int	split_escaped(struct ds_reader *, char *, size_t);
+static int	batch_end(struct ds_reader *, const char *, size_t);
+
+int
+ds_reader_init(struct ds_reader *r, int fd, const char *name, int mode)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->name = name;
+	r->mode = mode;
+	r->lasttime = -1;
+	r->cap = READ_CHUNK;
+	if ((r->buf = malloc(r->cap)) == NULL)
+		return -1;
+	r->fieldcap = 16;
+	if ((r->field = reallocarray(NULL, r->fieldcap,
+	    sizeof(*r->field))) == NULL) {
+		free(r->buf);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ds_reader_free(struct ds_reader *r)
+{
+	free(r->buf);
+	free(r->field);
+	r->buf = NULL;
+	r->field = NULL;
+}
+
+static int
+bad(struct ds_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+	errno = EBADMSG;
+	return -1;
+}
+
+/*
+ * Read more bytes after r->end, making room first.  A finished batch in
+ * the linked writer is flushed before a read that would wait, so it never
+ * waits on our input.  Returns the count read, 0 at EOF, -1 on error.
+ */
+static int
+fill(struct ds_reader *r)
+{
+	struct pollfd pfd;
+	ssize_t n;
+	size_t ncap;
+	char *p;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->end == r->cap) {
+		if (r->cap > SIZE_MAX / 2) {
+			errno = ENOMEM;
+			return -1;
+		}
+		ncap = r->cap * 2;
+		if ((p = realloc(r->buf, ncap)) == NULL)
+			return -1;
+		r->buf = p;
+		r->cap = ncap;
+	}
+	if ((r->flush != NULL && r->flush->pending) || r->nowait) {
+		pfd.fd = r->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) == 0) {
+			if (r->nowait) {
+				errno = EAGAIN;
+				return -1;
+			}
+			(void)ds_writer_flush(r->flush);
+		}
+	}
+	do
+		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+	while (n == -1 && errno == EINTR);
+	if (n > 0)
+		r->end += n;
+	return n;
+}
+
+/*
+ * Find the next line, without its LF; a last line with no LF counts.
+ * Returns 1, 0 at EOF, or -1.
+ */
+static int
+next_line(struct ds_reader *r, char **line, size_t *len)
+{
+	char *lf;
+	size_t avail;
+	int n;
+
+	for (;;) {
+		avail = r->end - r->start;
+		lf = memchr(r->buf + r->start + r->scanned, '\n',
+		    avail - r->scanned);
+		if (lf != NULL && r->skipping) {
+			r->start = lf + 1 - r->buf;
+			r->scanned = 0;
+			r->skipping = 0;
+			continue;
+		}
+		if (lf != NULL) {
+			*line = r->buf + r->start;
+			*len = lf - *line;
+			r->start += *len + 1;
+			r->scanned = 0;
+			r->lineno++;
+			return 1;
+		}
+		r->scanned = avail;
+		if (r->skipping) {
+			r->start = r->end;
+			r->scanned = 0;
+		} else if (r->maxline != 0 && avail > r->maxline) {
+			r->skipping = 1;
+			r->start = r->end;
+			r->scanned = 0;
+			r->lineno++;
+			errno = EMSGSIZE;
+			return -1;
+		}
+		if (r->eof) {
+			if (avail == 0 || r->skipping) {
+				r->skipping = 0;
+				return 0;
+			}
+			*line = r->buf + r->start;
+			*len = avail;
+			r->start = r->end;
+			r->scanned = 0;
+			r->lineno++;
+			return 1;
+		}
+		if ((n = fill(r)) == -1)
+			return -1;
+		if (n == 0)
+			r->eof = 1;
+	}
+}
+
+static int
+add_field(struct ds_reader *r, char *p, size_t len)
+{
+	struct ds_field *f;
+	size_t ncap;
+
+	if (r->nfield == r->fieldcap) {
+		ncap = r->fieldcap * 2;
+		if ((f = reallocarray(r->field, ncap, sizeof(*f))) == NULL)
+			return -1;
+		r->field = f;
+		r->fieldcap = ncap;
+	}
+	r->field[r->nfield].data = p;
+	r->field[r->nfield].len = len;
+	r->nfield++;
+	return 0;
+}
+
+/* Split a line with no escapes on TAB: the line is the record. */
+static int
+split_raw(struct ds_reader *r, char *line, size_t len)
+{
+	char *p = line, *end = line + len, *tab;
+
+	r->nfield = 0;
+	r->rec = line;
+	r->reclen = len;
+	while ((tab = memchr(p, '\t', end - p)) != NULL) {
+		if (add_field(r, p, tab - p) == -1)
+			return -1;
+		p = tab + 1;
+	}
+	return add_field(r, p, end - p);
+}
+
+/*
+ * Split an escaped record line.  Escaped TABs are two bytes, so every TAB
+ * byte separates fields; each field is unescaped in place and moved down
+ * so that the record stays one run of fields joined by TAB.
+ */
+static int
+split_escaped(struct ds_reader *r, char *line, size_t len)
+{
+	char *s = line, *end = line + len, *w = line, *tab, *fe;
+	size_t n;
+	unsigned char c;
+
+	r->nfield = 0;
+	for (;;) {
+		tab = memchr(s, '\t', end - s);
+		fe = tab != NULL ? tab : end;
+		if (ds_unescape(w, s, fe - s, &n) == -1) {
+			if (s + n + 1 == fe)
+				return bad(r, "backslash at end of field");
+			c = s[n + 1];
+			if (c > ' ' && c < 0x7f && c != '"')
+				return bad(r, "invalid escape \"\\%c\"", c);
+			return bad(r, "invalid escape: backslash and byte "
+			    "0x%02x", c);
+		}
+		if (add_field(r, w, n) == -1)
+			return -1;
+		w += n;
+		if (tab == NULL)
+			break;
+		*w++ = '\t';
+		s = tab + 1;
+	}
+	r->rec = line;
+	r->reclen = w - line;
+	return 0;
+}
+
+static int
+batch_end(struct ds_reader *r, const char *line, size_t len)
+{
+	size_t i;
+	int64_t t = 0;
+
+	for (i = 1; i < len && line[i] >= '0' && line[i] <= '9'; i++) {
+		if (t > (INT64_MAX - (line[i] - '0')) / 10)
+			return bad(r, "batch time out of range");
+		t = t * 10 + (line[i] - '0');
+	}
+	if (i == 1 || (i < len && line[i] != ' '))
+		return bad(r, "malformed batch end");
+	if (t <= r->lasttime)
+		return bad(r, "batch time %lld does not follow %lld",
+		    (long long)t, (long long)r->lasttime);
+	r->time = r->lasttime = t;
+	r->inbatch = 0;
+	r->synthetic = 0;
+	return DS_BATCH;
+}
+
+int
+ds_read(struct ds_reader *r)
+{
+	char *line;
+	size_t len;
+	int64_t now;
+	int rc;
+
+	for (;;) {
+		if ((rc = next_line(r, &line, &len)) == -1)
+			return -1;
+		if (rc == 0) {
+			if (!r->inbatch)
+				return DS_EOF;
+			now = ds_now_ms();
+			r->time = now > r->lasttime ? now : r->lasttime + 1;
+			r->lasttime = r->time;
+			r->inbatch = 0;
+			r->synthetic = 1;
+			return DS_BATCH;
+		}
+		if (!r->started) {
+			r->started = 1;
+			if (r->mode == DS_AUTO) {
+				r->mode = len == 4 &&
+				    memcmp(line, "#ds1", 4) == 0 ?
+				    DS_STREAM : DS_RAW;
+				if (r->mode == DS_STREAM)
+					continue;
+			}
+		}
+		if (r->mode == DS_RAW) {
+			if (split_raw(r, line, len) == -1)
+				return -1;
+			r->inbatch = 1;
+			return DS_RECORD;
+		}
+		if (len > 0 && line[0] == '#') {
+			if (len == 4 && memcmp(line, "#ds1", 4) == 0 &&
+			    r->inbatch)
+				return bad(r, "stream header inside a batch");
+			continue;
+		}
+		if (len > 0 && line[0] == '%')
+			return batch_end(r, line, len);
+		rc = memchr(line, '\\', len) == NULL ?
+		    split_raw(r, line, len) : split_escaped(r, line, len);
+		if (rc == -1)
+			return -1;
+		r->inbatch = 1;
+		return DS_RECORD;
+	}
+}
+
+int
+ds_reader_buffered(const struct ds_reader *r)
+{
+	return memchr(r->buf + r->start + r->scanned, '\n',
+	    r->end - r->start - r->scanned) != NULL;
+}

@@ -1,0 +1,244 @@
+/*
+ * table.c: the keyed programs' hash table: XXH3-64, open addressing with
+ * linear probing, entries kept in insertion order so that output order
+ * never depends on the hash.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "ds.h"
+
+#define SLOT_EMPTY	0
+#define SLOT_DELETED	UINT32_MAX
+#define DEAD		SIZE_MAX	/* keylen of a removed entry */
+
+struct entry {
+	uint64_t	hash;
+	size_t		keyoff;
+	size_t		keylen;
+	/* the value follows, 8-aligned */
+};
+
+static struct entry	*entry_at(const struct ds_table *, size_t);
+static uint32_t		*lookup(struct ds_table *, const void *, size_t,
+			    uint64_t, uint32_t **);
+static int		 rebuild(struct ds_table *, size_t);
+
+int
+ds_table_init(struct ds_table *t, size_t valsize)
+{
+	memset(t, 0, sizeof(*t));
+	t->valsize = valsize;
+	t->entsize = (sizeof(struct entry) + valsize + 7) & ~(size_t)7;
+	t->nslot = 16;
+	if ((t->slot = calloc(t->nslot, sizeof(*t->slot))) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+ds_table_free(struct ds_table *t)
+{
+	free(t->ent);
+	free(t->slot);
+	ds_buf_free(&t->keys);
+	t->ent = NULL;
+	t->slot = NULL;
+}
+
+void
+ds_table_clear(struct ds_table *t)
+{
+	memset(t->slot, 0, t->nslot * sizeof(*t->slot));
+	t->nent = t->nlive = t->nused = 0;
+	t->keys.len = 0;
+}
+
+static struct entry *
+entry_at(const struct ds_table *t, size_t i)
+{
+	return (struct entry *)(t->ent + i * t->entsize);
+}
+
+/*
+ * The slot holding key, or NULL when absent; then *freeslot is where it
+ * would go (the first deleted slot on its probe path, else the empty one).
+ */
+static uint32_t *
+lookup(struct ds_table *t, const void *key, size_t len, uint64_t h,
+    uint32_t **freeslot)
+{
+	size_t mask = t->nslot - 1, i = h & mask;
+	uint32_t *s, *deleted = NULL;
+	struct entry *e;
+
+	for (;; i = (i + 1) & mask) {
+		s = &t->slot[i];
+		if (*s == SLOT_EMPTY) {
+			*freeslot = deleted != NULL ? deleted : s;
+			return NULL;
+		}
+		if (*s == SLOT_DELETED) {
+			if (deleted == NULL)
+				deleted = s;
+			continue;
+		}
+		e = entry_at(t, *s - 1);
+		if (e->hash == h && e->keylen == len &&
+		    memcmp(t->keys.data + e->keyoff, key, len) == 0)
+			return s;
+	}
+}
+
+/*
+ * Drop removed entries (keeping the order of the others) and rehash into
+ * nslot slots.
+ */
+static int
+rebuild(struct ds_table *t, size_t nslot)
+{
+	uint32_t *slot;
+	struct entry *e, *to;
+	size_t i, j, n = 0, koff = 0;
+
+	if ((slot = calloc(nslot, sizeof(*slot))) == NULL)
+		return -1;
+	for (i = 0; i < t->nent; i++) {
+		e = entry_at(t, i);
+		if (e->keylen == DEAD)
+			continue;
+		to = entry_at(t, n);
+		memmove(t->keys.data + koff, t->keys.data + e->keyoff,
+		    e->keylen);
+		e->keyoff = koff;
+		koff += e->keylen;
+		if (to != e)
+			memmove(to, e, t->entsize);
+		for (j = to->hash & (nslot - 1); slot[j] != SLOT_EMPTY;
+		    j = (j + 1) & (nslot - 1))
+			;
+		slot[j] = ++n;
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->nslot = nslot;
+	t->nent = t->nlive = t->nused = n;
+	t->keys.len = koff;
+	return 0;
+}
+
+void *
+ds_table_upsert(struct ds_table *t, const void *key, size_t len, int *isnew)
+{
+	uint32_t *s, *freeslot;
+	struct entry *e;
+	uint64_t h;
+	size_t ncap;
+	char *p;
+
+	h = XXH3_64bits(key, len);
+	if ((s = lookup(t, key, len, h, &freeslot)) != NULL) {
+		*isnew = 0;
+		return (char *)entry_at(t, *s - 1) + sizeof(struct entry);
+	}
+	/* Keep the load, deleted slots included, under 3/4. */
+	if ((t->nused + 1) * 4 > t->nslot * 3) {
+		ncap = t->nslot;
+		while ((t->nlive + 1) * 2 > ncap)
+			ncap *= 2;
+		if (rebuild(t, ncap) == -1)
+			return NULL;
+		lookup(t, key, len, h, &freeslot);
+	}
+	if (t->nent >= UINT32_MAX - 2) {
+		errno = E2BIG;
+		return NULL;
+	}
+	/* Reinsertions reuse deleted slots: compact before growing. */
+	if (t->nent == t->entcap && t->nent - t->nlive >= t->nent / 2 &&
+	    t->nent > 0) {
+		if (rebuild(t, t->nslot) == -1)
+			return NULL;
+		lookup(t, key, len, h, &freeslot);
+	}
+	if (t->nent == t->entcap) {
+		ncap = t->entcap != 0 ? t->entcap * 2 : 16;
+		if ((p = reallocarray(t->ent, ncap, t->entsize)) == NULL)
+			return NULL;
+		t->ent = p;
+		t->entcap = ncap;
+	}
+	e = entry_at(t, t->nent);
+	e->hash = h;
+	e->keyoff = t->keys.len;
+	e->keylen = len;
+	if (ds_buf_append(&t->keys, key, len) == -1)
+		return NULL;
+	if (*freeslot == SLOT_EMPTY)
+		t->nused++;
+	*freeslot = ++t->nent;
+	t->nlive++;
+	*isnew = 1;
+	memset(e + 1, 0, t->entsize - sizeof(*e));
+	return e + 1;
+}
+
+void *
+ds_table_find(struct ds_table *t, const void *key, size_t len)
+{
+	uint32_t *s, *freeslot;
+
+	s = lookup(t, key, len, XXH3_64bits(key, len), &freeslot);
+	if (s == NULL)
+		return NULL;
+	return (char *)entry_at(t, *s - 1) + sizeof(struct entry);
+}
+
+int
+ds_table_remove(struct ds_table *t, const void *key, size_t len)
+{
+	uint32_t *s, *freeslot;
+
+	s = lookup(t, key, len, XXH3_64bits(key, len), &freeslot);
+	if (s == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	entry_at(t, *s - 1)->keylen = DEAD;
+	*s = SLOT_DELETED;
+	t->nlive--;
+	return 0;
+}
+
+size_t
+ds_table_count(const struct ds_table *t)
+{
+	return t->nlive;
+}
+
+size_t
+ds_table_end(const struct ds_table *t)
+{
+	return t->nent;
+}
+
+void *
+ds_table_value(struct ds_table *t, size_t i)
+{
+	struct entry *e = entry_at(t, i);
+
+	return e->keylen == DEAD ? NULL : e + 1;
+}
+
+const char *
+ds_table_key(const struct ds_table *t, size_t i, size_t *len)
+{
+	struct entry *e = entry_at(t, i);
+
+	*len = e->keylen;
+	return t->keys.data + e->keyoff;
+}
