@@ -34,6 +34,7 @@ DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
 HDR = lib/ds.h
 LIB = lib/libds.a
 LIBOBJ = \
+	lib/agg.o \
 	lib/buf.o \
 	lib/cli.o \
 	lib/clock.o \
@@ -48,11 +49,15 @@ LIBOBJ = \
 BIN = \
 	cmd/ds-cat \
 	cmd/ds-lines \
-	cmd/ds-print
+	cmd/ds-print \
+	cmd/ds-reducebykey \
+	cmd/ds-words
 MAN1 = \
 	man/ds-cat.1 \
 	man/ds-lines.1 \
-	man/ds-print.1
+	man/ds-print.1 \
+	man/ds-reducebykey.1 \
+	man/ds-words.1
 MAN5 = man/ds.5
 MAN7 = man/ds.7
 MAN = $(MAN1) $(MAN5) $(MAN7)

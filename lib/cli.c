@@ -5,6 +5,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -36,6 +37,20 @@ ds_reader_die(struct ds_reader *r)
 		errx(1, "%s:%llu: line longer than %zu bytes", r->name,
 		    (unsigned long long)r->lineno, r->maxline);
 	err(1, "%s", r->name);
+}
+
+void
+ds_record_die(struct ds_reader *r, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (r->flush != NULL)
+		(void)ds_writer_flush(r->flush);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	errx(1, "%s:%llu: %s", r->name, (unsigned long long)r->lineno, msg);
 }
 
 void

@@ -50,6 +50,13 @@ extern const unsigned char ds_escape_needed[256];
 size_t	ds_escape(char *dst, const char *src, size_t len);
 
 /*
+ * Quote len bytes for a message: C-style escapes for what is not
+ * printable ASCII, cut with "..." to fit size bytes (NUL included, size
+ * at least 16).  Returns dst.
+ */
+char	*ds_quote(char *dst, size_t size, const char *src, size_t len);
+
+/*
  * Unescape len bytes at src into dst, which may be src itself or lie
  * before it.  Stores the result's length in *out and returns 0, or
  * returns -1 with errno EBADMSG and the offset of the offending
@@ -172,6 +179,12 @@ int	ds_write_header(struct ds_writer *);
 int	ds_write_field(struct ds_writer *, const void *, size_t);
 /* End the current record (a record of no field is one empty field). */
 int	ds_write_end(struct ds_writer *);
+/*
+ * Append a field that is already escaped (as ds_escape writes it); only
+ * the separator and the leading '#'/'%' rule are added.  Its bytes may
+ * hold several fields joined by TAB.
+ */
+int	ds_write_escaped(struct ds_writer *, const void *, size_t);
 /* Write a whole record. */
 int	ds_write_record(struct ds_writer *, const struct ds_field *, size_t);
 /* Write a batch end of time ms, and mark the batch finished. */
@@ -226,6 +239,47 @@ double	ds_num_double(const struct ds_num *);
  */
 size_t	ds_num_format(const struct ds_num *, char *);
 size_t	ds_double_format(double, char *);
+
+/*
+ * agg.c: the aggregate operations shared by the keyed and windowed
+ * programs: reduceByKey's function for the common cases.
+ */
+enum ds_op {
+	DS_OP_SUM,
+	DS_OP_COUNT,
+	DS_OP_MIN,
+	DS_OP_MAX,
+	DS_OP_MEAN,
+	DS_OP_FIRST,
+	DS_OP_LAST
+};
+
+struct ds_agg {
+	int64_t		 count;		/* values added */
+	struct ds_num	 num;		/* sum, min or max */
+	struct ds_buf	 str;		/* first, last: the value's bytes */
+};
+
+/* The op named s (sum, count, ...), or -1 with errno EINVAL. */
+int	ds_op_parse(const char *);
+/* Nonzero when op reads its values as numbers. */
+int	ds_op_numeric(int op);
+/*
+ * Add a value.  Returns 0, or -1 with errno EINVAL (not a number),
+ * ERANGE (a number out of range), EOVERFLOW (the sum overflows) or
+ * ENOMEM.
+ */
+int	ds_agg_add(struct ds_agg *, int op, const char *, size_t);
+/* Fold the aggregate from into into (from is later); -1/EOVERFLOW. */
+int	ds_agg_merge(struct ds_agg *into, const struct ds_agg *from, int op);
+/*
+ * The result as text: into buf (DS_NUM_MAX bytes) for numbers, or a
+ * pointer to the aggregate's own bytes; *len gets the length.
+ */
+const char *ds_agg_result(const struct ds_agg *, int op, char *buf,
+	    size_t *len);
+/* Release the memory of first/last; the aggregate is zeroed. */
+void	ds_agg_free(struct ds_agg *);
 
 /*
  * duration.c: durations as ds(7) spells them: an integer followed by ms,
@@ -315,6 +369,9 @@ int	ds_utf8_decode(const char *, size_t, uint32_t *cp);
 int	ds_read_or_die(struct ds_reader *);
 /* Report the error of a failed ds_read (errno as it left it) and exit 1. */
 __dead void ds_reader_die(struct ds_reader *);
+/* Exit 1 with "NAME:LINE: " and the message, about the current record. */
+__dead void ds_record_die(struct ds_reader *, const char *, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
 /* Flush and close the writer; exits 1 naming "stdout" on failure. */
 void	ds_writer_close_or_die(struct ds_writer *);
 /* Exits 1 with "stdout: strerror" after a failed write. */

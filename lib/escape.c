@@ -73,3 +73,35 @@ bad:
 	errno = EBADMSG;
 	return -1;
 }
+
+char *
+ds_quote(char *dst, size_t size, const char *src, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *d = dst, *end = dst + size - 4;	/* room for "..." and NUL */
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		c = src[i];
+		if (d + (c >= ' ' && c < 0x7f && c != '"' && c != '\\' ?
+		    1 : 4) > end) {
+			memcpy(d, "...", 3);
+			d += 3;
+			break;
+		}
+		if (c >= ' ' && c < 0x7f && c != '"' && c != '\\')
+			*d++ = c;
+		else if (c == '"' || c == '\\') {
+			*d++ = '\\';
+			*d++ = c;
+		} else {
+			*d++ = '\\';
+			*d++ = 'x';
+			*d++ = hex[c >> 4];
+			*d++ = hex[c & 15];
+		}
+	}
+	*d = '\0';
+	return dst;
+}

@@ -142,6 +142,20 @@ ds_write_field(struct ds_writer *w, const void *data, size_t len)
 }
 
 int
+ds_write_escaped(struct ds_writer *w, const void *data, size_t len)
+{
+	const char *p = data;
+
+	if (room(w, 2) == -1)
+		return -1;
+	if (w->nfield++ > 0)
+		w->buf[w->len++] = '\t';
+	else if (len > 0 && (p[0] == '#' || p[0] == '%'))
+		w->buf[w->len++] = '\\';
+	return ds_write_bytes(w, p, len);
+}
+
+int
 ds_write_end(struct ds_writer *w)
 {
 	if (room(w, 1) == -1)
