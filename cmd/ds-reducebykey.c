@@ -5,8 +5,6 @@
  */
 
 #include <err.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -16,13 +14,9 @@
 static const char synopsis[] =
     "ds-reducebykey [-I] [-f field] [-k field] [-o op]";
 
-static void	add(struct ds_reader *, struct ds_table *, size_t, size_t);
 static void	flush_batch(struct ds_writer *, struct ds_table *, int64_t);
-static size_t	field_number(const char *, const char *);
 
-static int		op = DS_OP_SUM;
-static int		Iflag;		/* skip values that are not numbers */
-static unsigned long long nskipped;
+static int	op = DS_OP_SUM;
 
 int
 main(int argc, char *argv[])
@@ -30,19 +24,22 @@ main(int argc, char *argv[])
 	struct ds_reader r;
 	struct ds_writer w;
 	struct ds_table t;
+	const struct ds_field *k;
+	struct ds_agg *a;
+	unsigned long long nskipped = 0;
 	size_t key = 1, val = 2;
-	int ch, rc;
+	int ch, rc, isnew, Iflag = 0;
 
 	while ((ch = getopt(argc, argv, "f:hIk:o:")) != -1) {
 		switch (ch) {
 		case 'f':
-			val = field_number("-f", optarg);
+			val = ds_field_arg_or_die("-f", optarg);
 			break;
 		case 'I':
 			Iflag = 1;
 			break;
 		case 'k':
-			key = field_number("-k", optarg);
+			key = ds_field_arg_or_die("-k", optarg);
 			break;
 		case 'o':
 			if ((op = ds_op_parse(optarg)) == -1)
@@ -63,63 +60,25 @@ main(int argc, char *argv[])
 	if (ds_write_header(&w) == -1)
 		ds_write_failed_die(&w);
 	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
-		if (rc == DS_BATCH)
+		if (rc == DS_BATCH) {
 			flush_batch(&w, &t, r.time);
-		else
-			add(&r, &t, key, val);
+			continue;
+		}
+		if (key > r.nfield)
+			ds_record_die(&r, "no field %zu", key);
+		k = &r.field[key - 1];
+		if ((a = ds_table_upsert(&t, k->data, k->len, &isnew)) == NULL)
+			err(1, NULL);
+		if (ds_agg_add_or_die(&r, a, op, val, Iflag) == -1) {
+			nskipped++;
+			if (isnew)
+				ds_table_remove(&t, k->data, k->len);
+		}
 	}
 	ds_writer_close_or_die(&w);
 	if (nskipped > 0)
 		warnx("values skipped, not numbers: %llu", nskipped);
 	return 0;
-}
-
-static size_t
-field_number(const char *opt, const char *s)
-{
-	const char *errstr;
-	size_t n;
-
-	n = strtonum(s, 1, INT_MAX, &errstr);
-	if (errstr != NULL)
-		errx(2, "%s %s: field number is %s", opt, s, errstr);
-	return n;
-}
-
-static void
-add(struct ds_reader *r, struct ds_table *t, size_t key, size_t val)
-{
-	const struct ds_field *k, *v;
-	struct ds_agg *a;
-	char q[64];
-	int isnew;
-
-	if (key > r->nfield)
-		ds_record_die(r, "no field %zu (the key)", key);
-	if (val > r->nfield && op != DS_OP_COUNT)
-		ds_record_die(r, "no field %zu (the value)", val);
-	k = &r->field[key - 1];
-	v = &r->field[val - 1];
-	if ((a = ds_table_upsert(t, k->data, k->len, &isnew)) == NULL)
-		err(1, NULL);
-	if (ds_agg_add(a, op, v->data, v->len) == 0)
-		return;
-	if (errno == EINVAL && Iflag) {
-		nskipped++;
-		if (isnew)
-			ds_table_remove(t, k->data, k->len);
-		return;
-	}
-	ds_quote(q, sizeof(q), v->data, v->len);
-	if (errno == EINVAL)
-		ds_record_die(r, "field %zu: not a number: \"%s\"", val, q);
-	if (errno == ERANGE)
-		ds_record_die(r, "field %zu: number out of range: \"%s\"",
-		    val, q);
-	if (errno == EOVERFLOW)
-		ds_record_die(r, "field %zu: the sum overflows at \"%s\"",
-		    val, q);
-	err(1, NULL);
 }
 
 static void

@@ -5,6 +5,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,47 @@ ds_record_die(struct ds_reader *r, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	errx(1, "%s:%llu: %s", r->name, (unsigned long long)r->lineno, msg);
+}
+
+size_t
+ds_field_arg_or_die(const char *opt, const char *s)
+{
+	const char *errstr;
+	size_t n;
+
+	n = strtonum(s, 1, INT_MAX, &errstr);
+	if (errstr != NULL)
+		errx(2, "%s %s: field number is %s", opt, s, errstr);
+	return n;
+}
+
+int
+ds_agg_add_or_die(struct ds_reader *r, struct ds_agg *a, int op,
+    size_t fieldno, int skip)
+{
+	const struct ds_field *v;
+	char q[64];
+
+	if (fieldno > r->nfield) {
+		if (op == DS_OP_COUNT)
+			return ds_agg_add(a, op, "", 0);
+		ds_record_die(r, "no field %zu", fieldno);
+	}
+	v = &r->field[fieldno - 1];
+	if (ds_agg_add(a, op, v->data, v->len) == 0)
+		return 0;
+	if (errno == EINVAL && skip)
+		return -1;
+	ds_quote(q, sizeof(q), v->data, v->len);
+	if (errno == EINVAL)
+		ds_record_die(r, "field %zu: not a number: \"%s\"", fieldno, q);
+	if (errno == ERANGE)
+		ds_record_die(r, "field %zu: number out of range: \"%s\"",
+		    fieldno, q);
+	if (errno == EOVERFLOW)
+		ds_record_die(r, "field %zu: the sum overflows at \"%s\"",
+		    fieldno, q);
+	err(1, NULL);
 }
 
 void

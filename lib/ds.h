@@ -372,6 +372,18 @@ __dead void ds_reader_die(struct ds_reader *);
 /* Exit 1 with "NAME:LINE: " and the message, about the current record. */
 __dead void ds_record_die(struct ds_reader *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
+/*
+ * A field number given to option opt ("-k"): 1 to INT_MAX, else a usage
+ * error, exit 2.
+ */
+size_t	ds_field_arg_or_die(const char *opt, const char *);
+/*
+ * ds_agg_add of field fieldno of the current record.  A field that is
+ * missing or does not fit op exits 1 naming the line, except that a value
+ * that is not a number returns -1 when skip is set.  Returns 0 when added.
+ */
+int	ds_agg_add_or_die(struct ds_reader *, struct ds_agg *, int op,
+	    size_t fieldno, int skip);
 /* Flush and close the writer; exits 1 naming "stdout" on failure. */
 void	ds_writer_close_or_die(struct ds_writer *);
 /* Exits 1 with "stdout: strerror" after a failed write. */
