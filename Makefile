@@ -40,38 +40,31 @@ LIBOBJ = \
 	lib/clock.o \
 	lib/duration.o \
 	lib/escape.o \
+	lib/keyed.o \
 	lib/num.o \
 	lib/reader.o \
+	lib/swag.o \
 	lib/table.o \
 	lib/time.o \
 	lib/utf8.o \
+	lib/window.o \
 	lib/writer.o
 BIN = \
 	cmd/ds-cat \
+	cmd/ds-count \
+	cmd/ds-countbyvalue \
+	cmd/ds-groupbykey \
 	cmd/ds-lines \
 	cmd/ds-print \
+	cmd/ds-reduce \
 	cmd/ds-reducebykey \
+	cmd/ds-window \
 	cmd/ds-words
-MAN1 = \
-	man/ds-cat.1 \
-	man/ds-lines.1 \
-	man/ds-print.1 \
-	man/ds-reducebykey.1 \
-	man/ds-words.1
+MAN1 =
 MAN5 = man/ds.5
 MAN7 = man/ds.7
 MAN = $(MAN1) $(MAN5) $(MAN7)
-UNIT = \
-	tests/unit/t_buf \
-	tests/unit/t_clock \
-	tests/unit/t_duration \
-	tests/unit/t_escape \
-	tests/unit/t_num \
-	tests/unit/t_reader \
-	tests/unit/t_table \
-	tests/unit/t_time \
-	tests/unit/t_utf8 \
-	tests/unit/t_writer
+UNIT =
 
 all: $(BIN)
 
@@ -105,6 +98,10 @@ sanitize:
 
 bench: all
 	sh bench/run
+
+# The seed's job end to end, over a local line server (tests/demo.sh).
+demo: all
+	sh tests/demo.sh
 
 install: all
 	mkdir -p "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" \
@@ -141,4 +138,4 @@ deps:
 clean:
 	rm -f $(BIN) $(UNIT) $(LIBOBJ) $(LIB)
 
-.PHONY: all check test lint sanitize bench install uninstall deps clean
+.PHONY: all check test lint sanitize bench demo install uninstall deps clean

@@ -1,6 +1,6 @@
 /*
- * ds-count: the number of records of each batch, Spark's count(): a
- * record per batch, 0 for an empty one.
+ * ds-count: the number of records of each batch, Spark's count()
+ * (countByWindow with -w): a record per batch, 0 for an empty one.
  */
 
 #include <err.h>
@@ -10,40 +10,56 @@
 
 #include "ds.h"
 
-static const char synopsis[] = "ds-count";
+static const char synopsis[] =
+    "ds-count [-i interval] [-s slide] [-w length]";
 
 int
 main(int argc, char *argv[])
 {
 	struct ds_reader r;
 	struct ds_writer w;
-	unsigned long long n = 0;
-	char num[32];
-	int ch, rc, len;
+	struct ds_keyed k;
+	struct ds_agg *a = NULL;
+	int64_t length = 0, slide = 0, interval = 0;
+	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "h")) != -1)
-		ds_usage_exit(synopsis, ch == 'h');
+	while ((ch = getopt(argc, argv, "hi:s:w:")) != -1) {
+		switch (ch) {
+		case 'i':
+			interval = ds_duration_arg_or_die("-i", optarg);
+			break;
+		case 's':
+			slide = ds_duration_arg_or_die("-s", optarg);
+			break;
+		case 'w':
+			length = ds_duration_arg_or_die("-w", optarg);
+			break;
+		default:
+			ds_usage_exit(synopsis, ch == 'h');
+		}
+	}
 	if (argc != optind)
 		ds_usage_exit(synopsis, 0);
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)
 		err(1, NULL);
+	ds_keyed_init_or_die(&k, DS_OP_COUNT, DS_KEY_NONE, &w, length, slide,
+	    interval);
 	r.flush = &w;
 	if (ds_write_header(&w) == -1)
 		ds_write_failed_die(&w);
 	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
-		if (rc == DS_RECORD) {
-			n++;
+		if (rc == DS_BATCH) {
+			ds_keyed_batch_or_die(&k, &r);
+			a = NULL;
 			continue;
 		}
-		len = snprintf(num, sizeof(num), "%llu", n);
-		if (ds_write_field(&w, num, len) == -1 ||
-		    ds_write_end(&w) == -1 ||
-		    ds_write_batch(&w, r.time) == -1)
-			ds_write_failed_die(&w);
-		n = 0;
+		if (a == NULL && (a = ds_keyed_agg(&k, "", 0)) == NULL)
+			err(1, NULL);
+		a->count++;
 	}
+	ds_keyed_end(&k);
 	ds_writer_close_or_die(&w);
 	return 0;
 }

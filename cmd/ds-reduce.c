@@ -1,6 +1,6 @@
 /*
- * ds-reduce: one aggregate of each batch's values, Spark's reduce(): a
- * record per batch, none for an empty batch.
+ * ds-reduce: one aggregate of each batch's values, Spark's reduce()
+ * (reduceByWindow with -w): a record per batch, none for an empty batch.
  */
 
 #include <err.h>
@@ -10,21 +10,22 @@
 
 #include "ds.h"
 
-static const char synopsis[] = "ds-reduce [-I] [-f field] [-o op]";
+static const char synopsis[] = "ds-reduce [-I] [-f field] [-i interval] "
+    "[-o op] [-s slide] [-w length]";
 
 int
 main(int argc, char *argv[])
 {
 	struct ds_reader r;
 	struct ds_writer w;
-	struct ds_agg a = { 0 };
+	struct ds_keyed k;
+	struct ds_agg *a;
 	unsigned long long nskipped = 0;
-	const char *v;
-	char num[DS_NUM_MAX];
-	size_t field = 1, vlen;
+	int64_t length = 0, slide = 0, interval = 0;
+	size_t field = 1;
 	int ch, rc, op = DS_OP_SUM, Iflag = 0;
 
-	while ((ch = getopt(argc, argv, "f:hIo:")) != -1) {
+	while ((ch = getopt(argc, argv, "f:hIi:o:s:w:")) != -1) {
 		switch (ch) {
 		case 'f':
 			field = ds_field_arg_or_die("-f", optarg);
@@ -32,9 +33,18 @@ main(int argc, char *argv[])
 		case 'I':
 			Iflag = 1;
 			break;
+		case 'i':
+			interval = ds_duration_arg_or_die("-i", optarg);
+			break;
 		case 'o':
 			if ((op = ds_op_parse(optarg)) == -1)
 				errx(2, "-o %s: unknown operation", optarg);
+			break;
+		case 's':
+			slide = ds_duration_arg_or_die("-s", optarg);
+			break;
+		case 'w':
+			length = ds_duration_arg_or_die("-w", optarg);
 			break;
 		default:
 			ds_usage_exit(synopsis, ch == 'h');
@@ -46,25 +56,24 @@ main(int argc, char *argv[])
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)
 		err(1, NULL);
+	ds_keyed_init_or_die(&k, op, DS_KEY_NONE, &w, length, slide,
+	    interval);
 	r.flush = &w;
 	if (ds_write_header(&w) == -1)
 		ds_write_failed_die(&w);
 	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
-		if (rc == DS_RECORD) {
-			if (ds_agg_add_or_die(&r, &a, op, field, Iflag) == -1)
-				nskipped++;
+		if (rc == DS_BATCH) {
+			ds_keyed_batch_or_die(&k, &r);
 			continue;
 		}
-		if (a.count > 0) {
-			v = ds_agg_result(&a, op, num, &vlen);
-			if (ds_write_field(&w, v, vlen) == -1 ||
-			    ds_write_end(&w) == -1)
-				ds_write_failed_die(&w);
-			ds_agg_free(&a);
+		if ((a = ds_keyed_agg(&k, "", 0)) == NULL)
+			err(1, NULL);
+		if (ds_agg_add_or_die(&r, a, op, field, Iflag) == -1) {
+			nskipped++;
+			ds_keyed_forget(&k, "", 0);
 		}
-		if (ds_write_batch(&w, r.time) == -1)
-			ds_write_failed_die(&w);
 	}
+	ds_keyed_end(&k);
 	ds_writer_close_or_die(&w);
 	if (nskipped > 0)
 		warnx("values skipped, not numbers: %llu", nskipped);

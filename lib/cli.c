@@ -95,6 +95,48 @@ ds_agg_add_or_die(struct ds_reader *r, struct ds_agg *a, int op,
 	err(1, NULL);
 }
 
+int64_t
+ds_duration_arg_or_die(const char *opt, const char *s)
+{
+	int64_t ms;
+
+	if (ds_duration_parse(s, &ms) == -1 || ms == 0)
+		errx(2, "%s %s: not a positive duration", opt, s);
+	return ms;
+}
+
+void
+ds_keyed_init_or_die(struct ds_keyed *k, int op, int keymode,
+    struct ds_writer *out, int64_t length, int64_t slide, int64_t interval)
+{
+	if (length == 0 && (slide != 0 || interval != 0))
+		errx(2, "-s and -i need -w");
+	if (ds_keyed_init(k, op, keymode, out, length, slide, interval) == 0)
+		return;
+	if (errno == EINVAL)
+		errx(2, "%s", k->win.why);
+	err(1, NULL);
+}
+
+void
+ds_keyed_batch_or_die(struct ds_keyed *k, struct ds_reader *r)
+{
+	if (ds_keyed_batch(k, r->time) == 0) {
+		if (k->out->error != 0)
+			ds_write_failed_die(k->out);
+		return;
+	}
+	if (errno == EINVAL) {
+		(void)ds_writer_flush(k->out);
+		errx(2, "%s", k->win.why);
+	}
+	if (errno == EDOM)
+		ds_record_die(r, "%s", k->win.why);
+	if (errno == EOVERFLOW)
+		ds_record_die(r, "the window's sum overflows");
+	err(1, NULL);
+}
+
 void
 ds_writer_close_or_die(struct ds_writer *w)
 {

@@ -34,6 +34,15 @@ int	ds_buf_append(struct ds_buf *, const void *, size_t len);
 void	ds_buf_free(struct ds_buf *);
 
 /*
+ * A record is an array of fields, each a pointer and a length into
+ * memory the record's producer owns.
+ */
+struct ds_field {
+	char	*data;
+	size_t	 len;
+};
+
+/*
  * escape.c: the field escapes of ds(5).  Inside a field, backslash, TAB,
  * LF and CR are written \\, \t, \n and \r; a record line that would begin
  * with '#' or '%' gets a leading backslash.
@@ -50,6 +59,12 @@ extern const unsigned char ds_escape_needed[256];
 size_t	ds_escape(char *dst, const char *src, size_t len);
 
 /*
+ * Append n fields to b escaped and joined by TAB: a record line but for
+ * the leading '#'/'%' rule and the LF.  0, or -1 with errno ENOMEM.
+ */
+int	ds_escape_record(struct ds_buf *, const struct ds_field *, size_t n);
+
+/*
  * Quote len bytes for a message: C-style escapes for what is not
  * printable ASCII, cut with "..." to fit size bytes (NUL included, size
  * at least 16).  Returns dst.
@@ -63,15 +78,6 @@ char	*ds_quote(char *dst, size_t size, const char *src, size_t len);
  * backslash in *out.
  */
 int	ds_unescape(char *dst, const char *src, size_t len, size_t *out);
-
-/*
- * A record is an array of fields, each a pointer and a length into
- * memory the record's producer owns.
- */
-struct ds_field {
-	char	*data;
-	size_t	 len;
-};
 
 /*
  * reader.c: reads a ds stream (or a raw text stream, see ds(5)) from a
@@ -198,6 +204,62 @@ int	ds_write_bytes(struct ds_writer *, const void *, size_t);
  * in large writes.
  */
 void	ds_writer_mark(struct ds_writer *);
+
+/*
+ * merge.c: reads several streams at once and lines their batches up on
+ * batch time, for the programs that combine streams (union, join).  An
+ * input is read only when it can be without waiting, so a slow input
+ * never stalls the others; an input whose batch has ended is not read
+ * again until that batch's time has been handed over, so at most one
+ * batch of each input is pending.  Batch T is handed over once every
+ * input still running has ended a batch at T or later, in increasing
+ * time order; an input that ended no longer holds the others back.
+ *
+ *	ds_merge_init(&m, in, n);
+ *	while ((rc = ds_merge_next(&m, &i)) != DS_EOF)
+ *		if rc is DS_RECORD, keep in[i]'s record with input i's batch;
+ *		if DS_BATCH, write batch m.time from the inputs for which
+ *		ds_merge_at(&m, i), and forget what was kept of those only
+ */
+struct ds_merge_slot;
+struct pollfd;
+
+struct ds_merge {
+	struct ds_reader	*in;	/* the caller's array of inputs */
+	size_t			 nin;
+	struct ds_writer	*flush;	/* flushed before a wait, or NULL */
+	int64_t			 time;	/* after DS_BATCH: the batch time */
+	size_t			 failed; /* after -1: the input whose read
+					   failed, or SIZE_MAX when poll(2)
+					   or the flush did */
+	struct ds_merge_slot	*slot;	/* private: each input's state */
+	struct pollfd		*pfd;
+	size_t			 cur;	/* the input read last */
+	int			 handed; /* batch time was handed over */
+};
+
+/*
+ * Prepare m to read the n inputs in[0..n-1], already initialized with
+ * ds_reader_init; their nowait is set.  Returns 0, or -1 with errno
+ * ENOMEM.
+ */
+int	ds_merge_init(struct ds_merge *, struct ds_reader *in, size_t n);
+void	ds_merge_free(struct ds_merge *);
+/*
+ * Wait for the next item.  Returns DS_RECORD with *which the input whose
+ * record it is (in in[*which], valid until the next call; it belongs to
+ * that input's current batch), DS_BATCH when batch time m->time is
+ * complete, or DS_EOF when every input has ended.  Returns -1 with errno
+ * set and m->failed saying where: a malformed input leaves EBADMSG as
+ * ds_read does, for ds_reader_die.  m->flush is flushed before any wait.
+ */
+int	ds_merge_next(struct ds_merge *, size_t *which);
+/*
+ * After DS_BATCH: nonzero when input i's pending batch is the one of time
+ * m->time, zero when i has no batch at that time (it has ended, or it is
+ * at a later time and its records must be kept).
+ */
+int	ds_merge_at(const struct ds_merge *, size_t i);
 
 /*
  * num.c: numbers of aggregates.  An integer is [+-]?[0-9]+ and must fit
@@ -356,6 +418,125 @@ void	*ds_table_value(struct ds_table *, size_t i);
 const char *ds_table_key(const struct ds_table *, size_t i, size_t *len);
 
 /*
+ * window.c: the clock of windowed streams, Spark's rules: LENGTH and
+ * SLIDE are multiples of the batch interval; zero time is one interval
+ * before the first batch; a window is due at every t where t - zero is a
+ * multiple of SLIDE and holds the batches in (t - LENGTH, t]; a gap in
+ * batch times counts as empty batches.  The program supplies push (batch
+ * t, just read, enters) and emit (write the window of time t, after
+ * dropping the batches at or before t - length).
+ */
+struct ds_window {
+	int64_t	 length;
+	int64_t	 slide;		/* 0: the interval */
+	int64_t	 interval;	/* 0: learned from the first two batches */
+	int64_t	 zero;		/* -1 until the clock is known */
+	int64_t	 next;		/* the next window time */
+	int64_t	 first;		/* the first batch's time, or -1 */
+	void	(*push)(void *, int64_t);
+	void	(*emit)(void *, int64_t);
+	void	*arg;
+	char	 why[160];	/* after an error: what was wrong */
+};
+
+/*
+ * Set up; interval and slide may be 0 (learned, the interval).  Returns
+ * 0, or -1 with errno EINVAL and why set when the durations break
+ * Spark's rules.
+ */
+int	ds_window_init(struct ds_window *, int64_t length, int64_t slide,
+	    int64_t interval);
+/*
+ * Batch t has ended: push it and emit the windows due.  Returns 0, or -1
+ * with errno EINVAL (learned interval breaks the rules) or EDOM (t is not
+ * on the interval grid), why set.
+ */
+int	ds_window_batch(struct ds_window *, int64_t t);
+/* The input ended: emit what a lone first batch still owes. */
+void	ds_window_end(struct ds_window *);
+
+/*
+ * swag.c: keyed aggregation over a sliding window in O(1) amortized time
+ * per batch, whatever the window's length: the two-stacks scheme, each
+ * element a batch's table of aggregates (struct ds_agg values).  Results
+ * are exact (nothing is subtracted) and keys come in order of first
+ * appearance within the window.  Memory: the distinct keys of each batch
+ * in the window, twice at most.
+ */
+struct ds_swag_item;
+
+struct ds_swag {
+	int			 op;
+	struct ds_swag_item	*item;	/* ring, oldest at head */
+	size_t			 head;
+	size_t			 n;
+	size_t			 cap;
+	size_t			 nfront; /* items with a suffix table */
+	struct ds_table		 back;	/* the newer items merged */
+};
+
+int	ds_swag_init(struct ds_swag *, int op);
+void	ds_swag_free(struct ds_swag *);
+/*
+ * Batch time t enters with its aggregates; the swag takes the table over
+ * (the caller re-inits its own).  0, or -1 with errno ENOMEM/EOVERFLOW.
+ */
+int	ds_swag_push(struct ds_swag *, int64_t t, struct ds_table *);
+/* Drop the batches of time <= until.  0, or -1 as ds_swag_push. */
+int	ds_swag_evict(struct ds_swag *, int64_t until);
+/*
+ * Call fn for every key of the window with its aggregate, in order of
+ * first appearance.  0, or -1 (errno from the merge, or fn's -1).
+ */
+int	ds_swag_each(struct ds_swag *,
+	    int (*fn)(void *, const char *, size_t, const struct ds_agg *),
+	    void *);
+/* Free the aggregates of a table of struct ds_agg, then clear it. */
+void	ds_agg_table_clear(struct ds_table *);
+
+/*
+ * keyed.c: what the aggregating programs share: a batch's aggregates by
+ * key, written out at its end, or over a window when windowed.  Output
+ * goes to a writer; a write error stays in it (check out->error).
+ */
+#define DS_KEY_FIELD	0	/* the key is written as a field */
+#define DS_KEY_ESCAPED	1	/* the key is escaped fields: as it is */
+#define DS_KEY_NONE	2	/* only the result is written */
+
+struct ds_keyed {
+	int		 op;
+	int		 keymode;
+	int		 zero;		/* write 0 for an empty batch (count) */
+	struct ds_writer *out;
+	struct ds_table	 cur;		/* the open batch's aggregates */
+	int		 windowed;
+	struct ds_window win;
+	struct ds_swag	 swag;
+	size_t		 nput;		/* records in the output batch */
+	int		 error;		/* errno of a failed merge, or 0 */
+};
+
+/*
+ * Set up; length 0 means per batch, else a window of length and slide
+ * (0: the interval) over batches of interval (0: learned).  0, or -1
+ * with errno ENOMEM or EINVAL (k->win.why says why).
+ */
+int	ds_keyed_init(struct ds_keyed *, int op, int keymode,
+	    struct ds_writer *out, int64_t length, int64_t slide,
+	    int64_t interval);
+/* The open batch's aggregate of key, created empty; NULL on ENOMEM. */
+struct ds_agg *ds_keyed_agg(struct ds_keyed *, const char *, size_t);
+/* Forget key in the open batch (a value that was skipped). */
+void	ds_keyed_forget(struct ds_keyed *, const char *, size_t);
+/*
+ * The batch of time t has ended.  0, or -1 with errno EINVAL or EDOM
+ * (the window's rules, k->win.why) or EOVERFLOW (a window's sum).
+ */
+int	ds_keyed_batch(struct ds_keyed *, int64_t t);
+/* The input has ended. */
+void	ds_keyed_end(struct ds_keyed *);
+
+/*
  * utf8.c: strict UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
  * Returns the length (1 to 4) of the sequence at p and stores its code
  * point in *cp, or returns 0 when the bytes at p do not start one.
@@ -384,6 +565,17 @@ size_t	ds_field_arg_or_die(const char *opt, const char *);
  */
 int	ds_agg_add_or_die(struct ds_reader *, struct ds_agg *, int op,
 	    size_t fieldno, int skip);
+/* A duration given to option opt: positive, else exit 2. */
+int64_t	ds_duration_arg_or_die(const char *opt, const char *);
+/*
+ * ds_keyed_init, exiting 2 when the window's durations break the rules
+ * (or -s or -i come without -w).
+ */
+void	ds_keyed_init_or_die(struct ds_keyed *, int op, int keymode,
+	    struct ds_writer *out, int64_t length, int64_t slide,
+	    int64_t interval);
+/* ds_keyed_batch, exiting as its errors deserve (2 for the window rules). */
+void	ds_keyed_batch_or_die(struct ds_keyed *, struct ds_reader *);
 /* Flush and close the writer; exits 1 naming "stdout" on failure. */
 void	ds_writer_close_or_die(struct ds_writer *);
 /* Exits 1 with "stdout: strerror" after a failed write. */

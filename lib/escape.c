@@ -74,6 +74,21 @@ bad:
 	return -1;
 }
 
+int
+ds_escape_record(struct ds_buf *b, const struct ds_field *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ds_buf_reserve(b, 2 * f[i].len + 1) == -1)
+			return -1;
+		if (i > 0)
+			b->data[b->len++] = '\t';
+		b->len += ds_escape(b->data + b->len, f[i].data, f[i].len);
+	}
+	return 0;
+}
+
 char *
 ds_quote(char *dst, size_t size, const char *src, size_t len)
 {

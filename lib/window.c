@@ -1,0 +1,102 @@
+/*
+ * window.c: when windows are due, by Spark's rules for windowed DStreams.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "ds.h"
+
+static int	check(struct ds_window *);
+static void	start(struct ds_window *, int64_t);
+static void	emit_due(struct ds_window *, int64_t, int);
+
+int
+ds_window_init(struct ds_window *w, int64_t length, int64_t slide,
+    int64_t interval)
+{
+	w->length = length;
+	w->slide = slide;
+	w->interval = interval;
+	w->zero = w->first = -1;
+	w->why[0] = '\0';
+	return interval != 0 ? check(w) : 0;
+}
+
+static int
+check(struct ds_window *w)
+{
+	if (w->slide == 0)
+		w->slide = w->interval;
+	if (w->length % w->interval != 0)
+		snprintf(w->why, sizeof(w->why), "The window duration of "
+		    "windowed DStream (%lld ms) must be a multiple of the "
+		    "slide duration of parent DStream (%lld ms)",
+		    (long long)w->length, (long long)w->interval);
+	else if (w->slide % w->interval != 0)
+		snprintf(w->why, sizeof(w->why), "The slide duration of "
+		    "windowed DStream (%lld ms) must be a multiple of the "
+		    "slide duration of parent DStream (%lld ms)",
+		    (long long)w->slide, (long long)w->interval);
+	else
+		return 0;
+	errno = EINVAL;
+	return -1;
+}
+
+static void
+start(struct ds_window *w, int64_t t0)
+{
+	w->zero = t0 - w->interval;
+	w->next = w->zero + w->slide;
+}
+
+/* Emit the windows due before t, or up to t when inclusive. */
+static void
+emit_due(struct ds_window *w, int64_t t, int inclusive)
+{
+	while (w->next < t || (inclusive && w->next == t)) {
+		w->emit(w->arg, w->next);
+		w->next += w->slide;
+	}
+}
+
+int
+ds_window_batch(struct ds_window *w, int64_t t)
+{
+	if (w->zero == -1) {
+		if (w->interval == 0 && w->first == -1) {
+			/* Learning the interval: the first batch waits. */
+			w->first = t;
+			w->push(w->arg, t);
+			return 0;
+		}
+		if (w->interval == 0) {
+			w->interval = t - w->first;
+			if (check(w) == -1)
+				return -1;
+			start(w, w->first);
+			emit_due(w, w->first, 1);
+		} else
+			start(w, t);
+	}
+	if ((t - w->zero) % w->interval != 0) {
+		snprintf(w->why, sizeof(w->why), "batch time %lld is not on "
+		    "the grid of the %lld ms interval", (long long)t,
+		    (long long)w->interval);
+		errno = EDOM;
+		return -1;
+	}
+	emit_due(w, t, 0);
+	w->push(w->arg, t);
+	emit_due(w, t, 1);
+	return 0;
+}
+
+void
+ds_window_end(struct ds_window *w)
+{
+	/* A lone batch never taught us the interval: it is its own window. */
+	if (w->zero == -1 && w->first != -1)
+		w->emit(w->arg, w->first);
+}
