@@ -58,9 +58,11 @@ BIN = \
 	cmd/ds-print \
 	cmd/ds-reduce \
 	cmd/ds-reducebykey \
+	cmd/ds-state \
 	cmd/ds-window \
 	cmd/ds-words
-MAN1 =
+MAN1 = \
+	man/ds-state.1
 MAN5 = man/ds.5
 MAN7 = man/ds.7
 MAN = $(MAN1) $(MAN5) $(MAN7)
@@ -79,8 +81,8 @@ $(LIB): $(LIBOBJ)
 	rm -f $@
 	$(AR) -rcs $@ $(LIBOBJ)
 
-$(BIN) $(UNIT):
-	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ $@.c $(LIB) \
+.c:
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ $< $(LIB) \
 	    $(LDLIBS)
 
 check: test

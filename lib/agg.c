@@ -30,6 +30,12 @@ ds_op_parse(const char *s)
 	return -1;
 }
 
+const char *
+ds_op_name(int op)
+{
+	return opname[op];
+}
+
 int
 ds_op_numeric(int op)
 {

@@ -324,6 +324,8 @@ struct ds_agg {
 
 /* The op named s (sum, count, ...), or -1 with errno EINVAL. */
 int	ds_op_parse(const char *);
+/* The name of op. */
+const char *ds_op_name(int op);
 /* Nonzero when op reads its values as numbers. */
 int	ds_op_numeric(int op);
 /*
@@ -430,7 +432,7 @@ struct ds_window {
 	int64_t	 length;
 	int64_t	 slide;		/* 0: the interval */
 	int64_t	 interval;	/* 0: learned from the first two batches */
-	int64_t	 zero;		/* -1 until the clock is known */
+	int64_t	 zero;		/* INT64_MIN until the clock is known */
 	int64_t	 next;		/* the next window time */
 	int64_t	 first;		/* the first batch's time, or -1 */
 	void	(*push)(void *, int64_t);
@@ -542,6 +544,83 @@ void	ds_keyed_end(struct ds_keyed *);
  * point in *cp, or returns 0 when the bytes at p do not start one.
  */
 int	ds_utf8_decode(const char *, size_t, uint32_t *cp);
+
+/*
+ * lua.c: Lua 5.4 expressions, Spark's lambdas: compiled once, run per
+ * record inside the process.  An expression is an expression list, the
+ * body of "return EXPR", and sees its parameters as locals.  A record
+ * expression's parameters are f (the fields f[1]..f[n], as strings), k
+ * and v (f[1] and f[2], or nil) and r (the fields joined by TAB).
+ *
+ * A run's values become fields thus: a string as it is; a number as
+ * Lua's tostring writes it (3, 3.0, 1e+20); a boolean as true or false;
+ * nil as no field; a table as its elements 1..#t, each one of those
+ * (nil elements are no field).  Any other value is an error.
+ *
+ * Errors are returned, never printed: -1 with errno EINVAL (a Lua error;
+ * ds_lua_error has Lua's message) or ENOMEM.  Lua's print writes to
+ * stderr, stdout being the stream's.
+ *
+ *	x = ds_lua_new("k, v * 2", NULL, msg, sizeof(msg));
+ *	ds_lua_set_record(x, r.field, r.nfield, r.rec, r.reclen);
+ *	if (ds_lua_fields(x, &out, &n) == -1)
+ *		ds_record_die(&r, "lua: %s", ds_lua_error(x));
+ */
+struct ds_lua;
+
+/*
+ * Compile expr with the parameter names names[] (NULL-terminated), or
+ * with NULL the record's f, k, v, r.  Returns the handle, or NULL with
+ * errno EINVAL (the expression does not compile, is empty, or a name is
+ * not a Lua name: the message, Lua's for a syntax error, goes to msg) or
+ * ENOMEM.
+ */
+struct ds_lua *ds_lua_new(const char *expr, const char *const names[],
+	    char *msg, size_t msgsize);
+void	ds_lua_free(struct ds_lua *);
+/* The message of the last error: valid until the next run. */
+const char *ds_lua_error(const struct ds_lua *);
+/* Bind the record of a record expression; nothing is copied. */
+void	ds_lua_set_record(struct ds_lua *, const struct ds_field *, size_t,
+	    const char *rec, size_t reclen);
+/*
+ * Bind parameter i (from 0) of an expression compiled with names: as a
+ * string, as a number, or as a number when the bytes read as one to
+ * ds_num_parse, else a string.  Strings are not copied.  0, or -1 with
+ * errno EINVAL (no such parameter).  An unbound parameter is nil.
+ */
+int	ds_lua_set_string(struct ds_lua *, int i, const char *, size_t);
+int	ds_lua_set_num(struct ds_lua *, int i, const struct ds_num *);
+int	ds_lua_set_value(struct ds_lua *, int i, const char *, size_t);
+/*
+ * Run, and convert the values to fields, stored in *out and *n until the
+ * next run.  0 or -1.
+ */
+int	ds_lua_fields(struct ds_lua *, struct ds_field **out, size_t *n);
+/*
+ * Run: 1 when the first value is true as Lua sees it (neither nil nor
+ * false; 0 and "" are true), 0 when not, or -1.
+ */
+int	ds_lua_bool(struct ds_lua *);
+/*
+ * Run, for a reducer: 1 with the first value in *num when it is a number
+ * (exactly: an integer, or a float), 0 with its text in *p and *len when
+ * it is a string or a boolean (valid until the next run), or -1 (also
+ * when it is nil or anything else).
+ */
+int	ds_lua_value(struct ds_lua *, struct ds_num *num, const char **p,
+	    size_t *len);
+/*
+ * Run, for flatMap: the value is a table of records, each a table of
+ * fields or one scalar field (nil elements are skipped), or an iterator
+ * as a generic for takes it (a function, its state and its first
+ * control value), each call's values making a record as
+ * ds_lua_fields makes one; nil means no record.  0 or -1.  Then
+ * ds_lua_next gives the records one at a time: 1 with the record in
+ * *out and *n (valid until the next call), 0 after the last, or -1.
+ */
+int	ds_lua_records(struct ds_lua *);
+int	ds_lua_next(struct ds_lua *, struct ds_field **out, size_t *n);
 
 /*
  * cli.c: conveniences for main(); these print with err(3) and exit 1.

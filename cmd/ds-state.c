@@ -1,0 +1,489 @@
+/*
+ * ds-state: a running aggregate per key across batches, Spark's
+ * updateStateByKey and mapWithState, with timeouts and checkpoints that
+ * survive a crash.
+ */
+
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ds.h"
+
+static const char synopsis[] = "ds-state [-I] [-c dir] [-C interval] "
+    "[-e output] [-f field] [-k field] [-o op] [-t timeout]";
+
+#define EMIT_ALL	1
+#define EMIT_CHANGED	2
+#define EMIT_EXPIRED	4
+
+#define CKPT_MAGIC	"#ds1\n#ds-state 1 "
+
+/*
+ * A key's state.  Live keys form a list ordered by last update, oldest
+ * first, so that timeouts look at the head only.
+ */
+struct key {
+	struct key	*prev;
+	struct key	*next;
+	int64_t		 updated;	/* batch time of the last value */
+	uint64_t	 seq;		/* order of the last updates */
+	struct ds_agg	 agg;
+	size_t		 len;
+	char		 name[];
+};
+
+static int		 op = DS_OP_SUM;
+static int		 emit = EMIT_ALL;
+static int64_t		 timeout;		/* 0: none */
+static struct ds_table	 state;			/* name -> struct key * */
+static struct key	*oldest, *newest;
+static uint64_t		 lastseq;
+static struct ds_table	 batch;			/* the open batch's aggregates */
+static struct key	**changed;		/* keys the batch updated */
+static size_t		 nchanged, changedcap;
+static struct ds_writer	 out;
+
+static int	parse_emit(const char *);
+static struct key *lookup(const char *, size_t);
+static void	unlink_key(struct key *);
+static void	append_key(struct key *);
+static void	touch(struct key *);
+static void	apply_batch(void);
+static void	put(const struct key *, const char *);
+static void	end_batch(int64_t);
+static void	checkpoint(const char *, int64_t);
+static int64_t	restore(const char *);
+static int64_t	int_field(struct ds_reader *, const struct ds_field *, int64_t);
+static int	by_seq(const void *, const void *);
+
+int
+main(int argc, char *argv[])
+{
+	struct ds_reader r;
+	const struct ds_field *kf;
+	struct ds_agg *a;
+	const char *dir = NULL;
+	int64_t every = 0, skipto = -1, saved = -1;
+	unsigned long long nskipped = 0;
+	size_t kfield = 1, vfield = 2;
+	int ch, rc, isnew, Iflag = 0;
+
+	while ((ch = getopt(argc, argv, "C:c:e:f:hIk:o:t:")) != -1) {
+		switch (ch) {
+		case 'I':
+			Iflag = 1;
+			break;
+		case 'C':
+			every = ds_duration_arg_or_die("-C", optarg);
+			break;
+		case 'c':
+			dir = optarg;
+			break;
+		case 'e':
+			if ((emit = parse_emit(optarg)) == -1)
+				errx(2, "-e %s: not a list of all, changed "
+				    "and expired", optarg);
+			break;
+		case 'f':
+			vfield = ds_field_arg_or_die("-f", optarg);
+			break;
+		case 'k':
+			kfield = ds_field_arg_or_die("-k", optarg);
+			break;
+		case 'o':
+			if ((op = ds_op_parse(optarg)) == -1)
+				errx(2, "-o %s: unknown operation", optarg);
+			break;
+		case 't':
+			timeout = ds_duration_arg_or_die("-t", optarg);
+			break;
+		default:
+			ds_usage_exit(synopsis, ch == 'h');
+		}
+	}
+	if (argc != optind)
+		ds_usage_exit(synopsis, 0);
+	if (every != 0 && dir == NULL)
+		errx(2, "-C needs -c");
+
+	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
+	    ds_writer_init(&out, STDOUT_FILENO) == -1 ||
+	    ds_table_init(&state, sizeof(struct key *)) == -1 ||
+	    ds_table_init(&batch, sizeof(struct ds_agg)) == -1)
+		err(1, NULL);
+	if (dir != NULL)
+		saved = skipto = restore(dir);
+	r.flush = &out;
+	if (ds_write_header(&out) == -1)
+		ds_write_failed_die(&out);
+	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
+		if (rc == DS_BATCH) {
+			if (r.time <= skipto) {
+				/* Done before the crash: drop it. */
+				ds_agg_table_clear(&batch);
+				continue;
+			}
+			apply_batch();
+			end_batch(r.time);
+			if (dir != NULL && (every == 0 || saved == -1 ||
+			    r.time - saved >= every)) {
+				checkpoint(dir, r.time);
+				saved = r.time;
+			}
+			continue;
+		}
+		if (kfield > r.nfield)
+			ds_record_die(&r, "no field %zu", kfield);
+		kf = &r.field[kfield - 1];
+		if ((a = ds_table_upsert(&batch, kf->data, kf->len,
+		    &isnew)) == NULL)
+			err(1, NULL);
+		if (ds_agg_add_or_die(&r, a, op, vfield, Iflag) == -1) {
+			nskipped++;
+			if (isnew)
+				ds_table_remove(&batch, kf->data, kf->len);
+		}
+	}
+	ds_writer_close_or_die(&out);
+	if (nskipped > 0)
+		warnx("values skipped, not numbers: %llu", nskipped);
+	return 0;
+}
+
+static int
+parse_emit(const char *s)
+{
+	static const char *const name[] = { "all", "changed", "expired" };
+	size_t i, len;
+	int set = 0;
+
+	for (;;) {
+		len = strcspn(s, ",");
+		for (i = 0; i < 3; i++)
+			if (strlen(name[i]) == len &&
+			    strncmp(s, name[i], len) == 0)
+				break;
+		if (i == 3)
+			return -1;
+		set |= 1 << i;
+		if (s[len] == '\0')
+			return set;
+		s += len + 1;
+	}
+}
+
+/* The state of a key, created empty (and not yet in the update list). */
+static struct key *
+lookup(const char *name, size_t len)
+{
+	struct key **slot, *k;
+	int isnew;
+
+	if ((slot = ds_table_upsert(&state, name, len, &isnew)) == NULL)
+		return NULL;
+	if (!isnew)
+		return *slot;
+	if ((k = calloc(1, sizeof(*k) + len)) == NULL)
+		return NULL;
+	memcpy(k->name, name, len);
+	k->len = len;
+	return *slot = k;
+}
+
+static void
+unlink_key(struct key *k)
+{
+	if (k->prev != NULL)
+		k->prev->next = k->next;
+	else if (oldest == k)
+		oldest = k->next;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	else if (newest == k)
+		newest = k->prev;
+	k->prev = k->next = NULL;
+}
+
+static void
+append_key(struct key *k)
+{
+	k->prev = newest;
+	k->next = NULL;
+	if (newest != NULL)
+		newest->next = k;
+	else
+		oldest = k;
+	newest = k;
+}
+
+/* k got values in the open batch: it becomes the newest update. */
+static void
+touch(struct key *k)
+{
+	struct key **p;
+
+	k->seq = ++lastseq;
+	unlink_key(k);
+	append_key(k);
+	if (nchanged == changedcap) {
+		changedcap = changedcap != 0 ? changedcap * 2 : 64;
+		if ((p = reallocarray(changed, changedcap, sizeof(*p))) ==
+		    NULL)
+			err(1, NULL);
+		changed = p;
+	}
+	changed[nchanged++] = k;
+}
+
+/*
+ * Fold the batch's aggregates into the state.  The batch is reduced on
+ * its own first because its time, which decides whether a replayed batch
+ * counts, comes only at its end.
+ */
+static void
+apply_batch(void)
+{
+	struct ds_agg *a;
+	struct key *k;
+	const char *name;
+	size_t i, len;
+
+	for (i = 0; i < ds_table_end(&batch); i++) {
+		if ((a = ds_table_value(&batch, i)) == NULL)
+			continue;
+		name = ds_table_key(&batch, i, &len);
+		if ((k = lookup(name, len)) == NULL)
+			err(1, NULL);
+		if (ds_agg_merge(&k->agg, a, op) == -1)
+			errx(1, "the state of a key overflows");
+		touch(k);
+	}
+	ds_agg_table_clear(&batch);
+}
+
+static void
+put(const struct key *k, const char *mark)
+{
+	const char *v;
+	char num[DS_NUM_MAX];
+	size_t vlen;
+
+	v = ds_agg_result(&k->agg, op, num, &vlen);
+	if (ds_write_field(&out, k->name, k->len) == -1 ||
+	    ds_write_field(&out, v, vlen) == -1 ||
+	    (mark != NULL && ds_write_field(&out, mark, strlen(mark)) == -1) ||
+	    ds_write_end(&out) == -1)
+		ds_write_failed_die(&out);
+}
+
+/*
+ * The batch of time t has ended: stamp its keys, time out the idle ones
+ * (a key last updated at u goes at the first batch t with t - u >
+ * timeout), and write what -e asks for.
+ */
+static void
+end_batch(int64_t t)
+{
+	struct key **slot, *k, *gone = NULL;
+	size_t i;
+
+	for (i = 0; i < nchanged; i++)
+		changed[i]->updated = t;
+	while (timeout != 0 && (k = oldest) != NULL &&
+	    t - k->updated > timeout) {
+		unlink_key(k);
+		ds_table_remove(&state, k->name, k->len);
+		k->next = gone;		/* newest expired first */
+		gone = k;
+	}
+	if (emit & EMIT_ALL) {
+		for (i = 0; i < ds_table_end(&state); i++)
+			if ((slot = ds_table_value(&state, i)) != NULL)
+				put(*slot, NULL);
+	} else if (emit & EMIT_CHANGED) {
+		for (i = 0; i < nchanged; i++)
+			put(changed[i], NULL);
+	}
+	/* Reverse the list so that the expired come oldest first. */
+	for (k = NULL; gone != NULL; ) {
+		struct key *next = gone->next;
+
+		gone->next = k;
+		k = gone;
+		gone = next;
+	}
+	while (k != NULL) {
+		struct key *next = k->next;
+
+		if (emit & EMIT_EXPIRED)
+			put(k, "expired");
+		ds_agg_free(&k->agg);
+		free(k);
+		k = next;
+	}
+	if (ds_write_batch(&out, t) == -1)
+		ds_write_failed_die(&out);
+	nchanged = 0;
+}
+
+/*
+ * Save the state after batch t: write a temporary file, fsync it, rename
+ * it over the checkpoint and fsync the directory, so that a crash leaves
+ * either the old checkpoint or the new one.  The batch's output goes out
+ * first: after a crash a batch may come out twice, never not at all.
+ */
+static void
+checkpoint(const char *dir, int64_t t)
+{
+	struct ds_writer w;
+	char tmp[PATH_MAX], path[PATH_MAX], num[80], head[64];
+	struct key **slot, *k;
+	size_t i, len;
+	int fd, n;
+
+	if (ds_writer_flush(&out) == -1)
+		ds_write_failed_die(&out);
+	if (snprintf(tmp, sizeof(tmp), "%s/.state.tmp", dir) >=
+	    (int)sizeof(tmp) ||
+	    snprintf(path, sizeof(path), "%s/state", dir) >= (int)sizeof(path))
+		errx(1, "%s: name too long", dir);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666)) == -1)
+		err(1, "%s", tmp);
+	if (ds_writer_init(&w, fd) == -1)
+		err(1, NULL);
+	n = snprintf(head, sizeof(head), CKPT_MAGIC "%s\n",
+	    ds_op_name(op));
+	ds_write_bytes(&w, head, n);
+	for (i = 0; i < ds_table_end(&state); i++) {
+		if ((slot = ds_table_value(&state, i)) == NULL)
+			continue;
+		k = *slot;
+		ds_write_field(&w, k->name, k->len);
+		if (op == DS_OP_FIRST || op == DS_OP_LAST)
+			ds_write_field(&w, k->agg.str.data != NULL ?
+			    k->agg.str.data : "", k->agg.str.len);
+		else {
+			len = ds_num_format(&k->agg.num, num);
+			ds_write_field(&w, num, len);
+		}
+		n = snprintf(num, sizeof(num), "%lld\t%lld\t%llu",
+		    (long long)k->agg.count, (long long)k->updated,
+		    (unsigned long long)k->seq);
+		ds_write_escaped(&w, num, n);
+		ds_write_end(&w);
+	}
+	ds_write_batch(&w, t);
+	if (ds_writer_close(&w) == -1 || fsync(fd) == -1 || close(fd) == -1)
+		err(1, "%s", tmp);
+	if (rename(tmp, path) == -1)
+		err(1, "%s", path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 || fsync(fd) == -1)
+		err(1, "%s", dir);
+	close(fd);
+}
+
+/* An integer field of a checkpoint record, at least min. */
+static int64_t
+int_field(struct ds_reader *r, const struct ds_field *f, int64_t min)
+{
+	struct ds_num n;
+
+	if (ds_num_parse(f->data, f->len, &n) == -1 || n.isfloat || n.i < min)
+		ds_record_die(r, "not a checkpoint record");
+	return n.i;
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct key *x = *(struct key *const *)a;
+	const struct key *y = *(struct key *const *)b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * Load the checkpoint in dir, if any; returns its batch time, or -1.  A
+ * checkpoint that does not parse is an error, never replaced.
+ */
+static int64_t
+restore(const char *dir)
+{
+	struct ds_reader r;
+	struct ds_field *f;
+	struct key *k, **slot, **all;
+	char path[PATH_MAX], head[64];
+	int64_t t = -1;
+	size_t i, n = 0;
+	ssize_t len;
+	int fd, rc, want;
+
+	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
+		err(1, "%s", dir);
+	if (snprintf(path, sizeof(path), "%s/state", dir) >= (int)sizeof(path))
+		errx(1, "%s: name too long", dir);
+	if ((fd = open(path, O_RDONLY)) == -1) {
+		if (errno == ENOENT)
+			return -1;
+		err(1, "%s", path);
+	}
+	want = snprintf(head, sizeof(head), CKPT_MAGIC "%s\n", ds_op_name(op));
+	len = read(fd, head + want, want);
+	if (len != want || memcmp(head, head + want, want) != 0)
+		errx(1, "%s: not a ds-state checkpoint for -o %s", path,
+		    ds_op_name(op));
+	if (lseek(fd, 0, SEEK_SET) == -1 ||
+	    ds_reader_init(&r, fd, path, DS_AUTO) == -1)
+		err(1, "%s", path);
+	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
+		if (rc == DS_BATCH) {
+			if (r.synthetic)
+				errx(1, "%s: truncated", path);
+			t = r.time;
+			continue;
+		}
+		if (t != -1 || r.nfield != 5)
+			ds_record_die(&r, "not a checkpoint record");
+		f = r.field;
+		if ((k = lookup(f[0].data, f[0].len)) == NULL)
+			err(1, NULL);
+		if (op == DS_OP_FIRST || op == DS_OP_LAST) {
+			if (ds_buf_append(&k->agg.str, f[1].data,
+			    f[1].len) == -1)
+				err(1, NULL);
+		} else if (ds_num_parse(f[1].data, f[1].len, &k->agg.num) ==
+		    -1)
+			ds_record_die(&r, "not a checkpoint record");
+		k->agg.count = int_field(&r, &f[2], 1);
+		k->updated = int_field(&r, &f[3], 0);
+		k->seq = int_field(&r, &f[4], 1);
+		if (k->seq > lastseq)
+			lastseq = k->seq;
+		n++;
+	}
+	if (t == -1)
+		errx(1, "%s: truncated", path);
+	ds_reader_free(&r);
+	close(fd);
+
+	/* The update list is the keys in the order of their last update. */
+	if ((all = reallocarray(NULL, n + 1, sizeof(*all))) == NULL)
+		err(1, NULL);
+	for (i = n = 0; i < ds_table_end(&state); i++)
+		if ((slot = ds_table_value(&state, i)) != NULL)
+			all[n++] = *slot;
+	qsort(all, n, sizeof(*all), by_seq);
+	for (i = 0; i < n; i++)
+		append_key(all[i]);
+	free(all);
+	return t;
+}

@@ -1,0 +1,232 @@
+#!/usr/bin/env bats
+# ds-state.bats: state across batches, timeouts, and checkpoints that
+# survive SIGKILL at any moment.
+load helper
+
+setup() {
+	s=$BATS_TEST_TMPDIR/s.ds
+	printf '#ds1\na\t1\nb\t2\na\t3\n%%1000\n%%2000\nb\t5\n%%3000\n%%4000\n%%5000\n' >"$s"
+	ck=$BATS_TEST_TMPDIR/ck
+}
+
+@test "ds-state: -e all writes the whole state with every batch" {
+	golden "$s" sh -c 'ds-state | ds-cat -t' <<'EOF'
+1000	a	4
+1000	b	2
+2000	a	4
+2000	b	2
+3000	a	4
+3000	b	7
+4000	a	4
+4000	b	7
+5000	a	4
+5000	b	7
+EOF
+}
+
+@test "ds-state: -e changed writes only the keys the batch updated" {
+	golden "$s" sh -c 'ds-state -e changed | ds-cat -t' <<'EOF'
+1000	a	4
+1000	b	2
+3000	b	7
+EOF
+}
+
+@test "ds-state: a key times out at the first batch more than -t after its update" {
+	# a: updated at 1000, gone at 4000 (4000 - 1000 > 2000); b: at 3000.
+	golden "$s" sh -c 'ds-state -t 2s -e changed,expired | ds-cat -t' <<'EOF'
+1000	a	4
+1000	b	2
+3000	b	7
+4000	a	4	expired
+EOF
+}
+
+@test "ds-state: a value in the timeout batch refreshes the key" {
+	printf '#ds1\na\t1\n%%1000\na\t1\n%%3000\n%%5000\n%%5001\n' >"$BATS_TEST_TMPDIR/r"
+	golden "$BATS_TEST_TMPDIR/r" sh -c 'ds-state -t 2s -e all,expired | ds-cat -t' <<'EOF'
+1000	a	1
+3000	a	2
+5000	a	2
+5001	a	2	expired
+EOF
+}
+
+@test "ds-state: an expired key starts again from nothing" {
+	printf '#ds1\na\t5\n%%1000\n%%3000\na\t1\n%%4000\n' >"$BATS_TEST_TMPDIR/r"
+	golden "$BATS_TEST_TMPDIR/r" sh -c 'ds-state -t 1s -e all,expired | ds-cat -t' <<'EOF'
+1000	a	5
+3000	a	5	expired
+4000	a	1
+EOF
+}
+
+@test "ds-state: the ops of ds-reducebykey accumulate across batches" {
+	printf '#ds1\nk\t4\nk\tx\n%%1000\nk\t2.5\nk\ty\n%%2000\n' >"$BATS_TEST_TMPDIR/r"
+	golden "$BATS_TEST_TMPDIR/r" sh -c 'ds-state -o mean -e changed -I 2>/dev/null | ds-cat -t' <<'EOF'
+1000	k	4.0
+2000	k	3.25
+EOF
+	golden "$BATS_TEST_TMPDIR/r" sh -c 'ds-state -o last -e changed | ds-cat -t' <<'EOF'
+1000	k	x
+2000	k	y
+EOF
+	golden "$BATS_TEST_TMPDIR/r" sh -c 'ds-state -o count -e changed | ds-cat -t' <<'EOF'
+1000	k	2
+2000	k	4
+EOF
+}
+
+@test "ds-state: -k and -f pick the key and the value" {
+	printf 'x\tk\t3\ny\tk\t4\n' >"$BATS_TEST_TMPDIR/r"
+	run -0 sh -c 'ds-state -k 2 -f 3 <"$1" | ds-cat' sh "$BATS_TEST_TMPDIR/r"
+	assert_output "k	7"
+}
+
+@test "ds-state: keys with escapes survive a checkpoint" {
+	printf '#ds1\n\\#a\\tb\t1\n\\\\\t2\n%%1000\n' >"$BATS_TEST_TMPDIR/r"
+	ds-state -c "$ck" <"$BATS_TEST_TMPDIR/r" >/dev/null
+	printf '#ds1\n\\#a\\tb\t1\n%%2000\n' >"$BATS_TEST_TMPDIR/r2"
+	golden "$BATS_TEST_TMPDIR/r2" sh -c 'ds-state -c "$0" | ds-cat -j' "$ck" <<'EOF'
+["#a\tb","2"]
+["\\","2"]
+EOF
+}
+
+@test "ds-state: the checkpoint is plain text a person can read" {
+	ds-state -t 1h -c "$ck" <"$s" >/dev/null
+	run -0 cat "$ck/state"
+	assert_output "$(printf '#ds1\n#ds-state 1 sum\na\t4\t2\t1000\t1\nb\t7\t2\t3000\t3\n%%5000')"
+}
+
+@test "ds-state: a restart skips the batches the checkpoint holds" {
+	ds-state -c "$ck" <"$s" >/dev/null
+	printf '#ds1\na\t100\n%%5000\na\t1\n%%6000\n' >"$BATS_TEST_TMPDIR/more"
+	golden "$BATS_TEST_TMPDIR/more" sh -c 'ds-state -c "$0" | ds-cat -t' "$ck" <<'EOF'
+6000	a	5
+6000	b	7
+EOF
+}
+
+@test "ds-state: -C checkpoints only every interval" {
+	ds-state -c "$ck" -C 3s <"$s" >/dev/null
+	run -0 tail -n 1 "$ck/state"
+	assert_output "%4000"
+}
+
+# merge FILE...: the outputs of runs killed and restarted, as one stream:
+# a run's torn tail (records with no batch end) is dropped, and a batch
+# that came out twice must have come out the same.
+merge() {
+	awk '
+	FNR == 1 { cur = "" }
+	/^#/ { next }
+	/^%/ {
+		t = substr($0, 2) + 0
+		if (t in got) {
+			if (got[t] != cur) { print "batch " t " differs" > "/dev/stderr"; bad = 1 }
+		} else { got[t] = cur; order[++n] = t }
+		cur = ""
+		next
+	}
+	{ cur = cur $0 "\n" }
+	END {
+		print "#ds1"
+		for (i = 1; i <= n; i++) { printf "%s", got[order[i]]; print "%" order[i] }
+		exit bad
+	}' "$@"
+}
+
+@test "ds-state: SIGKILL at random moments loses and repeats nothing" {
+	in=$BATS_TEST_TMPDIR/in.ds
+	awk 'BEGIN { srand(7); print "#ds1"
+		for (b = 1; b <= 1500; b++) {
+			n = int(rand() * 5)
+			for (i = 0; i < n; i++)
+				printf "k%d\t%d\n", int(rand() * 50), int(rand() * 100)
+			print "%" b * 1000
+		} }' >"$in"
+	ds-state -t 20s -e changed,expired <"$in" >"$BATS_TEST_TMPDIR/whole"
+	kills=0 n=0
+	while :; do
+		ds-state -c "$ck" -t 20s -e changed,expired <"$in" \
+		    >"$BATS_TEST_TMPDIR/part.$n" &
+		pid=$!
+		# A random moment: mid-batch, mid-write or mid-checkpoint.
+		sleep "0.0$((RANDOM % 30))"
+		if kill -9 "$pid" 2>/dev/null; then
+			wait "$pid" || true
+			kills=$((kills + 1))
+		else
+			wait "$pid"
+			break
+		fi
+		n=$((n + 1))
+		[ "$n" -lt 2000 ]
+	done
+	echo "# killed $kills times" >&3
+	[ "$kills" -gt 5 ]
+	merge $(ls "$BATS_TEST_TMPDIR"/part.* | sort -t. -k2,2n) \
+	    >"$BATS_TEST_TMPDIR/merged"
+	cmp "$BATS_TEST_TMPDIR/merged" "$BATS_TEST_TMPDIR/whole"
+}
+
+@test "ds-state: a checkpoint that does not parse is an error, never replaced" {
+	mkdir "$ck"
+	printf 'garbage\n' >"$ck/state"
+	run -1 --separate-stderr ds-state -c "$ck" <"$s"
+	assert_equal "$stderr" "ds-state: $ck/state: not a ds-state checkpoint for -o sum"
+	run -0 cat "$ck/state"
+	assert_output garbage
+}
+
+@test "ds-state: a checkpoint of another op is refused" {
+	ds-state -c "$ck" <"$s" >/dev/null
+	run -1 --separate-stderr ds-state -o max -c "$ck" <"$s"
+	assert_equal "$stderr" "ds-state: $ck/state: not a ds-state checkpoint for -o max"
+}
+
+@test "ds-state: a truncated checkpoint is an error" {
+	ds-state -c "$ck" <"$s" >/dev/null
+	head -n 3 "$ck/state" >"$ck/cut" && mv "$ck/cut" "$ck/state"
+	run -1 --separate-stderr ds-state -c "$ck" <"$s"
+	assert_equal "$stderr" "ds-state: $ck/state: truncated"
+}
+
+@test "ds-state: a bad checkpoint record names its line" {
+	ds-state -c "$ck" <"$s" >/dev/null
+	sed -i '3s/	2	/	x	/' "$ck/state"
+	run -1 --separate-stderr ds-state -c "$ck" <"$s"
+	assert_equal "$stderr" "ds-state: $ck/state:3: not a checkpoint record"
+}
+
+@test "ds-state: a value that is not a number is an error unless -I" {
+	printf 'a\tx\n' >"$BATS_TEST_TMPDIR/r"
+	run -1 --separate-stderr ds-state <"$BATS_TEST_TMPDIR/r"
+	assert_equal "$stderr" 'ds-state: stdin:1: field 2: not a number: "x"'
+	run -0 --separate-stderr ds-state -I <"$BATS_TEST_TMPDIR/r"
+	assert_equal "$stderr" 'ds-state: values skipped, not numbers: 1'
+}
+
+@test "ds-state: usage errors exit 2" {
+	run -2 --separate-stderr ds-state -e some
+	assert_equal "$stderr" "ds-state: -e some: not a list of all, changed and expired"
+	run -2 --separate-stderr ds-state -t 0
+	assert_equal "$stderr" "ds-state: -t 0: not a positive duration"
+	run -2 --separate-stderr ds-state -C 1s
+	assert_equal "$stderr" "ds-state: -C needs -c"
+	run -2 --separate-stderr ds-state -o median
+	assert_equal "$stderr" "ds-state: -o median: unknown operation"
+	run -2 --separate-stderr ds-state extra
+	assert_equal "$stderr" "usage: $(synopsis_of ds-state)"
+}
+
+@test "ds-state: -h prints the usage on stdout" {
+	run -0 --separate-stderr ds-state -h
+	assert_output "usage: $(synopsis_of ds-state)"
+}
+
+@test "ds-state: a write error is reported" {
+	run -1 --separate-stderr sh -c 'ds-state <"$1" >/dev/full' sh "$s"
+	assert_equal "$stderr" "ds-state: stdout: No space left on device"
+}
