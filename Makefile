@@ -29,7 +29,7 @@ SANFLAGS   = -O1 -g -fno-omit-frame-pointer \
 # The Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
-       netcat-openbsd mawk gawk
+       netcat-openbsd mawk gawk time
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -66,7 +66,17 @@ MAN1 = \
 MAN5 = man/ds.5
 MAN7 = man/ds.7
 MAN = $(MAN1) $(MAN5) $(MAN7)
-UNIT =
+UNIT = \
+	tests/unit/t_buf \
+	tests/unit/t_clock \
+	tests/unit/t_duration \
+	tests/unit/t_escape \
+	tests/unit/t_num \
+	tests/unit/t_reader \
+	tests/unit/t_table \
+	tests/unit/t_time \
+	tests/unit/t_utf8 \
+	tests/unit/t_writer
 
 all: $(BIN)
 
@@ -98,7 +108,9 @@ sanitize:
 	    test
 	$(MAKE) clean
 
-bench: all
+BENCHBIN = bench/gen bench/latency bench/wcfloor
+
+bench: all $(BENCHBIN)
 	sh bench/run
 
 # The seed's job end to end, over a local line server (tests/demo.sh).
@@ -138,6 +150,6 @@ deps:
 	fi
 
 clean:
-	rm -f $(BIN) $(UNIT) $(LIBOBJ) $(LIB)
+	rm -f $(BIN) $(UNIT) $(BENCHBIN) $(LIBOBJ) $(LIB)
 
 .PHONY: all check test lint sanitize bench demo install uninstall deps clean

@@ -18,7 +18,8 @@ ds_batch_of(int64_t now, int64_t interval)
 int64_t
 ds_batch_after(int64_t now, int64_t interval)
 {
-	return (now / interval + 1) * interval;
+	/* Not (now / interval + 1) * interval: division truncates toward 0. */
+	return ds_batch_of(now + 1, interval);
 }
 
 int

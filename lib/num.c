@@ -11,6 +11,8 @@
 #include "ds.h"
 
 static size_t	digits(const char *, size_t, size_t);
+static int	cmp_int_double(int64_t, double);
+static int	next_up_reads_back(char *, double);
 
 static size_t
 digits(const char *p, size_t i, size_t len)
@@ -105,11 +107,15 @@ ds_num_double(const struct ds_num *n)
 int
 ds_num_add(struct ds_num *acc, const struct ds_num *x)
 {
+	int64_t r;
+
+	/* On overflow *acc stays as it was: never a wrapped value. */
 	if (!acc->isfloat && !x->isfloat) {
-		if (__builtin_add_overflow(acc->i, x->i, &acc->i)) {
+		if (__builtin_add_overflow(acc->i, x->i, &r)) {
 			errno = ERANGE;
 			return -1;
 		}
+		acc->i = r;
 		return 0;
 	}
 	acc->d = ds_num_double(acc) + ds_num_double(x);
@@ -120,11 +126,14 @@ ds_num_add(struct ds_num *acc, const struct ds_num *x)
 int
 ds_num_sub(struct ds_num *acc, const struct ds_num *x)
 {
+	int64_t r;
+
 	if (!acc->isfloat && !x->isfloat) {
-		if (__builtin_sub_overflow(acc->i, x->i, &acc->i)) {
+		if (__builtin_sub_overflow(acc->i, x->i, &r)) {
 			errno = ERANGE;
 			return -1;
 		}
+		acc->i = r;
 		return 0;
 	}
 	acc->d = ds_num_double(acc) - ds_num_double(x);
@@ -132,16 +141,39 @@ ds_num_sub(struct ds_num *acc, const struct ds_num *x)
 	return 0;
 }
 
+/*
+ * Compare exactly, as Python does: an int64 past 2^53 need not survive
+ * the conversion to double.  NaN compares equal to everything.
+ */
+static int
+cmp_int_double(int64_t i, double d)
+{
+	int64_t t;
+	double frac;
+
+	if (isnan(d))
+		return 0;
+	if (d >= 0x1p63)
+		return -1;
+	if (d < -0x1p63)
+		return 1;
+	t = (int64_t)d;		/* d truncated, which fits */
+	if (i != t)
+		return (i > t) - (i < t);
+	frac = d - (double)t;	/* exact */
+	return (frac < 0) - (frac > 0);
+}
+
 int
 ds_num_cmp(const struct ds_num *a, const struct ds_num *b)
 {
-	double x, y;
-
 	if (!a->isfloat && !b->isfloat)
 		return (a->i > b->i) - (a->i < b->i);
-	x = ds_num_double(a);
-	y = ds_num_double(b);
-	return (x > y) - (x < y);
+	if (!a->isfloat)
+		return cmp_int_double(a->i, b->d);
+	if (!b->isfloat)
+		return -cmp_int_double(b->i, a->d);
+	return (a->d > b->d) - (a->d < b->d);
 }
 
 size_t
@@ -153,6 +185,36 @@ ds_num_format(const struct ds_num *n, char *buf)
 }
 
 /*
+ * %.*e rounds to the nearest decimal, but at a power of two the doubles
+ * below lie twice as close as those above, so the nearest may not read
+ * back when the next decimal up does; Python's repr takes that one.
+ * Replace e by it when it reads back as d.
+ */
+static int
+next_up_reads_back(char *e, double d)
+{
+	char up[32];
+	size_t i;
+
+	memcpy(up, e, sizeof(up));
+	for (i = strcspn(up, "e"); i > 0; i--) {
+		if (up[i - 1] == '.')
+			continue;
+		if (up[i - 1] < '0' || up[i - 1] > '9')
+			return 0;	/* all nines: 10^n was tried shorter */
+		if (up[i - 1] != '9') {
+			up[i - 1]++;
+			break;
+		}
+		up[i - 1] = '0';
+	}
+	if (i == 0 || strtod(up, NULL) != d)
+		return 0;
+	memcpy(e, up, sizeof(up));
+	return 1;
+}
+
+/*
  * Python's repr of a float: the shortest digits that read back the same,
  * positional when the exponent is in [-4, 16), else d.ddde+XX.
  */
@@ -160,7 +222,7 @@ size_t
 ds_double_format(double d, char *buf)
 {
 	char e[32], dig[20], *p = buf;
-	int prec, exp, n, i;
+	int prec, exp, bexp, n, i;
 
 	if (isnan(d))
 		return snprintf(buf, DS_NUM_MAX, "nan");
@@ -169,6 +231,8 @@ ds_double_format(double d, char *buf)
 	for (prec = 1; prec <= 17; prec++) {
 		snprintf(e, sizeof(e), "%.*e", prec - 1, d);
 		if (strtod(e, NULL) == d)
+			break;
+		if (fabs(frexp(d, &bexp)) == 0.5 && next_up_reads_back(e, d))
 			break;
 	}
 	/* e is [-]D[.DDD]e[+-]XX */

@@ -140,6 +140,11 @@ next_line(struct ds_reader *r, char **line, size_t *len)
 			r->start += *len + 1;
 			r->scanned = 0;
 			r->lineno++;
+			/* A long line may arrive whole, with its LF. */
+			if (r->maxline != 0 && *len > r->maxline) {
+				errno = EMSGSIZE;
+				return -1;
+			}
 			return 1;
 		}
 		r->scanned = avail;

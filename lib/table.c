@@ -37,6 +37,12 @@ ds_table_init(struct ds_table *t, size_t valsize)
 	t->nslot = 16;
 	if ((t->slot = calloc(t->nslot, sizeof(*t->slot))) == NULL)
 		return -1;
+	/* Keys are never at NULL, even all empty: memcmp(NULL, p, 0) is UB. */
+	if (ds_buf_reserve(&t->keys, 1) == -1) {
+		free(t->slot);
+		t->slot = NULL;
+		return -1;
+	}
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "ds.h"
 
 static int	number(const char **, int, int *);
+static int	days_in(int, int);
 
 int64_t
 ds_now_ms(void)
@@ -33,6 +34,19 @@ number(const char **s, int width, int *v)
 	}
 	*s += width;
 	return 0;
+}
+
+/* Days in month mo (1 to 12) of year y, in the Gregorian calendar. */
+static int
+days_in(int y, int mo)
+{
+	static const int days[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+
+	if (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return 29;
+	return days[mo - 1];
 }
 
 int
@@ -84,12 +98,12 @@ ds_time_parse(const char *s, int64_t *ms)
 			goto bad;
 		if (*p == ':')
 			p++;
-		if (number(&p, 2, &om) == -1)
+		if (number(&p, 2, &om) == -1 || oh > 23 || om > 59)
 			goto bad;
 		off *= oh * 3600 + om * 60;
 	}
-	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60)
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > days_in(y, mo) ||
+	    h > 23 || mi > 59 || sec > 60)
 		goto bad;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;

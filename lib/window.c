@@ -7,6 +7,12 @@
 
 #include "ds.h"
 
+/*
+ * zero until the clock is known; not -1, which is the zero of a first
+ * batch at time interval - 1 (time 0 at 1 ms).
+ */
+#define NOZERO	INT64_MIN
+
 static int	check(struct ds_window *);
 static void	start(struct ds_window *, int64_t);
 static void	emit_due(struct ds_window *, int64_t, int);
@@ -18,7 +24,8 @@ ds_window_init(struct ds_window *w, int64_t length, int64_t slide,
 	w->length = length;
 	w->slide = slide;
 	w->interval = interval;
-	w->zero = w->first = -1;
+	w->zero = NOZERO;
+	w->first = -1;
 	w->why[0] = '\0';
 	return interval != 0 ? check(w) : 0;
 }
@@ -64,7 +71,7 @@ emit_due(struct ds_window *w, int64_t t, int inclusive)
 int
 ds_window_batch(struct ds_window *w, int64_t t)
 {
-	if (w->zero == -1) {
+	if (w->zero == NOZERO) {
 		if (w->interval == 0 && w->first == -1) {
 			/* Learning the interval: the first batch waits. */
 			w->first = t;
@@ -97,6 +104,6 @@ void
 ds_window_end(struct ds_window *w)
 {
 	/* A lone batch never taught us the interval: it is its own window. */
-	if (w->zero == -1 && w->first != -1)
+	if (w->zero == NOZERO && w->first != -1)
 		w->emit(w->arg, w->first);
 }
