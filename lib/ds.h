@@ -278,7 +278,26 @@ struct ds_num {
  * Parse len bytes.  0 on success; -1 with errno EINVAL (not a number) or
  * ERANGE (an integer outside int64, or a float that overflows).
  */
-int	ds_num_parse(const char *, size_t, struct ds_num *);
+int	ds_num_parse_slow(const char *, size_t, struct ds_num *);
+
+static inline int
+ds_num_parse(const char *p, size_t len, struct ds_num *n)
+{
+	int64_t v = 0;
+	size_t i;
+
+	/* The common case inline: a few plain digits cannot overflow. */
+	if (len > 0 && len < 19) {
+		for (i = 0; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+			v = v * 10 + (p[i] - '0');
+		if (i == len) {
+			n->isfloat = 0;
+			n->i = v;
+			return 0;
+		}
+	}
+	return ds_num_parse_slow(p, len, n);
+}
 /*
  * DS_NUM_INT or DS_NUM_FLOAT when len bytes read as a decimal number
  * (no range check), else 0.

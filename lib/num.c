@@ -51,7 +51,7 @@ ds_num_syntax(const char *p, size_t len)
 }
 
 int
-ds_num_parse(const char *p, size_t len, struct ds_num *n)
+ds_num_parse_slow(const char *p, size_t len, struct ds_num *n)
 {
 	char small[64], *s;
 	size_t i = 0;

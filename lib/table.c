@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Inlined, XXH3 hashes a short key in a few instructions. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "ds.h"
@@ -74,7 +76,7 @@ entry_at(const struct ds_table *t, size_t i)
  * The slot holding key, or NULL when absent; then *freeslot is where it
  * would go (the first deleted slot on its probe path, else the empty one).
  */
-static uint32_t *
+static inline uint32_t *
 lookup(struct ds_table *t, const void *key, size_t len, uint64_t h,
     uint32_t **freeslot)
 {
