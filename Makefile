@@ -110,6 +110,34 @@ sanitize:
 
 BENCHBIN = bench/gen bench/latency bench/wcfloor
 
+# libFuzzer harnesses, built by clang straight from lib/'s sources.
+FUZZ = \
+	tests/fuzz/escape \
+	tests/fuzz/parse \
+	tests/fuzz/reader
+FUZZTIME   = 15
+FUZZFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined \
+             -fno-sanitize-recover=all
+LIBSRC     = $(LIBOBJ:.o=.c)
+
+# Build the harnesses, replay the crashes once found (tests/fuzz/regress),
+# then fuzz each for FUZZTIME seconds from its seed corpus.
+fuzz:
+	for h in $(FUZZ); do \
+		clang $(DS_CPPFLAGS) -std=c11 $(FUZZFLAGS) -o $$h $$h.c \
+		    $(LIBSRC) $(LDLIBS) || exit 1; \
+	done
+	for h in $(FUZZ); do \
+		n=$${h##*/}; \
+		for f in tests/fuzz/regress/$$n-*; do \
+			[ -e "$$f" ] || continue; \
+			./$$h "$$f" || exit 1; \
+		done; \
+		mkdir -p tests/fuzz/out/$$n; \
+		./$$h -max_total_time=$(FUZZTIME) -artifact_prefix=tests/fuzz/out/$$n- \
+		    tests/fuzz/out/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
 bench: all $(BENCHBIN)
 	sh bench/run
 
@@ -150,6 +178,6 @@ deps:
 	fi
 
 clean:
-	rm -f $(BIN) $(UNIT) $(BENCHBIN) $(LIBOBJ) $(LIB)
+	rm -f $(BIN) $(UNIT) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(LIB)
 
-.PHONY: all check test lint sanitize bench demo install uninstall deps clean
+.PHONY: all check test lint sanitize bench demo fuzz install uninstall deps clean
