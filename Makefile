@@ -53,15 +53,19 @@ BIN = \
 	cmd/ds-cat \
 	cmd/ds-count \
 	cmd/ds-countbyvalue \
+	cmd/ds-dir \
 	cmd/ds-groupbykey \
 	cmd/ds-lines \
 	cmd/ds-print \
 	cmd/ds-reduce \
 	cmd/ds-reducebykey \
+	cmd/ds-save \
 	cmd/ds-state \
 	cmd/ds-window \
 	cmd/ds-words
 MAN1 = \
+	man/ds-dir.1 \
+	man/ds-save.1 \
 	man/ds-state.1
 MAN5 = man/ds.5
 MAN7 = man/ds.7
