@@ -25,7 +25,20 @@ wait_until() {
 
 # usage_of PROGRAM: the SYNOPSIS of its man page, as one line.
 synopsis_of() {
-	mandoc -Tascii "$BATS_TEST_DIRNAME/../man/$1.1" | col -b |
+	mandoc -Tascii "$BATS_TEST_DIRNAME/../man/$1.1" | col -bx |
 	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' |
 	    tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
+}
+
+# golden INPUT COMMAND...: run COMMAND with the file INPUT on stdin; it must
+# exit 0, write nothing on stderr, and write exactly the bytes that golden
+# reads on its own stdin (the expected output, as a here-document).
+golden() {
+	local input=$1 status=0
+	local out=$BATS_TEST_TMPDIR/golden.out err=$BATS_TEST_TMPDIR/golden.err
+	shift
+	"$@" <"$input" >"$out" 2>"$err" || status=$?
+	diff -u - "$out"
+	diff -u /dev/null "$err"
+	[ "$status" -eq 0 ]
 }
