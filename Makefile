@@ -41,6 +41,7 @@ LIBOBJ = \
 	lib/duration.o \
 	lib/escape.o \
 	lib/keyed.o \
+	lib/merge.o \
 	lib/num.o \
 	lib/reader.o \
 	lib/swag.o \
@@ -55,18 +56,22 @@ BIN = \
 	cmd/ds-countbyvalue \
 	cmd/ds-dir \
 	cmd/ds-groupbykey \
+	cmd/ds-join \
 	cmd/ds-lines \
 	cmd/ds-print \
 	cmd/ds-reduce \
 	cmd/ds-reducebykey \
 	cmd/ds-save \
 	cmd/ds-state \
+	cmd/ds-union \
 	cmd/ds-window \
 	cmd/ds-words
 MAN1 = \
 	man/ds-dir.1 \
+	man/ds-join.1 \
 	man/ds-save.1 \
-	man/ds-state.1
+	man/ds-state.1 \
+	man/ds-union.1
 MAN5 = man/ds.5
 MAN7 = man/ds.7
 MAN = $(MAN1) $(MAN5) $(MAN7)
@@ -75,6 +80,7 @@ UNIT = \
 	tests/unit/t_clock \
 	tests/unit/t_duration \
 	tests/unit/t_escape \
+	tests/unit/t_merge \
 	tests/unit/t_num \
 	tests/unit/t_reader \
 	tests/unit/t_table \

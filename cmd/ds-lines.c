@@ -23,11 +23,13 @@ static struct ds_writer	out;
 static int64_t		interval = 1000;
 static long long	count;		/* -n: lines a batch, 0: clock */
 static long long	inbatch;	/* lines in the open batch */
-static int64_t		next;		/* the open batch's time */
+static int64_t		next;		/* the open batch's time, or -1
+					   past the last an int64 holds */
 
 static void	by_count(struct ds_reader *);
 static void	by_clock(struct ds_reader *);
 static void	put_record(const struct ds_reader *);
+static int64_t	after(int64_t);
 static void	close_batch(void);
 
 int
@@ -71,8 +73,9 @@ main(int argc, char *argv[])
 	/* -n: start + k * interval; the clock: Spark's first batch time. */
 	if (start == -1)
 		start = ds_batch_after(ds_now_ms(), interval);
-	next = count != 0 ? start + interval : start;
-	for (i = 0; i < argc || (i == 0 && argc == 0); i++) {
+	next = count != 0 ? after(start) : start;
+	for (i = 0; (i < argc || (i == 0 && argc == 0)) && !ds_interrupted;
+	    i++) {
 		if (argc == 0 || strcmp(argv[i], "-") == 0) {
 			name = "stdin";
 			fd = STDIN_FILENO;
@@ -108,12 +111,25 @@ put_record(const struct ds_reader *r)
 	inbatch++;
 }
 
+/* The batch time after t, or -1 when an int64 cannot hold it. */
+static int64_t
+after(int64_t t)
+{
+	int64_t u;
+
+	return __builtin_add_overflow(t, interval, &u) ? -1 : u;
+}
+
 static void
 close_batch(void)
 {
+	if (next == -1) {
+		(void)ds_writer_flush(&out);
+		errx(1, "batch time out of range");
+	}
 	if (ds_write_batch(&out, next) == -1)
 		ds_write_failed_die(&out);
-	next += interval;
+	next = after(next);
 	inbatch = 0;
 }
 
@@ -143,9 +159,12 @@ by_clock(struct ds_reader *r)
 	int64_t now;
 	int rc;
 
+	ds_catch_interrupt();
 	pfd.fd = r->fd;
 	pfd.events = POLLIN;
 	for (;;) {
+		if (ds_interrupted)
+			return;		/* main closes the open batch */
 		now = ds_now_ms();
 		if (now >= next) {
 			close_batch();

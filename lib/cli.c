@@ -6,17 +6,49 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ds.h"
+
+static void
+on_interrupt(int sig)
+{
+	if (ds_interrupted) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	ds_interrupted = 1;
+}
+
+void
+ds_catch_interrupt(void)
+{
+	static int caught;
+	struct sigaction sa;
+
+	if (caught)
+		return;
+	caught = 1;
+	/* An interrupt a shell has us ignore stays ignored. */
+	if (sigaction(SIGINT, NULL, &sa) == -1 || sa.sa_handler == SIG_IGN)
+		return;
+	/* No SA_RESTART: a read from a raw input must give up. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
 
 int
 ds_read_or_die(struct ds_reader *r)
 {
 	int rc;
 
+	ds_catch_interrupt();
 	if ((rc = ds_read(r)) == -1)
 		ds_reader_die(r);
 	return rc;

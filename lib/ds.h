@@ -9,6 +9,7 @@
 #ifndef DS_H
 #define DS_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -132,6 +133,13 @@ struct ds_reader {
 	int		 nowait;	/* fail with EAGAIN rather than wait */
 	char		 why[96];	/* after EBADMSG: what was wrong */
 };
+
+/*
+ * Set (by a program's signal handler, see ds_read_or_die) to ask every
+ * reader for a graceful stop: a ds stream then ends at its next batch
+ * boundary, a raw input at the end of what was already read.
+ */
+extern volatile sig_atomic_t ds_interrupted;
 
 /*
  * Prepare r to read fd.  name is kept (not copied) for messages.  mode is
@@ -644,8 +652,15 @@ int	ds_lua_next(struct ds_lua *, struct ds_field **out, size_t *n);
 /*
  * cli.c: conveniences for main(); these print with err(3) and exit 1.
  */
-/* ds_read, exiting with "NAME:LINE: problem" on a malformed stream. */
+/*
+ * ds_read, exiting with "NAME:LINE: problem" on a malformed stream.  Its
+ * first call makes SIGINT a graceful stop (ds_interrupted): the program
+ * finishes the batch it is reading and ends as at EOF; a second SIGINT
+ * ends it at once.
+ */
 int	ds_read_or_die(struct ds_reader *);
+/* Make SIGINT set ds_interrupted (once; a second SIGINT kills). */
+void	ds_catch_interrupt(void);
 /* Report the error of a failed ds_read (errno as it left it) and exit 1. */
 __dead void ds_reader_die(struct ds_reader *);
 /* Exit 1 with "NAME:LINE: " and the message, about the current record. */

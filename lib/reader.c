@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include "ds.h"
 
 #define READ_CHUNK	(128 * 1024)
+
+volatile sig_atomic_t	ds_interrupted;
 /* Bytes allocated past cap, so that a word-at-a-time scan may overread. */
 #define SLACK		8
 
@@ -101,7 +104,8 @@ fill(struct ds_reader *r)
 	if ((r->flush != NULL && r->flush->pending) || r->nowait) {
 		pfd.fd = r->fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 0) == 0) {
+		n = poll(&pfd, 1, 0);
+		if (n == 0 || (n == -1 && errno == EINTR)) {
 			if (r->nowait) {
 				errno = EAGAIN;
 				return -1;
@@ -109,9 +113,17 @@ fill(struct ds_reader *r)
 			(void)ds_writer_flush(r->flush);
 		}
 	}
-	do
+	/*
+	 * Asked to stop, a raw input ends here: what was read is kept, and a
+	 * final batch closes it.  A ds stream reads on to its batch end.
+	 */
+	for (;;) {
+		if (ds_interrupted && r->mode == DS_RAW)
+			return 0;
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
-	while (n == -1 && errno == EINTR);
+		if (n != -1 || errno != EINTR)
+			break;
+	}
 	if (n > 0)
 		r->end += n;
 	return n;
@@ -341,6 +353,9 @@ ds_read(struct ds_reader *r)
 	int rc;
 
 	for (;;) {
+		/* Asked to stop, a ds stream ends at a batch boundary. */
+		if (ds_interrupted && r->mode == DS_STREAM && !r->inbatch)
+			return DS_EOF;
 		if ((rc = next_line(r, &line, &len)) == -1)
 			return -1;
 		if (rc == 0) {

@@ -1,0 +1,130 @@
+/*
+ * ds-union: merge several streams batch by batch on batch time, Spark's
+ * union: batch T of the output holds the records of every input's batch
+ * T, input by input in the order given.
+ */
+
+#include <err.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ds.h"
+
+static const char synopsis[] = "ds-union stream ...";
+
+static void	open_input(struct ds_reader *, const char *,
+		    struct ds_writer *);
+static void	write_held(struct ds_writer *, const struct ds_buf *);
+
+int
+main(int argc, char *argv[])
+{
+	struct ds_reader *in;
+	struct ds_buf *held;	/* each input's batch: escaped lines */
+	struct ds_writer w;
+	struct ds_merge m;
+	size_t i, n;
+	int ch, rc, stdin_taken = 0;
+
+	while ((ch = getopt(argc, argv, "h")) != -1) {
+		switch (ch) {
+		default:
+			ds_usage_exit(synopsis, ch == 'h');
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		ds_usage_exit(synopsis, 0);
+	n = argc;
+	for (i = 0; i < n; i++) {
+		if (strcmp(argv[i], "-") != 0)
+			continue;
+		if (stdin_taken++)
+			errx(2, "-: stdin given twice");
+	}
+
+	if ((in = reallocarray(NULL, n, sizeof(*in))) == NULL ||
+	    (held = calloc(n, sizeof(*held))) == NULL ||
+	    ds_writer_init(&w, STDOUT_FILENO) == -1)
+		err(1, NULL);
+	for (i = 0; i < n; i++)
+		open_input(&in[i], argv[i], &w);
+	if (ds_merge_init(&m, in, n) == -1)
+		err(1, NULL);
+	m.flush = &w;
+	if (ds_write_header(&w) == -1)
+		ds_write_failed_die(&w);
+	while ((rc = ds_merge_next(&m, &i)) != DS_EOF) {
+		if (rc == -1) {
+			if (m.failed < n)
+				ds_reader_die(&in[m.failed]);
+			if (w.error != 0)
+				ds_write_failed_die(&w);
+			err(1, "poll");
+		}
+		if (rc == DS_RECORD) {
+			if (ds_escape_record(&held[i], in[i].field,
+			    in[i].nfield) == -1 ||
+			    ds_buf_append(&held[i], "\n", 1) == -1)
+				err(1, NULL);
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			if (!ds_merge_at(&m, i))
+				continue;
+			write_held(&w, &held[i]);
+			held[i].len = 0;
+		}
+		if (ds_write_batch(&w, m.time) == -1)
+			ds_write_failed_die(&w);
+	}
+	ds_writer_close_or_die(&w);
+	ds_merge_free(&m);
+	for (i = 0; i < n; i++) {
+		ds_reader_free(&in[i]);
+		ds_buf_free(&held[i]);
+	}
+	free(held);
+	free(in);
+	return 0;
+}
+
+/*
+ * Opening a FIFO waits for its writer, so the inputs are opened one after
+ * the other, in the order given, before anything is read.
+ */
+static void
+open_input(struct ds_reader *r, const char *path, struct ds_writer *w)
+{
+	int fd;
+
+	if (strcmp(path, "-") == 0) {
+		fd = STDIN_FILENO;
+		path = "stdin";
+	} else if ((fd = open(path, O_RDONLY)) == -1)
+		err(1, "%s", path);
+	if (ds_reader_init(r, fd, path, DS_AUTO) == -1)
+		err(1, NULL);
+	r->flush = w;
+}
+
+/* Write the held lines, each an escaped record ending in LF. */
+static void
+write_held(struct ds_writer *w, const struct ds_buf *b)
+{
+	const char *p, *end, *lf;
+
+	if (b->len == 0)
+		return;
+	for (p = b->data, end = p + b->len; p < end; p = lf + 1) {
+		lf = memchr(p, '\n', end - p);
+		if (ds_write_escaped(w, p, lf - p) == -1 ||
+		    ds_write_end(w) == -1)
+			ds_write_failed_die(w);
+	}
+}
