@@ -46,6 +46,7 @@ main(int argc, char *argv[])
 		err(1, NULL);
 	ds_keyed_init_or_die(&k, DS_OP_COUNT, DS_KEY_NONE, &w, length, slide,
 	    interval);
+	k.zero = 1;		/* count() of an empty batch is 0 */
 	r.flush = &w;
 	if (ds_write_header(&w) == -1)
 		ds_write_failed_die(&w);

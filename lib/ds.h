@@ -535,7 +535,8 @@ void	ds_agg_table_clear(struct ds_table *);
 struct ds_keyed {
 	int		 op;
 	int		 keymode;
-	int		 zero;		/* write 0 for an empty batch (count) */
+	int		 zero;		/* write 0 for an empty batch (count);
+					   the caller sets it */
 	struct ds_writer *out;
 	struct ds_table	 cur;		/* the open batch's aggregates */
 	int		 windowed;

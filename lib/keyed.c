@@ -20,7 +20,6 @@ ds_keyed_init(struct ds_keyed *k, int op, int keymode, struct ds_writer *out,
 	memset(k, 0, sizeof(*k));
 	k->op = op;
 	k->keymode = keymode;
-	k->zero = op == DS_OP_COUNT && keymode == DS_KEY_NONE;
 	k->out = out;
 	if (ds_table_init(&k->cur, sizeof(struct ds_agg)) == -1)
 		return -1;
