@@ -41,6 +41,7 @@ LIBOBJ = \
 	lib/duration.o \
 	lib/escape.o \
 	lib/keyed.o \
+	lib/lua.o \
 	lib/merge.o \
 	lib/num.o \
 	lib/reader.o \
@@ -55,23 +56,32 @@ BIN = \
 	cmd/ds-count \
 	cmd/ds-countbyvalue \
 	cmd/ds-dir \
+	cmd/ds-filter \
+	cmd/ds-flatmap \
 	cmd/ds-groupbykey \
 	cmd/ds-join \
 	cmd/ds-lines \
+	cmd/ds-map \
 	cmd/ds-print \
 	cmd/ds-reduce \
 	cmd/ds-reducebykey \
 	cmd/ds-save \
 	cmd/ds-state \
+	cmd/ds-transform \
 	cmd/ds-union \
 	cmd/ds-window \
 	cmd/ds-words
 MAN1 = \
 	man/ds-dir.1 \
+	man/ds-filter.1 \
+	man/ds-flatmap.1 \
 	man/ds-join.1 \
+	man/ds-map.1 \
 	man/ds-save.1 \
 	man/ds-state.1 \
-	man/ds-union.1
+	man/ds-transform.1 \
+	man/ds-union.1 \
+	man/ds-words.1
 MAN5 = man/ds.5
 MAN7 = man/ds.7
 MAN = $(MAN1) $(MAN5) $(MAN7)
@@ -80,6 +90,7 @@ UNIT = \
 	tests/unit/t_clock \
 	tests/unit/t_duration \
 	tests/unit/t_escape \
+	tests/unit/t_lua \
 	tests/unit/t_merge \
 	tests/unit/t_num \
 	tests/unit/t_reader \

@@ -13,29 +13,43 @@
 
 static const char synopsis[] = "ds-words [-1l] [-d chars]";
 
+/* What a byte of a record is, to the word loop. */
+enum {
+	PLAIN,		/* part of a word, written as it is */
+	SEP,		/* a separator */
+	ESCAPE,		/* part of a word, escaped in ds(5) */
+	UPPER		/* part of a word, lowercased (-l) */
+};
+
+/* Output lines are built here and handed to the writer a record at a time. */
+#define OUT_CHUNK	(64 * 1024)
+
+static void	split(struct ds_writer *, struct ds_buf *, char *, size_t);
+
+static unsigned char	 class[256];
+static const char	*suffix = "\t1\n";
+static size_t		 suffixlen = 3;
+
 int
 main(int argc, char *argv[])
 {
 	struct ds_reader r;
 	struct ds_writer w;
-	unsigned char sep[256] = { 0 };
+	struct ds_buf out = { NULL, 0, 0 };
 	const unsigned char *s;
-	char *p, *end, *word;
-	int ch, rc, oneflag = 0, lflag = 0;
+	int c, ch, rc, lflag = 0;
+	const char *seps = " \t\n\r\v\f";
 
-	sep[' '] = sep['\t'] = sep['\n'] = sep['\r'] = 1;
-	sep['\v'] = sep['\f'] = 1;
 	while ((ch = getopt(argc, argv, "1d:hl")) != -1) {
 		switch (ch) {
 		case '1':
-			oneflag = 1;
+			suffix = "\n";
+			suffixlen = 1;
 			break;
 		case 'd':
 			if (*optarg == '\0')
 				errx(2, "-d: no separator characters");
-			memset(sep, 0, sizeof(sep));
-			for (s = (const unsigned char *)optarg; *s != '\0'; s++)
-				sep[*s] = 1;
+			seps = optarg;
 			break;
 		case 'l':
 			lflag = 1;
@@ -46,9 +60,15 @@ main(int argc, char *argv[])
 	}
 	if (argc != optind)
 		ds_usage_exit(synopsis, 0);
+	for (c = 0; c < 256; c++)
+		class[c] = ds_escape_needed[c] ? ESCAPE :
+		    lflag && c >= 'A' && c <= 'Z' ? UPPER : PLAIN;
+	for (s = (const unsigned char *)seps; *s != '\0'; s++)
+		class[*s] = SEP;
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
-	    ds_writer_init(&w, STDOUT_FILENO) == -1)
+	    ds_writer_init(&w, STDOUT_FILENO) == -1 ||
+	    ds_buf_reserve(&out, OUT_CHUNK) == -1)
 		err(1, NULL);
 	r.flush = &w;
 	if (ds_write_header(&w) == -1)
@@ -57,24 +77,60 @@ main(int argc, char *argv[])
 		if (rc == DS_BATCH) {
 			if (ds_write_batch(&w, r.time) == -1)
 				ds_write_failed_die(&w);
-			continue;
-		}
-		p = r.rec;
-		end = p + r.reclen;
-		for (;;) {
-			while (p < end && sep[(unsigned char)*p])
-				p++;
-			if (p == end)
-				break;
-			for (word = p; p < end && !sep[(unsigned char)*p]; p++)
-				if (lflag && *p >= 'A' && *p <= 'Z')
-					*p += 'a' - 'A';
-			if (ds_write_field(&w, word, p - word) == -1 ||
-			    (!oneflag && ds_write_field(&w, "1", 1) == -1) ||
-			    ds_write_end(&w) == -1)
-				ds_write_failed_die(&w);
-		}
+		} else
+			split(&w, &out, r.rec, r.reclen);
 	}
 	ds_writer_close_or_die(&w);
+	ds_reader_free(&r);
+	ds_buf_free(&out);
 	return 0;
+}
+
+/*
+ * Write a line for each word of the record: this loop is the hot path of
+ * a word count, so it escapes and lowercases by table, into a buffer of
+ * its own, and gives the writer whole lines.
+ */
+static void
+split(struct ds_writer *w, struct ds_buf *out, char *rec, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)rec, *end = p + len;
+	unsigned char *q;
+	int k;
+
+	for (;;) {
+		while (p < end && class[*p] == SEP)
+			p++;
+		if (p == end)
+			break;
+		/* Room for the rest escaped, a backslash and the suffix. */
+		if (out->cap - out->len < 2 * (size_t)(end - p) + 4 &&
+		    ds_buf_reserve(out, 2 * (size_t)(end - p) + 4) == -1)
+			err(1, NULL);
+		q = (unsigned char *)out->data + out->len;
+		if (*p == '#' || *p == '%')
+			*q++ = '\\';
+		for (; p < end; p++) {
+			if ((k = class[*p]) == PLAIN)
+				*q++ = *p;
+			else if (k == SEP)
+				break;
+			else if (k == UPPER)
+				*q++ = *p + ('a' - 'A');
+			else {
+				*q++ = '\\';
+				*q++ = ds_escape_needed[*p];
+			}
+		}
+		memcpy(q, suffix, suffixlen);
+		out->len = (char *)q + suffixlen - out->data;
+		if (out->len >= OUT_CHUNK) {
+			if (ds_write_bytes(w, out->data, out->len) == -1)
+				ds_write_failed_die(w);
+			out->len = 0;
+		}
+	}
+	if (out->len > 0 && ds_write_bytes(w, out->data, out->len) == -1)
+		ds_write_failed_die(w);
+	out->len = 0;
 }
