@@ -37,6 +37,7 @@ LIBOBJ = \
 	lib/agg.o \
 	lib/buf.o \
 	lib/cli.o \
+	lib/clilua.o \
 	lib/clock.o \
 	lib/duration.o \
 	lib/escape.o \

@@ -22,7 +22,6 @@ static void	compile_regex(const char *);
 static int	matches(struct ds_reader *);
 static const char *find(const char *, size_t);
 static void	put_record(struct ds_writer *, const struct ds_reader *);
-static struct ds_lua *compile_or_die(const char *);
 static void	lua_failed(struct ds_reader *, struct ds_lua *);
 
 static pcre2_code	 *re;
@@ -75,7 +74,7 @@ main(int argc, char *argv[])
 	if (regex != NULL)
 		compile_regex(regex);
 	if (argc == 1)
-		lua = compile_or_die(argv[0]);
+		lua = ds_lua_new_or_die(argv[0], NULL);
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)
@@ -210,20 +209,6 @@ put_record(struct ds_writer *w, const struct ds_reader *r)
 			ds_write_failed_die(w);
 	} else if (ds_write_record(w, r->field, r->nfield) == -1)
 		ds_write_failed_die(w);
-}
-
-static struct ds_lua *
-compile_or_die(const char *expr)
-{
-	struct ds_lua *x;
-	char msg[512];
-
-	if ((x = ds_lua_new(expr, NULL, msg, sizeof(msg))) == NULL) {
-		if (errno == EINVAL)
-			errx(2, "lua: %s", msg);
-		err(1, NULL);
-	}
-	return x;
 }
 
 static void

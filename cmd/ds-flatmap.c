@@ -19,7 +19,6 @@ static const char synopsis[] = "ds-flatmap [-W] [-d delim] [-f field] [expr]";
 
 static void	split(struct ds_writer *, struct ds_reader *);
 static void	expand(struct ds_writer *, struct ds_reader *);
-static struct ds_lua *compile_or_die(const char *);
 static void	lua_failed(struct ds_reader *);
 
 static const char	*delim;		/* -d */
@@ -61,7 +60,7 @@ main(int argc, char *argv[])
 	    (fflag && delim == NULL))
 		ds_usage_exit(synopsis, 0);
 	if (argc == 1)
-		lua = compile_or_die(argv[0]);
+		lua = ds_lua_new_or_die(argv[0], NULL);
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)
@@ -157,20 +156,6 @@ expand(struct ds_writer *w, struct ds_reader *r)
 		if (ds_write_escaped(w, lines.data + from, ends[i] - from) ==
 		    -1 || ds_write_end(w) == -1)
 			ds_write_failed_die(w);
-}
-
-static struct ds_lua *
-compile_or_die(const char *expr)
-{
-	struct ds_lua *x;
-	char msg[512];
-
-	if ((x = ds_lua_new(expr, NULL, msg, sizeof(msg))) == NULL) {
-		if (errno == EINVAL)
-			errx(2, "lua: %s", msg);
-		err(1, NULL);
-	}
-	return x;
 }
 
 static void

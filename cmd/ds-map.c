@@ -25,7 +25,6 @@ static void	parse_list(const char *);
 static size_t	field_number(const char *, const char *, const char *);
 static void	add_field(const char *, size_t);
 static void	pick(const struct ds_reader *);
-static struct ds_lua *compile_or_die(const char *);
 static void	lua_failed(struct ds_reader *, struct ds_lua *);
 
 static struct range	*range;
@@ -74,7 +73,7 @@ main(int argc, char *argv[])
 	if (argc > 1 || (argc == 1) == (fflag || nconstant > 0))
 		ds_usage_exit(synopsis, 0);
 	if (argc == 1)
-		lua = compile_or_die(argv[0]);
+		lua = ds_lua_new_or_die(argv[0], NULL);
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)
@@ -200,20 +199,6 @@ pick(const struct ds_reader *r)
 		for (j = range[i].lo; j <= hi; j++)
 			add_field(r->field[j - 1].data, r->field[j - 1].len);
 	}
-}
-
-static struct ds_lua *
-compile_or_die(const char *expr)
-{
-	struct ds_lua *lua;
-	char msg[512];
-
-	if ((lua = ds_lua_new(expr, NULL, msg, sizeof(msg))) == NULL) {
-		if (errno == EINVAL)
-			errx(2, "lua: %s", msg);
-		err(1, NULL);
-	}
-	return lua;
 }
 
 static void

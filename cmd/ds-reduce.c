@@ -11,7 +11,7 @@
 #include "ds.h"
 
 static const char synopsis[] = "ds-reduce [-I] [-f field] [-i interval] "
-    "[-o op] [-s slide] [-w length]";
+    "[-o op] [-s slide] [-w length] [lua]";
 
 int
 main(int argc, char *argv[])
@@ -23,7 +23,7 @@ main(int argc, char *argv[])
 	unsigned long long nskipped = 0;
 	int64_t length = 0, slide = 0, interval = 0;
 	size_t field = 1;
-	int ch, rc, op = DS_OP_SUM, Iflag = 0;
+	int ch, rc, op = DS_OP_SUM, Iflag = 0, oflag = 0;
 
 	while ((ch = getopt(argc, argv, "f:hIi:o:s:w:")) != -1) {
 		switch (ch) {
@@ -39,6 +39,7 @@ main(int argc, char *argv[])
 		case 'o':
 			if ((op = ds_op_parse(optarg)) == -1)
 				errx(2, "-o %s: unknown operation", optarg);
+			oflag = 1;
 			break;
 		case 's':
 			slide = ds_duration_arg_or_die("-s", optarg);
@@ -50,8 +51,16 @@ main(int argc, char *argv[])
 			ds_usage_exit(synopsis, ch == 'h');
 		}
 	}
-	if (argc != optind)
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
 		ds_usage_exit(synopsis, 0);
+	if (argc == 1) {
+		if (oflag)
+			errx(2, "-o and a Lua reducer exclude each other");
+		ds_lua_reducer_or_die(argv[0]);
+		op = DS_OP_FN;
+	}
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)

@@ -12,7 +12,7 @@
 #include "ds.h"
 
 static const char synopsis[] = "ds-reducebykey [-I] [-f field] "
-    "[-i interval] [-k field] [-o op] [-s slide] [-w length]";
+    "[-i interval] [-k field] [-o op] [-s slide] [-w length] [lua]";
 
 int
 main(int argc, char *argv[])
@@ -25,7 +25,7 @@ main(int argc, char *argv[])
 	unsigned long long nskipped = 0;
 	int64_t length = 0, slide = 0, interval = 0;
 	size_t kf = 1, vf = 2;
-	int ch, rc, op = DS_OP_SUM, Iflag = 0;
+	int ch, rc, op = DS_OP_SUM, Iflag = 0, oflag = 0;
 
 	while ((ch = getopt(argc, argv, "f:hIi:k:o:s:w:")) != -1) {
 		switch (ch) {
@@ -44,6 +44,7 @@ main(int argc, char *argv[])
 		case 'o':
 			if ((op = ds_op_parse(optarg)) == -1)
 				errx(2, "-o %s: unknown operation", optarg);
+			oflag = 1;
 			break;
 		case 's':
 			slide = ds_duration_arg_or_die("-s", optarg);
@@ -55,8 +56,16 @@ main(int argc, char *argv[])
 			ds_usage_exit(synopsis, ch == 'h');
 		}
 	}
-	if (argc != optind)
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
 		ds_usage_exit(synopsis, 0);
+	if (argc == 1) {
+		if (oflag)
+			errx(2, "-o and a Lua reducer exclude each other");
+		ds_lua_reducer_or_die(argv[0]);
+		op = DS_OP_FN;
+	}
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)

@@ -124,6 +124,8 @@ ds_agg_add_or_die(struct ds_reader *r, struct ds_agg *a, int op,
 	if (errno == EOVERFLOW)
 		ds_record_die(r, "field %zu: the sum overflows at \"%s\"",
 		    fieldno, q);
+	if (errno == ECANCELED)
+		ds_record_die(r, "lua: %s", ds_agg_reducer()->why);
 	err(1, NULL);
 }
 
@@ -153,7 +155,11 @@ ds_keyed_init_or_die(struct ds_keyed *k, int op, int keymode,
 void
 ds_keyed_batch_or_die(struct ds_keyed *k, struct ds_reader *r)
 {
-	if (ds_keyed_batch(k, r->time) == 0) {
+	int64_t t;
+
+	t = r->synthetic && k->windowed ?
+	    ds_window_unclosed(&k->win, r->time) : r->time;
+	if (ds_keyed_batch(k, t) == 0) {
 		if (k->out->error != 0)
 			ds_write_failed_die(k->out);
 		return;
@@ -166,6 +172,8 @@ ds_keyed_batch_or_die(struct ds_keyed *k, struct ds_reader *r)
 		ds_record_die(r, "%s", k->win.why);
 	if (errno == EOVERFLOW)
 		ds_record_die(r, "the window's sum overflows");
+	if (errno == ECANCELED)
+		ds_record_die(r, "lua: %s", ds_agg_reducer()->why);
 	err(1, NULL);
 }
 

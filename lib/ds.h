@@ -340,14 +340,33 @@ enum ds_op {
 	DS_OP_MAX,
 	DS_OP_MEAN,
 	DS_OP_FIRST,
-	DS_OP_LAST
+	DS_OP_LAST,
+	DS_OP_FN		/* the reducer of ds_agg_set_reducer */
 };
 
 struct ds_agg {
 	int64_t		 count;		/* values added */
 	struct ds_num	 num;		/* sum, min or max */
 	struct ds_buf	 str;		/* first, last: the value's bytes */
+	int		 isstr;		/* DS_OP_FN: the value is str */
 };
+
+/*
+ * A user's reduce function, for DS_OP_FN: fn folds b into a (b being the
+ * later), each a number or, with isstr, bytes.  It returns 0, or -1
+ * setting why.  ds_agg_add and ds_agg_merge then fail with ECANCELED.
+ */
+struct ds_reducer {
+	int		(*fn)(struct ds_reducer *, struct ds_agg *a,
+			    const struct ds_agg *b);
+	void		*ctx;
+	const char	*why;
+};
+
+/* Set the reducer of DS_OP_FN (one a process). */
+void	ds_agg_set_reducer(struct ds_reducer *);
+/* The reducer set, or NULL. */
+struct ds_reducer *ds_agg_reducer(void);
 
 /* The op named s (sum, count, ...), or -1 with errno EINVAL. */
 int	ds_op_parse(const char *);
@@ -462,6 +481,7 @@ struct ds_window {
 	int64_t	 zero;		/* INT64_MIN until the clock is known */
 	int64_t	 next;		/* the next window time */
 	int64_t	 first;		/* the first batch's time, or -1 */
+	int64_t	 last;		/* the last batch's time, or -1 */
 	void	(*push)(void *, int64_t);
 	void	(*emit)(void *, int64_t);
 	void	*arg;
@@ -481,6 +501,12 @@ int	ds_window_init(struct ds_window *, int64_t length, int64_t slide,
  * on the interval grid), why set.
  */
 int	ds_window_batch(struct ds_window *, int64_t t);
+/*
+ * The time to give a last batch the input did not close, which the
+ * reader timed t by the clock (ds_read's synthetic batch): one interval
+ * after the last batch once the clock is known, else t.
+ */
+int64_t	ds_window_unclosed(const struct ds_window *, int64_t t);
 /* The input ended: emit what a lone first batch still owes. */
 void	ds_window_end(struct ds_window *);
 
@@ -649,6 +675,18 @@ int	ds_lua_value(struct ds_lua *, struct ds_num *num, const char **p,
  */
 int	ds_lua_records(struct ds_lua *);
 int	ds_lua_next(struct ds_lua *, struct ds_field **out, size_t *n);
+
+/*
+ * clilua.c: main()'s conveniences for Lua; they exit 2 when the
+ * expression does not compile.
+ */
+struct ds_lua *ds_lua_new_or_die(const char *expr, const char *const names[]);
+/*
+ * Make DS_OP_FN the Lua reducer expr, whose parameters a and b are the
+ * value so far and the next: numbers when they read as numbers, else
+ * strings.
+ */
+void	ds_lua_reducer_or_die(const char *expr);
 
 /*
  * cli.c: conveniences for main(); these print with err(3) and exit 1.
