@@ -67,18 +67,25 @@ BIN = \
 	cmd/ds-reduce \
 	cmd/ds-reducebykey \
 	cmd/ds-save \
+	cmd/ds-socket \
 	cmd/ds-state \
 	cmd/ds-transform \
 	cmd/ds-union \
 	cmd/ds-window \
 	cmd/ds-words
 MAN1 = \
+	man/ds-count.1 \
+	man/ds-countbyvalue.1 \
 	man/ds-dir.1 \
 	man/ds-filter.1 \
 	man/ds-flatmap.1 \
+	man/ds-groupbykey.1 \
 	man/ds-join.1 \
 	man/ds-map.1 \
+	man/ds-reduce.1 \
+	man/ds-reducebykey.1 \
 	man/ds-save.1 \
+	man/ds-socket.1 \
 	man/ds-state.1 \
 	man/ds-transform.1 \
 	man/ds-union.1 \

@@ -1,0 +1,447 @@
+#!/usr/bin/env bats
+# ds-socket.bats: the client against a real nc -lk, the -l server against
+# nc clients, UDP, the batch clock, stopping and flow control.  Everything
+# binds 127.0.0.1, ports come from the kernel, and waits have deadlines.
+load helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	pids=()
+}
+
+teardown() {
+	local p
+
+	exec 4>&- 5>&- 6>&-
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# start NAME COMMAND...: run COMMAND in the background, its output in
+# $T/NAME.out and $T/NAME.err; its PID in $pid, killed at teardown.
+start() {
+	local name=$1
+
+	shift
+	"$@" <&0 >"$T/$name.out" 2>"$T/$name.err" 3>&- 4>&- 5>&- 6>&- &
+	pid=$!
+	pids+=("$pid")
+}
+
+# listen NAME ARGS...: ds-socket -v ARGS in the background, its PID in
+# $dspid and the port it is bound to in $port.
+listen() {
+	local name=$1
+
+	shift
+	start "$name" ds-socket -v "$@"
+	dspid=$pid
+	wait_until 10 grep -q '^ds-socket: listening on ' "$T/$name.err"
+	port=$(sed -n 's/^ds-socket: listening on .*:\([0-9]*\)$/\1/p' \
+	    "$T/$name.err")
+	[ -n "$port" ]
+}
+
+# nc_server NAME PORT: nc -lk at 127.0.0.1:PORT, 0 for the kernel's pick,
+# sending what is written to fd 4; its PID in $ncpid, its port in $port.
+nc_server() {
+	[ -p "$T/server" ] || { mkfifo "$T/server" && exec 4<>"$T/server"; }
+	start "$1" nc -lkvn 127.0.0.1 "$2" <"$T/server"
+	ncpid=$pid
+	wait_until 10 grep -q '^Listening on ' "$T/$1.err"
+	port=$(sed -n 's/^Listening on [^ ]* \([0-9]*\)$/\1/p' "$T/$1.err")
+	[ -n "$port" ]
+}
+
+# free_port: a port nothing listens on, in $port.
+free_port() {
+	nc_server probe 0
+	kill "$ncpid"
+	wait "$ncpid" || true
+}
+
+records() {
+	grep -v '^[#%]' "$1" || true
+}
+
+nbatches() {
+	grep -c '^%' "$1" || true
+}
+
+has_records() {
+	[ "$(records "$1" | wc -l)" -ge "$2" ]
+}
+
+has_batches() {
+	[ "$(nbatches "$1")" -ge "$2" ]
+}
+
+# has_lines FILE REGEX N: FILE has N lines that match REGEX.
+has_lines() {
+	[ "$(grep -c "$2" "$1")" -eq "$3" ]
+}
+
+# -- usage ----------------------------------------------------------------
+
+@test "ds-socket: -h prints the usage on stdout" {
+	run -0 --separate-stderr ds-socket -h
+	assert_equal "$output" "usage: $(synopsis_of ds-socket)"
+	assert_equal "$stderr" ""
+}
+
+@test "ds-socket: a missing or extra operand is a usage error" {
+	local usage="usage: $(synopsis_of ds-socket)"
+
+	run -2 --separate-stderr ds-socket
+	assert_equal "$stderr" "$usage"
+	assert_equal "$output" ""
+	run -2 --separate-stderr ds-socket :1 :2
+	assert_equal "$stderr" "$usage"
+	run -2 --separate-stderr ds-socket -x :1
+	assert_equal "${stderr##*$'\n'}" "$usage"
+}
+
+@test "ds-socket: bad operands and option values exit 2" {
+	run -2 --separate-stderr ds-socket 9898
+	assert_equal "$stderr" "ds-socket: 9898: not [host]:port"
+	run -2 --separate-stderr ds-socket '[::1:9898'
+	assert_equal "$stderr" "ds-socket: [::1:9898: not [host]:port"
+	run -2 --separate-stderr ds-socket localhost:99999
+	assert_equal "$stderr" "ds-socket: port 99999: too large"
+	run -2 --separate-stderr ds-socket :http
+	assert_equal "$stderr" "ds-socket: port http: invalid"
+	run -2 --separate-stderr ds-socket :
+	assert_equal "$stderr" "ds-socket: port : invalid"
+	run -2 --separate-stderr ds-socket :0
+	assert_equal "$stderr" "ds-socket: port 0: too small"
+	run -2 --separate-stderr ds-socket -i 0 :9898
+	assert_equal "$stderr" "ds-socket: -i 0: not a positive duration"
+	run -2 --separate-stderr ds-socket -i 1x :9898
+	assert_equal "$stderr" "ds-socket: -i 1x: not a positive duration"
+	run -2 --separate-stderr ds-socket -r 0 :9898
+	assert_equal "$stderr" "ds-socket: -r 0: not a positive duration"
+	run -2 --separate-stderr ds-socket -N 0 :9898
+	assert_equal "$stderr" "ds-socket: -N 0: too small"
+	run -2 --separate-stderr ds-socket -m 0 :9898
+	assert_equal "$stderr" "ds-socket: -m 0: not a positive size"
+	run -2 --separate-stderr ds-socket -m 1q :9898
+	assert_equal "$stderr" "ds-socket: -m 1q: not a positive size"
+	assert_equal "$output" ""
+}
+
+@test "ds-socket: an address in use exits 1" {
+	listen first -l 127.0.0.1:0
+	run -1 --separate-stderr ds-socket -l "127.0.0.1:$port"
+	assert_equal "$stderr" \
+	    "ds-socket: 127.0.0.1:$port: Address already in use"
+	assert_equal "$output" ""
+}
+
+@test "ds-socket: a write error is reported" {
+	run -1 --separate-stderr \
+	    sh -c 'ds-socket -N 1 -l 127.0.0.1:0 >/dev/full'
+	assert_equal "$stderr" "ds-socket: stdout: No space left on device"
+}
+
+# -- the clock ------------------------------------------------------------
+
+@test "ds-socket: -N; batch times are multiples of -i, one apart" {
+	run -0 --separate-stderr ds-socket -N 5 -i 50ms -l 127.0.0.1:0
+	assert_equal "$stderr" ""
+	assert_equal "${lines[0]}" "#ds1"
+	assert_equal "${#lines[@]}" 6
+	run awk 'NR > 1 {
+		t = substr($0, 2) + 0
+		if ($0 !~ /^%[0-9]+$/ || t % 50 != 0 ||
+		    (NR > 2 && t != last + 50))
+			bad = 1
+		last = t
+	} END { exit bad }' <<<"$output"
+	assert_success
+}
+
+@test "ds-socket: the first batch is the first multiple of -i after the start" {
+	local before after first
+
+	before=$(date +%s%3N)
+	run -0 --separate-stderr ds-socket -N 1 -i 100ms -l 127.0.0.1:0
+	after=$(date +%s%3N)
+	first=${lines[1]#%}
+	[ "$first" -gt "$before" ]
+	[ "$first" -le $((after + 100)) ]
+	[ $((first % 100)) -eq 0 ]
+}
+
+# -- the client, against nc -lk ------------------------------------------
+
+@test "ds-socket: client: lines from nc -lk in batches, CR dropped, TAB split" {
+	nc_server server 0
+	start ds ds-socket -v -i 100ms ":$port"
+	wait_until 10 grep -q ": connected$" "$T/ds.err"
+	printf 'hi\r\none\ttwo\nback\\slash\n#hash\n\n' >&4
+	wait_until 10 has_records "$T/ds.out" 5
+	kill -TERM "$pid"
+	wait "$pid"
+	records "$T/ds.out" >"$T/got"
+	diff -u - "$T/got" <<-'EOF'
+	hi
+	one	two
+	back\\slash
+	\#hash
+	
+	EOF
+	assert_equal "$(cat "$T/ds.err")" \
+	    "ds-socket: localhost:$port: connected"
+}
+
+@test "ds-socket: client: a server down at start, then up" {
+	free_port
+	start ds ds-socket -r 100ms -i 50ms ":$port"
+	wait_until 10 grep -q 'retrying' "$T/ds.err"
+	wait_until 10 has_batches "$T/ds.out" 4
+	nc_server server "$port"
+	wait_until 10 grep -q ': connected$' "$T/ds.err"
+	echo hello >&4
+	wait_until 10 has_records "$T/ds.out" 1
+	kill -0 "$pid"
+	assert_equal "$(records "$T/ds.out")" "hello"
+	assert_equal "$(cat "$T/ds.err")" \
+"ds-socket: localhost:$port: Connection refused; retrying every 100ms
+ds-socket: localhost:$port: connected"
+}
+
+@test "ds-socket: client: reconnects after the server restarts" {
+	nc_server server 0
+	start ds ds-socket -v -r 100ms -i 50ms "127.0.0.1:$port"
+	wait_until 10 grep -q ': connected$' "$T/ds.err"
+	echo before >&4
+	wait_until 10 has_records "$T/ds.out" 1
+	kill "$ncpid"
+	wait "$ncpid" || true
+	wait_until 10 grep -q 'connection closed' "$T/ds.err"
+	local n
+	n=$(nbatches "$T/ds.out")
+	wait_until 10 has_batches "$T/ds.out" $((n + 3))
+	nc_server server2 "$port"
+	wait_until 10 has_lines "$T/ds.err" ": connected$" 2
+	echo after >&4
+	wait_until 10 has_records "$T/ds.out" 2
+	kill -0 "$pid"
+	assert_equal "$(records "$T/ds.out")" "before
+after"
+	assert_equal "$(cat "$T/ds.err")" \
+"ds-socket: 127.0.0.1:$port: connected
+ds-socket: 127.0.0.1:$port: connection closed; retrying every 100ms
+ds-socket: 127.0.0.1:$port: connected"
+}
+
+@test "ds-socket: client: batches keep coming with no server, and -N ends it" {
+	free_port
+	run -0 --separate-stderr ds-socket -N 3 -i 50ms -r 1m "127.0.0.1:$port"
+	assert_equal "${#lines[@]}" 4
+	assert_equal "$stderr" \
+	    "ds-socket: 127.0.0.1:$port: Connection refused; retrying every 60s"
+}
+
+# -- the server (-l) ------------------------------------------------------
+
+@test "ds-socket: -l: 20 clients at once, every line once and whole" {
+	local i
+
+	listen ds -l -i 100ms 127.0.0.1:0
+	for i in $(seq 1 20); do
+		seq 1 100 | sed "s/^/client $i line /" >"$T/in$i"
+		start "c$i" nc -N 127.0.0.1 "$port" <"$T/in$i"
+	done
+	wait_until 20 has_records "$T/ds.out" 2000
+	cat "$T"/in* | sort >"$T/want"
+	records "$T/ds.out" | sort >"$T/got"
+	diff -u "$T/want" "$T/got"
+}
+
+@test "ds-socket: -l: a line split across a batch boundary comes whole, later" {
+	local n
+
+	listen ds -l -i 50ms 127.0.0.1:0
+	mkfifo "$T/client"
+	exec 5<>"$T/client"
+	start client nc -N 127.0.0.1 "$port" <"$T/client"
+	wait_until 10 grep -q ': connected$' "$T/ds.err"
+	printf 'first half, ' >&5
+	n=$(nbatches "$T/ds.out")
+	wait_until 10 has_batches "$T/ds.out" $((n + 2))
+	printf 'second half\nnext\n' >&5
+	exec 5>&-
+	wait_until 10 has_records "$T/ds.out" 2
+	assert_equal "$(records "$T/ds.out")" "first half, second half
+next"
+	# The line is in a batch that ended after the two that passed.
+	run awk -v n="$n" '/^%/ { b++ } /^first/ { print (b >= n + 2) }' \
+	    "$T/ds.out"
+	assert_output 1
+}
+
+@test "ds-socket: -l: a line of 32 MiB comes whole" {
+	listen ds -l -i 100ms 127.0.0.1:0
+	head -c 33554432 /dev/zero | tr '\0' x >"$T/big"
+	echo >>"$T/big"
+	echo after >>"$T/big"
+	start client nc -N 127.0.0.1 "$port" <"$T/big"
+	wait_until 30 grep -q ': closed$' "$T/ds.err"
+	wait_until 10 has_records "$T/ds.out" 2
+	records "$T/ds.out" | cmp - "$T/big"
+}
+
+@test "ds-socket: -l: a client's last line without LF counts" {
+	listen ds -l -i 50ms 127.0.0.1:0
+	printf 'one\ntwo' | nc -N 127.0.0.1 "$port"
+	wait_until 10 has_records "$T/ds.out" 2
+	assert_equal "$(records "$T/ds.out")" "one
+two"
+}
+
+@test "ds-socket: -l: lines over -m are reported, counted and skipped" {
+	listen ds -l -m 1k -i 50ms 127.0.0.1:0
+	{
+		echo short
+		head -c 2000 /dev/zero | tr '\0' x; echo
+		head -c 1024 /dev/zero | tr '\0' y; echo
+		head -c 300000 /dev/zero | tr '\0' z; echo
+		echo last
+	} >"$T/in"
+	start client nc -N 127.0.0.1 "$port" <"$T/in"
+	wait_until 10 grep -q ': closed$' "$T/ds.err"
+	wait_until 10 has_records "$T/ds.out" 3
+	kill -TERM "$dspid"
+	status=0
+	wait "$dspid" || status=$?
+	assert_equal "$status" 1
+	sed -n '1p;3p;5p' "$T/in" >"$T/want"
+	records "$T/ds.out" | diff -u "$T/want" -
+	grep -v 'connected$\|closed$\|listening on' "$T/ds.err" |
+	    sed 's/127\.0\.0\.1:[0-9]*:/CLIENT:/' >"$T/err"
+	diff -u - "$T/err" <<-'EOF'
+	ds-socket: CLIENT:2: line longer than 1024 bytes, skipped
+	ds-socket: CLIENT:4: line longer than 1024 bytes, skipped
+	ds-socket: over-long lines skipped: 2
+	EOF
+}
+
+# -- UDP ------------------------------------------------------------------
+
+@test "ds-socket: -u: each datagram's lines, the last without LF" {
+	listen ds -u -i 50ms 127.0.0.1:0
+	printf 'a\nb\nc' | nc -u -q0 127.0.0.1 "$port"
+	wait_until 10 has_records "$T/ds.out" 3
+	printf 'd\r\ne\r' | nc -u -q0 127.0.0.1 "$port"
+	printf 'f\n' | nc -u -q0 127.0.0.1 "$port"
+	wait_until 10 has_records "$T/ds.out" 6
+	assert_equal "$(records "$T/ds.out" | tr '\n' ' ')" "a b c d e f "
+}
+
+# -- stopping -------------------------------------------------------------
+
+@test "ds-socket: SIGTERM closes the open batch with what came and exits 0" {
+	listen ds -l -i 1d 127.0.0.1:0
+	printf 'one\ntwo\n' | nc -N 127.0.0.1 "$port"
+	wait_until 10 grep -q ': closed$' "$T/ds.err"
+	mkfifo "$T/client"
+	exec 5<>"$T/client"
+	start client nc 127.0.0.1 "$port" <"$T/client"
+	printf 'partial' >&5
+	wait_until 10 has_lines "$T/ds.err" ": connected$" 2
+	kill -TERM "$dspid"
+	wait "$dspid"
+	run cat "$T/ds.out"
+	assert_equal "${#lines[@]}" 4
+	assert_equal "${lines[0]}" "#ds1"
+	assert_equal "${lines[1]}" "one"
+	assert_equal "${lines[2]}" "two"
+	[[ ${lines[3]} =~ ^%[0-9]+000$ ]]
+	[ $((${lines[3]#%} % 86400000)) -eq 0 ]
+}
+
+@test "ds-socket: SIGINT stops a client that is down, exit 0" {
+	free_port
+	start ds ds-socket -r 1m -i 1d "127.0.0.1:$port"
+	wait_until 10 grep -q retrying "$T/ds.err"
+	kill -INT "$pid"
+	wait "$pid"
+	assert_equal "$(nbatches "$T/ds.out")" 1
+}
+
+@test "ds-socket: | head -1 ends quietly" {
+	run -0 --separate-stderr timeout 10 bash -o pipefail -c \
+	    'ds-socket -i 50ms -l 127.0.0.1:0 | head -1'
+	assert_equal "$output" "#ds1"
+	assert_equal "$stderr" ""
+}
+
+# -- the demo -------------------------------------------------------------
+
+@test "ds-socket: make demo's script runs the seed's job, no stdin needed" {
+	run -0 --separate-stderr sh "$BATS_TEST_DIRNAME/demo.sh" <&-
+	assert_equal "$stderr" ""
+	assert_equal "$(grep -c '^Time: ' <<<"$output")" 5
+	grep -q "^('[a-zA-Z]*', [0-9]*)$" <<<"$output"
+}
+
+# -- flow control ---------------------------------------------------------
+
+# blocked_stdout: ds-socket -l writing to a FIFO that nobody reads (fd 6
+# holds it open), and a client sending 50 MB; returns when ds-socket is
+# blocked in its write, with its PID in $dspid and the client's in $pid.
+blocked_stdout() {
+	case $(cat /proc/$$/wchan 2>/dev/null) in
+	''|0)	skip "no /proc/PID/wchan to see a blocked write" ;;
+	esac
+	mkfifo "$T/stdout"
+	exec 6<>"$T/stdout"
+	ds-socket -v -l -i 50ms 127.0.0.1:0 >"$T/stdout" 2>"$T/ds.err" \
+	    3>&- 4>&- 5>&- 6>&- &
+	dspid=$!
+	pids+=("$dspid")
+	wait_until 10 grep -q '^ds-socket: listening on ' "$T/ds.err"
+	port=$(sed -n 's/^ds-socket: listening on .*:\([0-9]*\)$/\1/p' \
+	    "$T/ds.err")
+	head -c 50000000 /dev/zero | tr '\0' y | fold -w 99 >"$T/in"
+	start client nc -N 127.0.0.1 "$port" <"$T/in"
+	wait_until 20 grep -q pipe "/proc/$dspid/wchan"
+}
+
+# handled_term PID: PID has taken a SIGTERM, and SA_RESETHAND has left
+# it no handler for the next: bit 15 of its SigCgt is clear.
+handled_term() {
+	local mask
+
+	mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status")
+	(( (0x$mask & 0x4000) == 0 ))
+}
+
+@test "ds-socket: a blocked stdout stops the reading, and TCP the sender" {
+	local rchar
+
+	blocked_stdout
+	rchar=$(sed -n 's/^rchar: //p' "/proc/$dspid/io")
+	[ "$rchar" -lt 8000000 ]
+	kill -0 "$pid"
+	# SIGPIPE is ignored: EPIPE on the blocked write ends it quietly.
+	exec 6<&-
+	wait "$dspid"
+}
+
+@test "ds-socket: while stdout blocks, a second SIGTERM ends it" {
+	local status=0
+
+	blocked_stdout
+	kill -TERM "$dspid"
+	wait_until 10 handled_term "$dspid"
+	kill -0 "$dspid"
+	kill -TERM "$dspid"
+	wait "$dspid" || status=$?
+	assert_equal "$status" 143
+}
