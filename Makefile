@@ -74,6 +74,7 @@ BIN = \
 	cmd/ds-window \
 	cmd/ds-words
 MAN1 = \
+	man/ds-cat.1 \
 	man/ds-count.1 \
 	man/ds-countbyvalue.1 \
 	man/ds-dir.1 \
@@ -81,7 +82,9 @@ MAN1 = \
 	man/ds-flatmap.1 \
 	man/ds-groupbykey.1 \
 	man/ds-join.1 \
+	man/ds-lines.1 \
 	man/ds-map.1 \
+	man/ds-print.1 \
 	man/ds-reduce.1 \
 	man/ds-reducebykey.1 \
 	man/ds-save.1 \

@@ -149,6 +149,7 @@ run_streams(const char *path)
 	    ds_reader_init(&in[1], fd, path, DS_AUTO) == -1 ||
 	    ds_merge_init(&m, in, 2) == -1)
 		err(1, NULL);
+	ds_catch_interrupt();
 	in[0].flush = in[1].flush = m.flush = &out;
 	memset(&left, 0, sizeof(left));
 	side_init(&right);

@@ -87,6 +87,7 @@ main(int argc, char *argv[])
 			ds_write_failed_die(&out);
 		r.flush = &out;
 	}
+	ds_catch_interrupt();
 	while ((rc = ds_read(&r)) != DS_EOF) {
 		if (rc == -1) {
 			discard();

@@ -54,6 +54,7 @@ main(int argc, char *argv[])
 		err(1, NULL);
 	for (i = 0; i < n; i++)
 		open_input(&in[i], argv[i], &w);
+	ds_catch_interrupt();
 	if (ds_merge_init(&m, in, n) == -1)
 		err(1, NULL);
 	m.flush = &w;

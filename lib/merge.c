@@ -125,6 +125,9 @@ ds_merge_next(struct ds_merge *m, size_t *which)
 				m->failed = SIZE_MAX;
 				return -1;
 			}
+			/* Asked to stop: inputs between batches end now. */
+			if (ds_interrupted)
+				break;
 		}
 	}
 }

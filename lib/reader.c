@@ -115,10 +115,12 @@ fill(struct ds_reader *r)
 	}
 	/*
 	 * Asked to stop, a raw input ends here: what was read is kept, and a
-	 * final batch closes it.  A ds stream reads on to its batch end.
+	 * final batch closes it.  A ds stream reads on to its batch end, and
+	 * ends here when it is between batches with nothing half read.
 	 */
 	for (;;) {
-		if (ds_interrupted && r->mode == DS_RAW)
+		if (ds_interrupted && (r->mode == DS_RAW ||
+		    (!r->inbatch && r->end == r->start)))
 			return 0;
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
 		if (n != -1 || errno != EINTR)
