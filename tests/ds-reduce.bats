@@ -406,3 +406,10 @@ EOF
 %2000"
 	assert_equal "$stderr" "ds-reduce: stdin:7: batch time 2500 is not on the grid of the 1000 ms interval"
 }
+
+@test "ds-reduce: a Lua reducer, as reduce(lambda a, b: ...)" {
+	printf '2\n3\n4\n' >"$BATS_TEST_TMPDIR/in"
+	golden "$BATS_TEST_TMPDIR/in" sh -c 'ds-reduce "a * b" | ds-cat' <<'EOF'
+24
+EOF
+}

@@ -657,3 +657,33 @@ b	2
 %2000"
 	assert_equal "$stderr" "ds-reducebykey: stdin:7: batch time 2500 is not on the grid of the 1000 ms interval"
 }
+
+@test "ds-reducebykey: a Lua reducer folds a key's values, numbers as numbers" {
+	printf 'a\t1\nb\tx\na\t5\nb\ty\na\t2.5\n' >"$BATS_TEST_TMPDIR/in"
+	golden "$BATS_TEST_TMPDIR/in" sh -c 'ds-reducebykey "a .. \",\" .. b" | ds-cat' <<'EOF'
+a	1,5,2.5
+b	x,y
+EOF
+}
+
+@test "ds-reducebykey: a Lua reducer over a window" {
+	printf '#ds1\na\t1\n%%1000\na\t2\n%%2000\na\t3\n%%3000\n' >"$BATS_TEST_TMPDIR/in"
+	golden "$BATS_TEST_TMPDIR/in" sh -c 'ds-reducebykey -w 2s "a * 10 + b" | ds-cat -t' <<'EOF'
+1000	a	1
+2000	a	12
+3000	a	23
+EOF
+}
+
+@test "ds-reducebykey: a Lua error names the line" {
+	printf 'a\tx\na\t1\n' >"$BATS_TEST_TMPDIR/in"
+	run -1 --separate-stderr ds-reducebykey 'a + b' <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" "ds-reducebykey: stdin:2: lua: [string \"a + b\"]:1: attempt to add a 'string' with a 'number'"
+}
+
+@test "ds-reducebykey: a Lua reducer that does not compile is a usage error" {
+	run -2 --separate-stderr ds-reducebykey 'a +' </dev/null
+	assert_equal "$stderr" "ds-reducebykey: lua: [string \"a +\"]:1: unexpected symbol near <eof>"
+	run -2 --separate-stderr ds-reducebykey -o max 'a + b' </dev/null
+	assert_equal "$stderr" "ds-reducebykey: -o and a Lua reducer exclude each other"
+}
