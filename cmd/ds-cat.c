@@ -65,7 +65,7 @@ main(int argc, char *argv[])
 			put_record(&r);
 	}
 	ds_writer_close_or_die(&out);
-	return 0;
+	exit(0);
 }
 
 static void

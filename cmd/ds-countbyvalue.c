@@ -64,5 +64,5 @@ main(int argc, char *argv[])
 	}
 	ds_keyed_end(&k);
 	ds_writer_close_or_die(&w);
-	return 0;
+	exit(0);
 }

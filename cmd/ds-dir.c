@@ -181,7 +181,7 @@ main(int argc, char *argv[])
 	if (nfiles > 0)
 		close_batch();
 	ds_writer_close_or_die(&out);
-	return status;
+	exit(status);
 }
 
 /* Create the state directory if need be, and hold it. */

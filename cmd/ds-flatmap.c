@@ -82,7 +82,7 @@ main(int argc, char *argv[])
 	ds_lua_free(lua);
 	if (ndropped > 0)
 		warnx("records dropped after Lua errors: %llu", ndropped);
-	return 0;
+	exit(0);
 }
 
 /*

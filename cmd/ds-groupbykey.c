@@ -73,7 +73,7 @@ main(int argc, char *argv[])
 			ds_write_failed_die(&w);
 	}
 	ds_writer_close_or_die(&w);
-	return 0;
+	exit(0);
 }
 
 /*

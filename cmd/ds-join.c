@@ -124,7 +124,7 @@ main(int argc, char *argv[])
 	else
 		run_streams(argv[0]);
 	ds_writer_close_or_die(&out);
-	return 0;
+	exit(0);
 }
 
 /*

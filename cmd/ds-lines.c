@@ -100,7 +100,7 @@ main(int argc, char *argv[])
 	if (inbatch > 0)
 		close_batch();
 	ds_writer_close_or_die(&out);
-	return status;
+	exit(status);
 }
 
 static void

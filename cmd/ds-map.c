@@ -116,7 +116,7 @@ main(int argc, char *argv[])
 	ds_lua_free(lua);
 	if (ndropped > 0)
 		warnx("records dropped after Lua errors: %llu", ndropped);
-	return 0;
+	exit(0);
 }
 
 /* A list as cut(1) takes it: N, N-M, N- and -M, separated by commas. */

@@ -66,7 +66,7 @@ main(int argc, char *argv[])
 			format_record(&r);
 	}
 	ds_writer_close_or_die(&w);
-	return 0;
+	exit(0);
 }
 
 static void

@@ -94,5 +94,5 @@ main(int argc, char *argv[])
 	ds_writer_close_or_die(&w);
 	if (nskipped > 0)
 		warnx("values skipped, not numbers: %llu", nskipped);
-	return 0;
+	exit(0);
 }

@@ -104,7 +104,7 @@ main(int argc, char *argv[])
 	ds_reader_free(&r);
 	if (!qflag)
 		ds_writer_close_or_die(&out);
-	return 0;
+	exit(0);
 }
 
 /*

@@ -188,7 +188,7 @@ main(int argc, char *argv[])
 		out_failed();
 	next = ds_batch_after(ds_now_ms(), interval);
 	run();
-	return 0;
+	exit(0);
 }
 
 /*

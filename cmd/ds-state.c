@@ -156,7 +156,7 @@ main(int argc, char *argv[])
 	ds_writer_close_or_die(&out);
 	if (nskipped > 0)
 		warnx("values skipped, not numbers: %llu", nskipped);
-	return 0;
+	exit(0);
 }
 
 static int

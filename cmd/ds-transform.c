@@ -82,7 +82,7 @@ main(int argc, char *argv[])
 	}
 	ds_writer_close_or_die(&out);
 	ds_reader_free(&r);
-	return 0;
+	exit(0);
 }
 
 /* Before an exit: the batches that did end still go out. */

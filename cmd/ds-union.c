@@ -92,7 +92,7 @@ main(int argc, char *argv[])
 	}
 	free(held);
 	free(in);
-	return 0;
+	exit(0);
 }
 
 /*

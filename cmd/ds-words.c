@@ -83,7 +83,7 @@ main(int argc, char *argv[])
 	ds_writer_close_or_die(&w);
 	ds_reader_free(&r);
 	ds_buf_free(&out);
-	return 0;
+	exit(0);
 }
 
 /*

@@ -88,6 +88,8 @@ room(struct ds_writer *w, size_t n)
 int
 ds_write_bytes(struct ds_writer *w, const void *p, size_t len)
 {
+	if (len == 0)
+		return w->error != 0 ? (errno = w->error, -1) : 0;
 	if (len >= w->cap) {
 		if (ds_writer_flush(w) == -1)
 			return -1;
