@@ -29,7 +29,7 @@ SANFLAGS   = -O1 -g -fno-omit-frame-pointer \
 # The Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
-       netcat-openbsd mawk gawk time
+       netcat-openbsd mawk gawk time clang libclang-rt-14-dev
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -174,7 +174,7 @@ bench: all $(BENCHBIN)
 	sh bench/run
 
 # The seed's job end to end, over a local line server (tests/demo.sh).
-demo: all
+demo: deps all
 	sh tests/demo.sh
 
 install: all
@@ -196,7 +196,8 @@ uninstall:
 	for f in $(MAN1); do rm -f "$(DESTDIR)$(MANDIR)/man1/$${f##*/}"; done
 	rm -f "$(DESTDIR)$(MANDIR)/man5/ds.5" "$(DESTDIR)$(MANDIR)/man7/ds.7"
 
-# Install the Debian packages above when any is missing.
+# Install the Debian packages above when any is missing (with sudo when
+# not root).
 deps:
 	@missing=; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -204,9 +205,10 @@ deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
-		apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		    $$missing; \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install \
+		    -y -qq $$missing; \
 	fi
 
 clean:
