@@ -92,6 +92,7 @@ MAN1 = \
 	man/ds-state.1 \
 	man/ds-transform.1 \
 	man/ds-union.1 \
+	man/ds-window.1 \
 	man/ds-words.1
 MAN5 = man/ds.5
 MAN7 = man/ds.7

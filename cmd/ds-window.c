@@ -34,7 +34,7 @@ int
 main(int argc, char *argv[])
 {
 	struct ds_reader r;
-	int64_t interval = 0, length, slide = 0;
+	int64_t interval = 0, length, slide = 0, t;
 	int ch, rc;
 
 	while ((ch = getopt(argc, argv, "hi:")) != -1) {
@@ -71,7 +71,8 @@ main(int argc, char *argv[])
 				err(1, NULL);
 			continue;
 		}
-		if (ds_window_batch(&win, r.time) == -1) {
+		t = r.synthetic ? ds_window_unclosed(&win, r.time) : r.time;
+		if (ds_window_batch(&win, t) == -1) {
 			if (errno == EDOM)
 				ds_record_die(&r, "%s", win.why);
 			(void)ds_writer_flush(&out);
@@ -82,7 +83,7 @@ main(int argc, char *argv[])
 	}
 	ds_window_end(&win);
 	ds_writer_close_or_die(&out);
-	return 0;
+	exit(0);
 }
 
 /* The open batch enters the window. */

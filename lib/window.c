@@ -25,7 +25,7 @@ ds_window_init(struct ds_window *w, int64_t length, int64_t slide,
 	w->slide = slide;
 	w->interval = interval;
 	w->zero = NOZERO;
-	w->first = -1;
+	w->first = w->last = -1;
 	w->why[0] = '\0';
 	return interval != 0 ? check(w) : 0;
 }
@@ -74,7 +74,7 @@ ds_window_batch(struct ds_window *w, int64_t t)
 	if (w->zero == NOZERO) {
 		if (w->interval == 0 && w->first == -1) {
 			/* Learning the interval: the first batch waits. */
-			w->first = t;
+			w->first = w->last = t;
 			w->push(w->arg, t);
 			return 0;
 		}
@@ -96,8 +96,21 @@ ds_window_batch(struct ds_window *w, int64_t t)
 	}
 	emit_due(w, t, 0);
 	w->push(w->arg, t);
+	w->last = t;
 	emit_due(w, t, 1);
 	return 0;
+}
+
+int64_t
+ds_window_unclosed(const struct ds_window *w, int64_t t)
+{
+	/*
+	 * Not the clock's time: after a replay, the gap up to now would be
+	 * empty windows by the billion, or t would be off the grid.
+	 */
+	if (w->zero != NOZERO)
+		return w->last + w->interval;
+	return t;
 }
 
 void

@@ -208,3 +208,69 @@ b	1
 	[ "$(cut -f 1 "$out" | uniq | wc -l)" -ge 30 ]
 	[ "$(wc -l <"$out")" -gt 10000 ]
 }
+
+# countByValueAndWindow: -w, -s and -i.  tests/ds-window.bats checks it
+# against ds-window | ds-countbyvalue on random streams.
+
+@test "ds-countbyvalue: -w counts each distinct record over a sliding window" {
+	printf '#ds1\nx\nx\\ty\n\\#z\nx\n%%1000\nx\\ty\n%%2000\n%%3000\n\\%%\n%%4000\n' >"$in"
+	golden "$in" ds-countbyvalue -w 2s <<'EOF'
+#ds1
+x	2
+x\ty	1
+\#z	1
+%1000
+x	2
+x\ty	2
+\#z	1
+%2000
+x\ty	1
+%3000
+\%	1
+%4000
+EOF
+	# Zero time is 0: windows of 2 s at 2000 and 4000.
+	golden "$in" ds-countbyvalue -i 1s -w 2s -s 2s <<'EOF'
+#ds1
+x	2
+x\ty	2
+\#z	1
+%2000
+\%	1
+%4000
+EOF
+}
+
+@test "ds-countbyvalue: -s or -i without -w exits 2" {
+	run -2 --separate-stderr ds-countbyvalue -s 2s </dev/null
+	assert_output ""
+	assert_equal "$stderr" "ds-countbyvalue: -s and -i need -w"
+	run -2 --separate-stderr ds-countbyvalue -i 1s </dev/null
+	assert_output ""
+	assert_equal "$stderr" "ds-countbyvalue: -s and -i need -w"
+}
+
+@test "ds-countbyvalue: -w or -s not a multiple of the interval exits 2 with Spark's message" {
+	run -2 --separate-stderr ds-countbyvalue -i 1s -w 2500ms </dev/null
+	assert_output ""
+	assert_equal "$stderr" "ds-countbyvalue: The window duration of windowed DStream (2500 ms) must be a multiple of the slide duration of parent DStream (1000 ms)"
+	run -2 --separate-stderr ds-countbyvalue -i 1s -w 2s -s 1500ms </dev/null
+	assert_output ""
+	assert_equal "$stderr" "ds-countbyvalue: The slide duration of windowed DStream (1500 ms) must be a multiple of the slide duration of parent DStream (1000 ms)"
+	printf '#ds1\na\n%%2000\nb\n%%4000\n' >"$in"
+	run -2 --separate-stderr ds-countbyvalue -w 4s -s 3s <"$in"
+	assert_output "#ds1"
+	assert_equal "$stderr" "ds-countbyvalue: The slide duration of windowed DStream (3000 ms) must be a multiple of the slide duration of parent DStream (2000 ms)"
+}
+
+@test "ds-countbyvalue: -w with a batch time off the grid exits 1" {
+	printf '#ds1\na\n%%1000\nb\n%%2000\nc\n%%2500\n' >"$in"
+	run -1 --separate-stderr ds-countbyvalue -i 1s -w 3s <"$in"
+	assert_output "#ds1
+a	1
+%1000
+a	1
+b	1
+%2000"
+	assert_equal "$stderr" "ds-countbyvalue: stdin:7: batch time 2500 is not on the grid of the 1000 ms interval"
+}
