@@ -19,7 +19,7 @@
 #include "ds.h"
 
 static const char synopsis[] = "ds-state [-I] [-c dir] [-C interval] "
-    "[-e output] [-f field] [-k field] [-o op] [-t timeout]";
+    "[-e output] [-f field] [-k field] [-o op] [-t timeout] [lua]";
 
 #define EMIT_ALL	1
 #define EMIT_CHANGED	2
@@ -51,13 +51,17 @@ static struct ds_table	 batch;			/* the open batch's aggregates */
 static struct key	**changed;		/* keys the batch updated */
 static size_t		 nchanged, changedcap;
 static struct ds_writer	 out;
+static struct ds_lua	*update;		/* (values, state) -> state */
 
 static int	parse_emit(const char *);
 static struct key *lookup(const char *, size_t);
 static void	unlink_key(struct key *);
 static void	append_key(struct key *);
 static void	touch(struct key *);
-static void	apply_batch(void);
+static void	apply_batch(struct ds_reader *);
+static void	apply_lua(struct ds_reader *, struct key *,
+		    const struct ds_agg *);
+static void	forget(struct key *);
 static void	put(const struct key *, const char *);
 static void	end_batch(int64_t);
 static void	checkpoint(const char *, int64_t);
@@ -74,8 +78,8 @@ main(int argc, char *argv[])
 	const char *dir = NULL;
 	int64_t every = 0, skipto = -1, saved = -1;
 	unsigned long long nskipped = 0;
-	size_t kfield = 1, vfield = 2;
-	int ch, rc, isnew, Iflag = 0;
+	size_t kfield = 1, vfield = 2, len;
+	int ch, rc, isnew, Iflag = 0, oflag = 0;
 
 	while ((ch = getopt(argc, argv, "C:c:e:f:hIk:o:t:")) != -1) {
 		switch (ch) {
@@ -102,6 +106,7 @@ main(int argc, char *argv[])
 		case 'o':
 			if ((op = ds_op_parse(optarg)) == -1)
 				errx(2, "-o %s: unknown operation", optarg);
+			oflag = 1;
 			break;
 		case 't':
 			timeout = ds_duration_arg_or_die("-t", optarg);
@@ -110,8 +115,17 @@ main(int argc, char *argv[])
 			ds_usage_exit(synopsis, ch == 'h');
 		}
 	}
-	if (argc != optind)
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
 		ds_usage_exit(synopsis, 0);
+	if (argc == 1) {
+		if (oflag)
+			errx(2, "-o and a Lua update exclude each other");
+		update = ds_lua_new_or_die(argv[0],
+		    (const char *const []){ "values", "state", NULL });
+		op = DS_OP_FN;
+	}
 	if (every != 0 && dir == NULL)
 		errx(2, "-C needs -c");
 
@@ -132,7 +146,7 @@ main(int argc, char *argv[])
 				ds_agg_table_clear(&batch);
 				continue;
 			}
-			apply_batch();
+			apply_batch(&r);
 			end_batch(r.time);
 			if (dir != NULL && (every == 0 || saved == -1 ||
 			    r.time - saved >= every)) {
@@ -147,7 +161,17 @@ main(int argc, char *argv[])
 		if ((a = ds_table_upsert(&batch, kf->data, kf->len,
 		    &isnew)) == NULL)
 			err(1, NULL);
-		if (ds_agg_add_or_die(&r, a, op, vfield, Iflag) == -1) {
+		if (update != NULL) {
+			/* The batch's values, each its length then its bytes. */
+			if (vfield > r.nfield)
+				ds_record_die(&r, "no field %zu", vfield);
+			len = r.field[vfield - 1].len;
+			if (ds_buf_append(&a->str, &len, sizeof(len)) == -1 ||
+			    ds_buf_append(&a->str, r.field[vfield - 1].data,
+			    len) == -1)
+				err(1, NULL);
+			a->count++;
+		} else if (ds_agg_add_or_die(&r, a, op, vfield, Iflag) == -1) {
 			nskipped++;
 			if (isnew)
 				ds_table_remove(&batch, kf->data, kf->len);
@@ -250,7 +274,7 @@ touch(struct key *k)
  * counts, comes only at its end.
  */
 static void
-apply_batch(void)
+apply_batch(struct ds_reader *r)
 {
 	struct ds_agg *a;
 	struct key *k;
@@ -263,11 +287,82 @@ apply_batch(void)
 		name = ds_table_key(&batch, i, &len);
 		if ((k = lookup(name, len)) == NULL)
 			err(1, NULL);
-		if (ds_agg_merge(&k->agg, a, op) == -1)
-			errx(1, "the state of a key overflows");
-		touch(k);
+		if (update != NULL)
+			apply_lua(r, k, a);
+		else if (ds_agg_merge(&k->agg, a, op) == -1)
+			ds_record_die(r, "the state of a key overflows");
+		else
+			touch(k);
 	}
 	ds_agg_table_clear(&batch);
+}
+
+/*
+ * Call the update with the key's values in the batch and its state (nil
+ * for a new key); its value is the new state, nil removing the key.
+ */
+static void
+apply_lua(struct ds_reader *r, struct key *k, const struct ds_agg *a)
+{
+	static struct ds_field *vals;
+	static size_t cap;
+	struct ds_field *p;
+	struct ds_num n;
+	const char *s, *end;
+	size_t i, len;
+	int rc;
+
+	if ((size_t)a->count > cap) {
+		if ((p = reallocarray(vals, a->count, sizeof(*p))) == NULL)
+			err(1, NULL);
+		vals = p;
+		cap = a->count;
+	}
+	s = a->str.data;
+	end = s + a->str.len;
+	for (i = 0; s < end; i++) {
+		memcpy(&len, s, sizeof(len));
+		vals[i].data = (char *)s + sizeof(len);
+		vals[i].len = len;
+		s += sizeof(len) + len;
+	}
+	ds_lua_set_list(update, 0, vals, i);
+	if (k->agg.count == 0)
+		ds_lua_set_nil(update, 1);
+	else if (k->agg.isstr)
+		ds_lua_set_string(update, 1, k->agg.str.data, k->agg.str.len);
+	else
+		ds_lua_set_num(update, 1, &k->agg.num);
+	if ((rc = ds_lua_state(update, &n, &s, &len)) == -1) {
+		if (errno == ENOMEM)
+			err(1, NULL);
+		ds_record_die(r, "lua: %s", ds_lua_error(update));
+	}
+	if (rc == 2) {
+		forget(k);
+		return;
+	}
+	if (rc == 1) {
+		k->agg.num = n;
+		k->agg.isstr = 0;
+	} else {
+		k->agg.str.len = 0;
+		k->agg.isstr = 1;
+		if (ds_buf_append(&k->agg.str, s, len) == -1)
+			err(1, NULL);
+	}
+	k->agg.count += a->count;
+	touch(k);
+}
+
+/* Remove a key from the state. */
+static void
+forget(struct key *k)
+{
+	unlink_key(k);
+	ds_table_remove(&state, k->name, k->len);
+	ds_agg_free(&k->agg);
+	free(k);
 }
 
 static void
@@ -368,7 +463,8 @@ checkpoint(const char *dir, int64_t t)
 			continue;
 		k = *slot;
 		ds_write_field(&w, k->name, k->len);
-		if (op == DS_OP_FIRST || op == DS_OP_LAST)
+		if (op == DS_OP_FIRST || op == DS_OP_LAST ||
+		    (op == DS_OP_FN && k->agg.isstr))
 			ds_write_field(&w, k->agg.str.data != NULL ?
 			    k->agg.str.data : "", k->agg.str.len);
 		else {
@@ -456,7 +552,9 @@ restore(const char *dir)
 		f = r.field;
 		if ((k = lookup(f[0].data, f[0].len)) == NULL)
 			err(1, NULL);
-		if (op == DS_OP_FIRST || op == DS_OP_LAST) {
+		if (op == DS_OP_FIRST || op == DS_OP_LAST || (op == DS_OP_FN &&
+		    ds_num_parse(f[1].data, f[1].len, &k->agg.num) == -1)) {
+			k->agg.isstr = op == DS_OP_FN;
 			if (ds_buf_append(&k->agg.str, f[1].data,
 			    f[1].len) == -1)
 				err(1, NULL);

@@ -511,12 +511,14 @@ int64_t	ds_window_unclosed(const struct ds_window *, int64_t t);
 void	ds_window_end(struct ds_window *);
 
 /*
- * swag.c: keyed aggregation over a sliding window in O(1) amortized time
- * per batch, whatever the window's length: the two-stacks scheme, each
- * element a batch's table of aggregates (struct ds_agg values).  Results
- * are exact (nothing is subtracted) and keys come in order of first
- * appearance within the window.  Memory: the distinct keys of each batch
- * in the window, twice at most.
+ * swag.c: keyed aggregation over a sliding window with the two-stacks
+ * scheme, each element a batch's table of aggregates (struct ds_agg
+ * values).  A batch costs the same whatever the window's length (the
+ * distinct keys of the window, amortized over the flips); results are
+ * exact (nothing is subtracted) and keys come in order of first
+ * appearance within the window.  Memory: a suffix table per batch of the
+ * window, each holding the keys of that batch and the newer ones, so at
+ * most distinct keys times batches.
  */
 struct ds_swag_item;
 
@@ -646,6 +648,11 @@ void	ds_lua_set_record(struct ds_lua *, const struct ds_field *, size_t,
 int	ds_lua_set_string(struct ds_lua *, int i, const char *, size_t);
 int	ds_lua_set_num(struct ds_lua *, int i, const struct ds_num *);
 int	ds_lua_set_value(struct ds_lua *, int i, const char *, size_t);
+/* Bind parameter i as a table of n values, each as ds_lua_set_value. */
+int	ds_lua_set_list(struct ds_lua *, int i, const struct ds_field *,
+	    size_t n);
+/* Bind parameter i as nil. */
+int	ds_lua_set_nil(struct ds_lua *, int i);
 /*
  * Run, and convert the values to fields, stored in *out and *n until the
  * next run.  0 or -1.
@@ -663,6 +670,12 @@ int	ds_lua_bool(struct ds_lua *);
  * when it is nil or anything else).
  */
 int	ds_lua_value(struct ds_lua *, struct ds_num *num, const char **p,
+	    size_t *len);
+/*
+ * Run, for a state update: as ds_lua_value, but nil is a value too, for
+ * which it returns 2.
+ */
+int	ds_lua_state(struct ds_lua *, struct ds_num *num, const char **p,
 	    size_t *len);
 /*
  * Run, for flatMap: the value is a table of records, each a table of

@@ -11,6 +11,7 @@
  */
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,17 +37,18 @@ static const char *const recnames[NRECNAMES + 1] = { "f", "k", "v", "r",
     NULL };
 
 /* What a run leaves behind. */
-enum { WANT_FIELDS, WANT_BOOL, WANT_RECORDS, WANT_VALUE };
+enum { WANT_FIELDS, WANT_BOOL, WANT_RECORDS, WANT_VALUE, WANT_STATE };
 
 /* What ds_lua_next walks. */
 enum { ITER_NONE, ITER_TABLE, ITER_FUNCTION };
 
-enum { ARG_NIL, ARG_STRING, ARG_INT, ARG_FLOAT };
+enum { ARG_NIL, ARG_STRING, ARG_INT, ARG_FLOAT, ARG_LIST };
 
 struct ds_lua_arg {
 	int		 type;
 	const char	*data;
 	size_t		 len;
+	const struct ds_field *list;	/* ARG_LIST, len elements */
 	lua_Integer	 i;
 	lua_Number	 d;
 };
@@ -66,7 +68,8 @@ struct ds_lua {
 
 	int			 want;
 	int			 truth;		/* WANT_BOOL */
-	int			 isnum;		/* WANT_VALUE */
+	int			 isnum;		/* WANT_VALUE, WANT_STATE */
+	int			 isnil;		/* WANT_STATE */
 	struct ds_num		 num;
 	int			 iter;
 	lua_Integer		 next;		/* ITER_TABLE: next index */
@@ -94,6 +97,7 @@ static int	put_scalar(lua_State *, struct ds_lua *, int);
 static void	put_value(lua_State *, struct ds_lua *, int, const char *,
 		    lua_Integer);
 static void	put_values(lua_State *, struct ds_lua *, int);
+static void	push_list(lua_State *, const struct ds_field *, size_t);
 static void	finish_fields(struct ds_lua *, struct ds_field **, size_t *);
 
 static struct ds_lua *
@@ -300,6 +304,49 @@ ds_lua_set_num(struct ds_lua *x, int i, const struct ds_num *n)
 }
 
 int
+ds_lua_set_list(struct ds_lua *x, int i, const struct ds_field *f, size_t n)
+{
+	if (i < 0 || i >= x->nname || x->record) {
+		errno = EINVAL;
+		return -1;
+	}
+	x->arg[i].type = ARG_LIST;
+	x->arg[i].list = f;
+	x->arg[i].len = n;
+	return 0;
+}
+
+int
+ds_lua_set_nil(struct ds_lua *x, int i)
+{
+	if (i < 0 || i >= x->nname || x->record) {
+		errno = EINVAL;
+		return -1;
+	}
+	x->arg[i].type = ARG_NIL;
+	return 0;
+}
+
+/* A table of values, each a number when it reads as one, else a string. */
+static void
+push_list(lua_State *L, const struct ds_field *f, size_t n)
+{
+	struct ds_num v;
+	size_t i;
+
+	lua_createtable(L, n < INT_MAX ? (int)n : INT_MAX, 0);
+	for (i = 0; i < n; i++) {
+		if (ds_num_parse(f[i].data, f[i].len, &v) == -1)
+			lua_pushlstring(L, f[i].data, f[i].len);
+		else if (v.isfloat)
+			lua_pushnumber(L, v.d);
+		else
+			lua_pushinteger(L, v.i);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+}
+
+int
 ds_lua_set_value(struct ds_lua *x, int i, const char *p, size_t len)
 {
 	struct ds_num n;
@@ -370,6 +417,9 @@ run(lua_State *L)
 			case ARG_FLOAT:
 				lua_pushnumber(L, x->arg[j].d);
 				break;
+			case ARG_LIST:
+				push_list(L, x->arg[j].list, x->arg[j].len);
+				break;
 			default:
 				lua_pushnil(L);
 			}
@@ -387,8 +437,11 @@ run(lua_State *L)
 	case WANT_RECORDS:
 		return lua_gettop(L) - 2;
 	}
-	/* WANT_VALUE */
-	if (lua_gettop(L) < 3 || lua_isnil(L, 3))
+	/* WANT_VALUE, WANT_STATE */
+	x->isnil = lua_gettop(L) < 3 || lua_isnil(L, 3);
+	if (x->isnil && x->want == WANT_STATE)
+		return 0;
+	if (x->isnil)
 		return luaL_error(L, "no value");
 	if (lua_type(L, 3) == LUA_TNUMBER) {
 		x->isnum = 1;
@@ -632,6 +685,23 @@ ds_lua_value(struct ds_lua *x, struct ds_num *num, const char **p,
 {
 	if (call(x, WANT_VALUE, 0) == -1)
 		return -1;
+	if (x->isnum) {
+		*num = x->num;
+		return 1;
+	}
+	*p = x->text.data;
+	*len = x->nfield > 0 ? x->field[0].len : 0;
+	return 0;
+}
+
+int
+ds_lua_state(struct ds_lua *x, struct ds_num *num, const char **p,
+    size_t *len)
+{
+	if (call(x, WANT_STATE, 0) == -1)
+		return -1;
+	if (x->isnil)
+		return 2;
 	if (x->isnum) {
 		*num = x->num;
 		return 1;

@@ -217,7 +217,7 @@ merge() {
 	assert_equal "$stderr" "ds-state: -C needs -c"
 	run -2 --separate-stderr ds-state -o median
 	assert_equal "$stderr" "ds-state: -o median: unknown operation"
-	run -2 --separate-stderr ds-state extra
+	run -2 --separate-stderr ds-state one two
 	assert_equal "$stderr" "usage: $(synopsis_of ds-state)"
 }
 
@@ -229,4 +229,46 @@ merge() {
 @test "ds-state: a write error is reported" {
 	run -1 --separate-stderr sh -c 'ds-state <"$1" >/dev/full' sh "$s"
 	assert_equal "$stderr" "ds-state: stdout: No space left on device"
+}
+
+@test "ds-state: a Lua update gets the batch's values and the state" {
+	printf '#ds1\na\t1\nb\t2\na\t3\n%%1000\na\t10\nb\tx\n%%2000\nb\t1\n%%3000\n' >"$BATS_TEST_TMPDIR/r"
+	golden "$BATS_TEST_TMPDIR/r" sh -c 'ds-state -e changed "(state or 0) + #values" | ds-cat -t' <<'EOF'
+1000	a	2
+1000	b	1
+2000	a	3
+2000	b	2
+3000	b	3
+EOF
+}
+
+@test "ds-state: a Lua update returning nil removes the key" {
+	printf '#ds1\na\t1\nb\t2\n%%1000\na\tstop\nb\t3\n%%2000\na\t5\n%%3000\n' >"$BATS_TEST_TMPDIR/r"
+	golden "$BATS_TEST_TMPDIR/r" sh -c 'ds-state "values[1] ~= \"stop\" and (state or 0) + values[1] or nil" | ds-cat -t' <<'EOF'
+1000	a	1
+1000	b	2
+2000	b	5
+3000	b	5
+3000	a	5
+EOF
+}
+
+@test "ds-state: a Lua state survives a checkpoint, strings and numbers alike" {
+	printf '#ds1\na\t1\nb\tx\n%%1000\n' >"$BATS_TEST_TMPDIR/r"
+	ds-state -c "$ck" 'state and state .. values[1] or values[1]' <"$BATS_TEST_TMPDIR/r" >/dev/null
+	printf '#ds1\na\t2\nb\ty\n%%2000\n' >"$BATS_TEST_TMPDIR/r2"
+	golden "$BATS_TEST_TMPDIR/r2" sh -c 'ds-state -c "$0" "state and state .. values[1] or values[1]" | ds-cat' "$ck" <<'EOF'
+a	12
+b	xy
+EOF
+}
+
+@test "ds-state: Lua errors" {
+	printf 'a\t1\n' >"$BATS_TEST_TMPDIR/r"
+	run -1 --separate-stderr ds-state 'values + 1' <"$BATS_TEST_TMPDIR/r"
+	assert_equal "$stderr" "ds-state: stdin:1: lua: [string \"values + 1\"]:1: attempt to perform arithmetic on a table value (local 'values')"
+	run -2 --separate-stderr ds-state 'values +' <"$BATS_TEST_TMPDIR/r"
+	assert_equal "$stderr" "ds-state: lua: [string \"values +\"]:1: unexpected symbol near <eof>"
+	run -2 --separate-stderr ds-state -o sum 'state' <"$BATS_TEST_TMPDIR/r"
+	assert_equal "$stderr" "ds-state: -o and a Lua update exclude each other"
 }
