@@ -504,9 +504,11 @@ int	ds_window_batch(struct ds_window *, int64_t t);
 /*
  * The time to give a last batch the input did not close, which the
  * reader timed t by the clock (ds_read's synthetic batch): one interval
- * after the last batch once the clock is known, else t.
+ * after the last batch once the clock is known; after a lone first batch,
+ * with no interval to learn, the interval becomes the largest the
+ * window's durations allow (their greatest common divisor).
  */
-int64_t	ds_window_unclosed(const struct ds_window *, int64_t t);
+int64_t	ds_window_unclosed(struct ds_window *, int64_t t);
 /* The input ended: emit what a lone first batch still owes. */
 void	ds_window_end(struct ds_window *);
 

@@ -78,8 +78,10 @@ ds_window_batch(struct ds_window *w, int64_t t)
 			w->push(w->arg, t);
 			return 0;
 		}
-		if (w->interval == 0) {
-			w->interval = t - w->first;
+		if (w->first != -1) {
+			/* The second batch: the interval is known now. */
+			if (w->interval == 0)
+				w->interval = t - w->first;
 			if (check(w) == -1)
 				return -1;
 			start(w, w->first);
@@ -102,15 +104,26 @@ ds_window_batch(struct ds_window *w, int64_t t)
 }
 
 int64_t
-ds_window_unclosed(const struct ds_window *w, int64_t t)
+ds_window_unclosed(struct ds_window *w, int64_t t)
 {
+	int64_t a, b, r;
+
 	/*
 	 * Not the clock's time: after a replay, the gap up to now would be
 	 * empty windows by the billion, or t would be off the grid.
 	 */
 	if (w->zero != NOZERO)
 		return w->last + w->interval;
-	return t;
+	if (w->first == -1)
+		return t;
+	/*
+	 * One batch before it, and no interval to learn from: take the
+	 * largest that the window's durations allow.
+	 */
+	for (a = w->length, b = w->slide; b != 0; a = b, b = r)
+		r = a % b;
+	w->interval = a;
+	return w->first + w->interval;
 }
 
 void
