@@ -46,6 +46,7 @@ LIBOBJ = \
 	lib/merge.o \
 	lib/num.o \
 	lib/reader.o \
+	lib/repr.o \
 	lib/swag.o \
 	lib/table.o \
 	lib/time.o \
@@ -146,9 +147,12 @@ BENCHBIN = bench/gen bench/latency bench/wcfloor
 # libFuzzer harnesses, built by clang straight from lib/'s sources.
 FUZZ = \
 	tests/fuzz/escape \
+	tests/fuzz/lua \
 	tests/fuzz/parse \
-	tests/fuzz/reader
-FUZZTIME   = 15
+	tests/fuzz/reader \
+	tests/fuzz/regex \
+	tests/fuzz/repr
+FUZZTIME   = 10
 FUZZFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined \
              -fno-sanitize-recover=all
 LIBSRC     = $(LIBOBJ:.o=.c)

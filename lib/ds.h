@@ -597,6 +597,14 @@ int	ds_keyed_batch(struct ds_keyed *, int64_t t);
 void	ds_keyed_end(struct ds_keyed *);
 
 /*
+ * repr.c: append Python's repr() of the str that len bytes hold: quoted
+ * with ' unless the text holds ' and no ", escapes for the quote, the
+ * backslash, TAB, LF, CR and what Python does not print, and \xNN for
+ * bytes that are not UTF-8.  0, or -1 with errno ENOMEM.
+ */
+int	ds_repr(struct ds_buf *, const char *, size_t);
+
+/*
  * utf8.c: strict UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
  * Returns the length (1 to 4) of the sequence at p and stores its code
  * point in *cp, or returns 0 when the bytes at p do not start one.
