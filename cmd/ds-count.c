@@ -20,19 +20,15 @@ main(int argc, char *argv[])
 	struct ds_writer w;
 	struct ds_keyed k;
 	struct ds_agg *a = NULL;
-	int64_t length = 0, slide = 0, interval = 0;
+	struct ds_window_opts wo = { 0 };
 	int ch, rc;
 
 	while ((ch = getopt(argc, argv, "hi:s:w:")) != -1) {
 		switch (ch) {
 		case 'i':
-			interval = ds_duration_arg_or_die("-i", optarg);
-			break;
 		case 's':
-			slide = ds_duration_arg_or_die("-s", optarg);
-			break;
 		case 'w':
-			length = ds_duration_arg_or_die("-w", optarg);
+			ds_window_opt_or_die(&wo, ch, optarg);
 			break;
 		default:
 			ds_usage_exit(synopsis, ch == 'h');
@@ -44,8 +40,7 @@ main(int argc, char *argv[])
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)
 		err(1, NULL);
-	ds_keyed_init_or_die(&k, DS_OP_COUNT, DS_KEY_NONE, &w, length, slide,
-	    interval);
+	ds_keyed_init_or_die(&k, DS_OP_COUNT, DS_KEY_NONE, &w, &wo);
 	k.zero = 1;		/* count() of an empty batch is 0 */
 	r.flush = &w;
 	if (ds_write_header(&w) == -1)

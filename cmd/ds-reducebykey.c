@@ -23,7 +23,7 @@ main(int argc, char *argv[])
 	const struct ds_field *key;
 	struct ds_agg *a;
 	unsigned long long nskipped = 0;
-	int64_t length = 0, slide = 0, interval = 0;
+	struct ds_window_opts wo = { 0 };
 	size_t kf = 1, vf = 2;
 	int ch, rc, op = DS_OP_SUM, Iflag = 0, oflag = 0;
 
@@ -36,7 +36,9 @@ main(int argc, char *argv[])
 			Iflag = 1;
 			break;
 		case 'i':
-			interval = ds_duration_arg_or_die("-i", optarg);
+		case 's':
+		case 'w':
+			ds_window_opt_or_die(&wo, ch, optarg);
 			break;
 		case 'k':
 			kf = ds_field_arg_or_die("-k", optarg);
@@ -45,12 +47,6 @@ main(int argc, char *argv[])
 			if ((op = ds_op_parse(optarg)) == -1)
 				errx(2, "-o %s: unknown operation", optarg);
 			oflag = 1;
-			break;
-		case 's':
-			slide = ds_duration_arg_or_die("-s", optarg);
-			break;
-		case 'w':
-			length = ds_duration_arg_or_die("-w", optarg);
 			break;
 		default:
 			ds_usage_exit(synopsis, ch == 'h');
@@ -70,8 +66,7 @@ main(int argc, char *argv[])
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)
 		err(1, NULL);
-	ds_keyed_init_or_die(&k, op, DS_KEY_FIELD, &w, length, slide,
-	    interval);
+	ds_keyed_init_or_die(&k, op, DS_KEY_FIELD, &w, &wo);
 	r.flush = &w;
 	if (ds_write_header(&w) == -1)
 		ds_write_failed_die(&w);

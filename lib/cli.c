@@ -140,12 +140,27 @@ ds_duration_arg_or_die(const char *opt, const char *s)
 }
 
 void
-ds_keyed_init_or_die(struct ds_keyed *k, int op, int keymode,
-    struct ds_writer *out, int64_t length, int64_t slide, int64_t interval)
+ds_window_opt_or_die(struct ds_window_opts *o, int ch, const char *arg)
 {
-	if (length == 0 && (slide != 0 || interval != 0))
+	char opt[3] = { '-', ch, '\0' };
+	int64_t ms = ds_duration_arg_or_die(opt, arg);
+
+	if (ch == 'i')
+		o->interval = ms;
+	else if (ch == 's')
+		o->slide = ms;
+	else
+		o->length = ms;
+}
+
+void
+ds_keyed_init_or_die(struct ds_keyed *k, int op, int keymode,
+    struct ds_writer *out, const struct ds_window_opts *o)
+{
+	if (o->length == 0 && (o->slide != 0 || o->interval != 0))
 		errx(2, "-s and -i need -w");
-	if (ds_keyed_init(k, op, keymode, out, length, slide, interval) == 0)
+	if (ds_keyed_init(k, op, keymode, out, o->length, o->slide,
+	    o->interval) == 0)
 		return;
 	if (errno == EINVAL)
 		errx(2, "%s", k->win.why);

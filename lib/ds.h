@@ -742,13 +742,20 @@ int	ds_agg_add_or_die(struct ds_reader *, struct ds_agg *, int op,
 	    size_t fieldno, int skip);
 /* A duration given to option opt: positive, else exit 2. */
 int64_t	ds_duration_arg_or_die(const char *opt, const char *);
+/* The options -i, -s and -w of the aggregating programs. */
+struct ds_window_opts {
+	int64_t	 length;	/* -w; 0: per batch */
+	int64_t	 slide;		/* -s */
+	int64_t	 interval;	/* -i */
+};
+/* Take option ch (i, s or w) and its duration; exits 2 on a bad one. */
+void	ds_window_opt_or_die(struct ds_window_opts *, int ch, const char *);
 /*
  * ds_keyed_init, exiting 2 when the window's durations break the rules
  * (or -s or -i come without -w).
  */
 void	ds_keyed_init_or_die(struct ds_keyed *, int op, int keymode,
-	    struct ds_writer *out, int64_t length, int64_t slide,
-	    int64_t interval);
+	    struct ds_writer *out, const struct ds_window_opts *);
 /* ds_keyed_batch, exiting as its errors deserve (2 for the window rules). */
 void	ds_keyed_batch_or_die(struct ds_keyed *, struct ds_reader *);
 /* Flush and close the writer; exits 1 naming "stdout" on failure. */
