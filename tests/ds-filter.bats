@@ -10,35 +10,9 @@ setup() {
 	    >"$in"
 }
 
-# gen N: a seeded stream of about N records of one to four fields, some
-# escaped, some empty, in batches, some of them empty.
+# gen N: this file's seeded stream (helper.bash's gen_stream).
 gen() {
-	awk -v n="$1" 'BEGIN {
-		srand(13)
-		m = split("x ax xa a b 7 -3 2.5 \\t a\\tb \\\\ \\n x\\ny \\#h " \
-		    "caf\303\251 0 %z XX", w, " ")
-		w[++m] = ""
-		print "#ds1"
-		t = 1000
-		for (i = 0; i < n; i++) {
-			if (rand() < 0.05) {
-				do {
-					print "%" t
-					t += 1000
-				} while (rand() < 0.3)
-				continue
-			}
-			line = ""
-			j = 0
-			for (k = 1 + int(rand() * 4); k > 0; k--)
-				line = line (j++ ? "\t" : "") \
-				    w[1 + int(rand() * m)]
-			if (line ~ /^[%#]/)
-				line = "\\" line
-			print line
-		}
-		print "%" t
-	}'
+	gen_stream "$1" 13 1 'x ax xa a b 7 -3 2.5 \\t a\\tb \\\\ \\n x\\ny \\#h caf\303\251 0 %z XX'
 }
 
 @test "ds-filter: -e keeps the records a regex matches; batches pass" {

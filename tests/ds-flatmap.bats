@@ -20,35 +20,9 @@ split2='(function ()
 	return t
 end)()'
 
-# gen N: a seeded stream of about N records of two to four fields, with
-# commas, escapes and empty fields, in batches, some of them empty.
+# gen N: this file's seeded stream (helper.bash's gen_stream).
 gen() {
-	awk -v n="$1" 'BEGIN {
-		srand(17)
-		m = split("a a,b ,, x,,y , \\t,\\n \\\\,\\# 7 caf\303\251,1 " \
-		    ",lead trail, %z", w, " ")
-		w[++m] = ""
-		print "#ds1"
-		t = 1000
-		for (i = 0; i < n; i++) {
-			if (rand() < 0.05) {
-				do {
-					print "%" t
-					t += 1000
-				} while (rand() < 0.3)
-				continue
-			}
-			line = ""
-			j = 0
-			for (k = 2 + int(rand() * 3); k > 0; k--)
-				line = line (j++ ? "\t" : "") \
-				    w[1 + int(rand() * m)]
-			if (line ~ /^[%#]/)
-				line = "\\" line
-			print line
-		}
-		print "%" t
-	}'
+	gen_stream "$1" 17 2 'a a,b ,, x,,y , \\t,\\n \\\\,\\# 7 caf\303\251,1 ,lead trail, %z'
 }
 
 @test "ds-flatmap: -d splits a field as str.split does" {

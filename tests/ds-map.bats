@@ -9,36 +9,9 @@ setup() {
 	printf '#ds1\na\t1\tx\nb\t2\n%%1000\n%%2000\nc\n%%3000\n' >"$in"
 }
 
-# gen N: a seeded stream of about N records of one to four fields, some
-# escaped, some empty, some numbers, in batches, some of them empty.
+# gen N: this file's seeded stream (helper.bash's gen_stream).
 gen() {
-	awk -v n="$1" 'BEGIN {
-		srand(11)
-		m = split("a b 7 -3 2.5 1e3 x,y , \\t a\\tb \\\\ \\n \\#h " \
-		    "caf\303\251 word,,with,commas 0 %z", w, " ")
-		w[++m] = ""
-		print "#ds1"
-		t = 1000
-		for (i = 0; i < n; i++) {
-			if (rand() < 0.05) {
-				do {
-					print "%" t
-					t += 1000
-				} while (rand() < 0.3)
-				continue
-			}
-			line = ""
-			j = 0
-			for (k = 1 + int(rand() * 4); k > 0; k--)
-				line = line (j++ ? "\t" : "") \
-				    w[1 + int(rand() * m)]
-			# A record line may not begin with a bare % or #.
-			if (line ~ /^[%#]/)
-				line = "\\" line
-			print line
-		}
-		print "%" t
-	}'
+	gen_stream "$1" 11 1 'a b 7 -3 2.5 1e3 x,y , \\t a\\tb \\\\ \\n \\#h caf\303\251 word,,with,commas 0 %z'
 }
 
 @test "ds-map: -f picks and reorders fields; batches pass through" {

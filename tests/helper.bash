@@ -42,3 +42,35 @@ golden() {
 	diff -u /dev/null "$err"
 	[ "$status" -eq 0 ]
 }
+
+# gen_stream N SEED MIN WORDS: a seeded stream of about N records of MIN
+# to four fields, each a word of WORDS (space-separated, as ds(5) fields,
+# escapes included) or empty, in batches, some of them empty.
+gen_stream() {
+	awk -v n="$1" -v seed="$2" -v min="$3" -v words="$4" 'BEGIN {
+		srand(seed)
+		m = split(words, w, " ")
+		w[++m] = ""
+		print "#ds1"
+		t = 1000
+		for (i = 0; i < n; i++) {
+			if (rand() < 0.05) {
+				do {
+					print "%" t
+					t += 1000
+				} while (rand() < 0.3)
+				continue
+			}
+			line = ""
+			j = 0
+			for (k = min + int(rand() * (5 - min)); k > 0; k--)
+				line = line (j++ ? "\t" : "") \
+				    w[1 + int(rand() * m)]
+			# A record line may not begin with a bare % or #.
+			if (line ~ /^[%#]/)
+				line = "\\" line
+			print line
+		}
+		print "%" t
+	}'
+}
