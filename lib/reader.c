@@ -363,6 +363,9 @@ ds_read(struct ds_reader *r)
 		if (rc == 0) {
 			if (!r->inbatch)
 				return DS_EOF;
+			if (r->lasttime == INT64_MAX)
+				return bad(r, "no batch time after %lld for "
+				    "the last records", (long long)INT64_MAX);
 			now = ds_now_ms();
 			r->time = now > r->lasttime ? now : r->lasttime + 1;
 			r->lasttime = r->time;

@@ -247,3 +247,9 @@ usage: ds-cat [-jt]"
 	assert_equal "$output" ""
 	assert_equal "$stderr" "usage: ds-cat [-jt]"
 }
+
+@test "ds-cat: records after a batch at the last time there is are an error" {
+	printf '#ds1\n%%9223372036854775807\nx\n' >"$BATS_TEST_TMPDIR/in"
+	run -1 --separate-stderr ds-cat <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" "ds-cat: stdin:3: no batch time after 9223372036854775807 for the last records"
+}
