@@ -247,7 +247,39 @@ ds-socket: 127.0.0.1:$port: connected"
 	    "ds-socket: 127.0.0.1:$port: Connection refused; retrying every 60s"
 }
 
+@test "ds-socket: IPv6: a client of nc -lk at [::1], and -l at [::1]" {
+	grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null ||
+	    skip "no IPv6 loopback"
+	mkfifo "$T/server"
+	exec 4<>"$T/server"
+	start server nc -lkvn ::1 0 <"$T/server"
+	wait_until 10 grep -q '^Listening on ' "$T/server.err"
+	port=$(sed -n 's/^Listening on [^ ]* \([0-9]*\)$/\1/p' "$T/server.err")
+	start ds ds-socket -v -i 50ms "[::1]:$port"
+	wait_until 10 grep -q ': connected$' "$T/ds.err"
+	echo six >&4
+	wait_until 10 has_records "$T/ds.out" 1
+	assert_equal "$(records "$T/ds.out")" "six"
+	assert_equal "$(cat "$T/ds.err")" "ds-socket: [::1]:$port: connected"
+
+	listen l6 -l -i 50ms '[::1]:0'
+	assert_equal "$(head -n 1 "$T/l6.err")" \
+	    "ds-socket: listening on [::1]:$port"
+	echo seven | nc -N ::1 "$port"
+	wait_until 10 has_records "$T/l6.out" 1
+	assert_equal "$(records "$T/l6.out")" "seven"
+}
+
 # -- the server (-l) ------------------------------------------------------
+
+@test "ds-socket: -l and -u bind the loopback address unless the host says" {
+	listen tcp -l :0
+	assert_equal "$(cat "$T/tcp.err")" \
+	    "ds-socket: listening on 127.0.0.1:$port"
+	listen udp -u :0
+	assert_equal "$(cat "$T/udp.err")" \
+	    "ds-socket: listening on 127.0.0.1:$port"
+}
 
 @test "ds-socket: -l: 20 clients at once, every line once and whole" {
 	local i
@@ -382,6 +414,41 @@ two"
 }
 
 # -- the demo -------------------------------------------------------------
+
+# The issue's "done when": with nc -lk in one terminal and the seed's job
+# in another, typing hi shows ('hi', 1) under the next second's header.
+@test "ds-socket: the seed's session: hi into nc -lk is ('hi', 1) next second" {
+	local sent seen time t
+
+	nc_server server 0
+	mkfifo "$T/pipe"
+	ds-socket -v ":$port" >"$T/pipe" 2>"$T/ds.err" 3>&- 4>&- 5>&- 6>&- &
+	pids+=("$!")
+	ds-words <"$T/pipe" | ds-reducebykey | ds-print >"$T/job.out" \
+	    2>"$T/job.err" 3>&- 4>&- 5>&- 6>&- &
+	pids+=("$!")
+	wait_until 10 grep -q ': connected$' "$T/ds.err"
+	sent=$(date +%s%3N)
+	echo hi >&4
+	wait_until 10 grep -qx "('hi', 1)" "$T/job.out"
+	seen=$(date +%s%3N)
+	time=$(grep -B 2 -x "('hi', 1)" "$T/job.out" | sed -n 's/^Time: //p')
+	grep -B 3 -A 1 -x "('hi', 1)" "$T/job.out" >"$T/block"
+	diff -u - "$T/block" <<-EOF
+	-------------------------------------------
+	Time: $time
+	-------------------------------------------
+	('hi', 1)
+	
+	EOF
+	t=$(date -d "$time" +%s%3N)
+	# The first whole second at or after the line came, shown at once.
+	[ "$t" -ge "$sent" ]
+	[ "$t" -lt $((sent + 2000)) ]
+	[ "$seen" -lt $((t + 1000)) ]
+	assert_equal "$(grep -c "^('hi'" "$T/job.out")" 1
+	assert_equal "$(cat "$T/job.err")" ""
+}
 
 @test "ds-socket: make demo's script runs the seed's job, no stdin needed" {
 	run -0 --separate-stderr sh "$BATS_TEST_DIRNAME/demo.sh" <&-
