@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,8 @@ static void	end_batch(int64_t);
 static void	checkpoint(const char *, int64_t);
 static int64_t	restore(const char *);
 static int64_t	int_field(struct ds_reader *, const struct ds_field *, int64_t);
+static int	field_is(const struct ds_field *, const char *);
+static int	lua_num_parse(const struct ds_field *, struct ds_num *);
 static int	by_seq(const void *, const void *);
 
 int
@@ -475,6 +478,13 @@ checkpoint(const char *dir, int64_t t)
 		    (long long)k->agg.count, (long long)k->updated,
 		    (unsigned long long)k->seq);
 		ds_write_escaped(&w, num, n);
+		/*
+		 * A Lua state says which it is: the string "007" must not
+		 * come back as the number 7.
+		 */
+		if (op == DS_OP_FN)
+			ds_write_field(&w, k->agg.isstr ? "string" : "number",
+			    6);
 		ds_write_end(&w);
 	}
 	ds_write_batch(&w, t);
@@ -496,6 +506,34 @@ int_field(struct ds_reader *r, const struct ds_field *f, int64_t min)
 	if (ds_num_parse(f->data, f->len, &n) == -1 || n.isfloat || n.i < min)
 		ds_record_die(r, "not a checkpoint record");
 	return n.i;
+}
+
+static int
+field_is(const struct ds_field *f, const char *s)
+{
+	return f->len == strlen(s) && memcmp(f->data, s, f->len) == 0;
+}
+
+/*
+ * A Lua number as ds_num_format wrote it: a number of ds(7), or the
+ * infinities and NaN that Lua arithmetic makes and ds(7) does not read.
+ */
+static int
+lua_num_parse(const struct ds_field *f, struct ds_num *n)
+{
+	if (ds_num_parse(f->data, f->len, n) == 0)
+		return 0;
+	n->isfloat = 1;
+	n->i = 0;
+	if (field_is(f, "inf"))
+		n->d = HUGE_VAL;
+	else if (field_is(f, "-inf"))
+		n->d = -HUGE_VAL;
+	else if (field_is(f, "nan"))
+		n->d = NAN;
+	else
+		return -1;
+	return 0;
 }
 
 static int
@@ -547,19 +585,24 @@ restore(const char *dir)
 			t = r.time;
 			continue;
 		}
-		if (t != -1 || r.nfield != 5)
+		if (t != -1 || r.nfield != (op == DS_OP_FN ? 6 : 5))
 			ds_record_die(&r, "not a checkpoint record");
 		f = r.field;
 		if ((k = lookup(f[0].data, f[0].len)) == NULL)
 			err(1, NULL);
-		if (op == DS_OP_FIRST || op == DS_OP_LAST || (op == DS_OP_FN &&
-		    ds_num_parse(f[1].data, f[1].len, &k->agg.num) == -1)) {
-			k->agg.isstr = op == DS_OP_FN;
+		if (op == DS_OP_FN) {
+			if (field_is(&f[5], "string"))
+				k->agg.isstr = 1;
+			else if (!field_is(&f[5], "number") ||
+			    lua_num_parse(&f[1], &k->agg.num) == -1)
+				ds_record_die(&r, "not a checkpoint record");
+		}
+		if (op == DS_OP_FIRST || op == DS_OP_LAST || k->agg.isstr) {
 			if (ds_buf_append(&k->agg.str, f[1].data,
 			    f[1].len) == -1)
 				err(1, NULL);
-		} else if (ds_num_parse(f[1].data, f[1].len, &k->agg.num) ==
-		    -1)
+		} else if (op != DS_OP_FN && ds_num_parse(f[1].data, f[1].len,
+		    &k->agg.num) == -1)
 			ds_record_die(&r, "not a checkpoint record");
 		k->agg.count = int_field(&r, &f[2], 1);
 		k->updated = int_field(&r, &f[3], 0);

@@ -171,6 +171,46 @@ merge() {
 	cmp "$BATS_TEST_TMPDIR/merged" "$BATS_TEST_TMPDIR/whole"
 }
 
+@test "ds-state: a restart after any batch continues as if never stopped, every op and Lua" {
+	local op k n
+	in=$BATS_TEST_TMPDIR/in.ds
+	# 20 batches with gaps (for -t), ints, floats, and keys that come back.
+	awk 'BEGIN { srand(11); print "#ds1"; t = 0
+		for (b = 1; b <= 20; b++) {
+			n = int(rand() * 4)
+			for (i = 0; i < n; i++)
+				printf "k%d\t%s\n", int(rand() * 5),
+				    rand() < 0.5 ? int(rand() * 20) - 10 :
+				    sprintf("%.1f", rand() * 10)
+			t += rand() < 0.2 ? 4000 : 1000
+			print "%" t
+		} }' >"$in"
+	n=$(grep -c '^%' "$in")
+	# A Lua state that is a string reading as a number must stay a
+	# string ("007", not 7), and a float state must stay a float.
+	for op in "-o sum" "-o count" "-o min" "-o max" "-o mean" "-o first" \
+	    "-o last" 'string.format("%03d", #values + (state and tonumber(state) or 0))' \
+	    '(state or 0.5) + #values'; do
+		if [ "${op#-o }" != "$op" ]; then
+			set -- $op
+		else
+			set -- "$op"
+		fi
+		ds-state -t 3s -e all,expired "$@" <"$in" >"$BATS_TEST_TMPDIR/whole"
+		for k in $(seq 1 "$n"); do
+			rm -rf "$ck"
+			awk -v k="$k" '{ print } /^%/ && ++b == k { exit }' "$in" |
+			    ds-state -c "$ck" -t 3s -e all,expired "$@" \
+			    >"$BATS_TEST_TMPDIR/before"
+			ds-state -c "$ck" -t 3s -e all,expired "$@" <"$in" |
+			    sed 1d >"$BATS_TEST_TMPDIR/after"
+			cat "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after" |
+			    diff -u "$BATS_TEST_TMPDIR/whole" - ||
+			    { echo "$op, restarted after batch $k" >&2; false; }
+		done
+	done
+}
+
 @test "ds-state: a checkpoint that does not parse is an error, never replaced" {
 	mkdir "$ck"
 	printf 'garbage\n' >"$ck/state"
