@@ -623,6 +623,19 @@ c	1
 EOF
 }
 
+@test "ds-reducebykey: -w adds a float sum batch by batch, as its page says" {
+	# (0.1) + (0.2 + 0.3) is 0.6, where 0.1 + 0.2 + 0.3 is not.
+	printf '#ds1\na\t0.1\n%%1000\na\t0.2\na\t0.3\n%%2000\n' >"$in"
+	golden "$in" sh -c 'ds-reducebykey -w 2s | ds-cat -t' <<'EOF'
+1000	a	0.1
+2000	a	0.6
+EOF
+	golden "$in" sh -c 'ds-window 2s | ds-reducebykey | ds-cat -t' <<'EOF'
+1000	a	0.1
+2000	a	0.6000000000000001
+EOF
+}
+
 @test "ds-reducebykey: -s or -i without -w exits 2" {
 	run -2 --separate-stderr ds-reducebykey -s 2s </dev/null
 	assert_output ""

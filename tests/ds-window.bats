@@ -62,6 +62,8 @@ PAIRS=("1s" "3s" "5s 2s" "4s 4s" "10s 3s" "2s 5s" "7s 7s" "100s 1s")
 # same_as_window PROGRAM [OPTION...]: for the random stream and each of
 # PAIRS, PROGRAM -i 1s -w LENGTH [-s SLIDE] OPTION... must write byte for
 # byte what ds-window -i 1s LENGTH [SLIDE] | PROGRAM OPTION... writes.
+# With IOPT set empty, PROGRAM learns the interval instead of taking -i.
+IOPT="-i 1s"
 same_as_window() {
 	local prog=$1 r pair length slide s w
 	shift
@@ -76,10 +78,10 @@ same_as_window() {
 			ds-window -i 1s $pair <"$r" >"$w.$$"
 			mv "$w.$$" "$w"
 		fi
-		"$prog" -i 1s -w "$length" "${s[@]}" "$@" <"$r" >"$out.w"
+		"$prog" $IOPT -w "$length" "${s[@]}" "$@" <"$r" >"$out.w"
 		"$prog" "$@" <"$w" >"$out.r"
 		if ! cmp -s "$out.w" "$out.r"; then
-			echo "$prog -i 1s -w $length ${s[*]} $* !=" \
+			echo "$prog $IOPT -w $length ${s[*]} $* !=" \
 			    "ds-window -i 1s $pair | $prog $*"
 			diff -u "$out.r" "$out.w" | head -n 30
 			return 1
@@ -590,5 +592,25 @@ a
 }
 
 @test "ds-window: ds-countbyvalue -w equals ds-window | ds-countbyvalue" {
+	same_as_window ds-countbyvalue
+}
+
+@test "ds-window: a Lua reducer over -w equals ds-window | the same reducer" {
+	local lua
+	# Concatenation is associative but not commutative: the window's
+	# batches must be folded in their order.
+	for lua in 'a .. "," .. b' 'math.max(a, b)'; do
+		same_as_window ds-reducebykey "$lua"
+		same_as_window ds-reduce -f 2 "$lua"
+	done
+}
+
+@test "ds-window: with the interval learned, not given, -w equals ds-window | PROGRAM" {
+	# The random stream's first two batches are 1 s apart.
+	IOPT=
+	same_as_window ds-reducebykey -o sum
+	same_as_window ds-reducebykey -o max
+	same_as_window ds-reduce -f 2 -o first
+	same_as_window ds-count
 	same_as_window ds-countbyvalue
 }
