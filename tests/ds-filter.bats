@@ -219,6 +219,17 @@ EOF
 	assert_equal "$output" "$(printf '#ds1\nbanana\t12\n%%1000\n%%2000\ncherry\t7')"
 }
 
+@test "ds-filter: a match past PCRE2's limits is an error naming the line" {
+	{
+		printf '#ds1\nc\n%%1000\n'
+		head -c 1000000 /dev/zero | tr '\0' a
+		printf '\n%%2000\n'
+	} >"$in"
+	run -1 --separate-stderr ds-filter -e '(a|b)*c' <"$in"
+	assert_output "$(printf '#ds1\nc\n%%1000')"
+	assert_equal "$stderr" "ds-filter: stdin:4: -e: JIT stack limit reached"
+}
+
 @test "ds-filter: -W drops the record, warns, counts and goes on" {
 	run -0 --separate-stderr ds-filter -W -v 'tonumber(v) > 5' <"$in"
 	assert_equal "$stderr" "ds-filter: stdin:7: lua: [string \"tonumber(v) > 5\"]:1: attempt to compare number with nil
