@@ -96,7 +96,7 @@ copy(struct ds_agg *into, const struct ds_agg *from)
 }
 
 int
-ds_agg_add(struct ds_agg *a, int op, const char *p, size_t len)
+ds_agg_add_slow(struct ds_agg *a, int op, const char *p, size_t len)
 {
 	struct ds_num n;
 
@@ -117,15 +117,6 @@ ds_agg_add(struct ds_agg *a, int op, const char *p, size_t len)
 	default:
 		if (ds_num_parse(p, len, &n) == -1)
 			return -1;
-		if (op == DS_OP_SUM && a->count > 0 && !n.isfloat &&
-		    !a->num.isfloat) {
-			/* The hot path of every count and sum. */
-			if (__builtin_add_overflow(a->num.i, n.i, &a->num.i)) {
-				errno = EOVERFLOW;
-				return -1;
-			}
-			break;
-		}
 		if (a->count == 0)
 			a->num = n;
 		else if (op == DS_OP_MIN) {

@@ -44,6 +44,38 @@ struct ds_field {
 };
 
 /*
+ * Eight bytes at a time: the hot loops scan words of eight bytes loaded
+ * with memcpy (little-endian: the lowest flagged byte comes first).  In
+ * the masks below the high bit of a byte is set when it matches; only the
+ * lowest set bit is exact, since a borrow may flag bytes above it.
+ */
+#define DS_ONES		0x0101010101010101ULL
+#define DS_HIGHS	0x8080808080808080ULL
+
+/* The bytes of x equal to the byte in each of c's (c = b * DS_ONES). */
+static inline uint64_t
+ds_bytes_equal(uint64_t x, uint64_t c)
+{
+	uint64_t v = x ^ c;
+
+	return (v - DS_ONES) & ~v & DS_HIGHS;
+}
+
+/* The bytes of x below b (b at most 0x80). */
+static inline uint64_t
+ds_bytes_below(uint64_t x, unsigned char b)
+{
+	return (x - b * DS_ONES) & ~x & DS_HIGHS;
+}
+
+/* The index of the first flagged byte of a nonzero mask. */
+static inline size_t
+ds_first_byte(uint64_t m)
+{
+	return __builtin_ctzll(m) >> 3;
+}
+
+/*
  * escape.c: the field escapes of ds(5).  Inside a field, backslash, TAB,
  * LF and CR are written \\, \t, \n and \r; a record line that would begin
  * with '#' or '%' gets a leading backslash.
@@ -288,21 +320,33 @@ struct ds_num {
  */
 int	ds_num_parse_slow(const char *, size_t, struct ds_num *);
 
+/*
+ * The common case inline: a few plain digits, which cannot overflow.
+ * Nonzero, with the value in *v, when len bytes are 1 to 18 digits.
+ */
+static inline int
+ds_num_small(const char *p, size_t len, int64_t *v)
+{
+	int64_t x = 0;
+	size_t i;
+
+	if (len == 0 || len > 18)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		x = x * 10 + (p[i] - '0');
+	}
+	*v = x;
+	return 1;
+}
+
 static inline int
 ds_num_parse(const char *p, size_t len, struct ds_num *n)
 {
-	int64_t v = 0;
-	size_t i;
-
-	/* The common case inline: a few plain digits cannot overflow. */
-	if (len > 0 && len < 19) {
-		for (i = 0; i < len && p[i] >= '0' && p[i] <= '9'; i++)
-			v = v * 10 + (p[i] - '0');
-		if (i == len) {
-			n->isfloat = 0;
-			n->i = v;
-			return 0;
-		}
+	if (ds_num_small(p, len, &n->i)) {
+		n->isfloat = 0;
+		return 0;
 	}
 	return ds_num_parse_slow(p, len, n);
 }
@@ -328,6 +372,8 @@ double	ds_num_double(const struct ds_num *);
  */
 size_t	ds_num_format(const struct ds_num *, char *);
 size_t	ds_double_format(double, char *);
+/* Format an integer in decimal into buf (DS_NUM_MAX bytes). */
+size_t	ds_int_format(int64_t, char *);
 
 /*
  * agg.c: the aggregate operations shared by the keyed and windowed
@@ -375,11 +421,31 @@ const char *ds_op_name(int op);
 /* Nonzero when op reads its values as numbers. */
 int	ds_op_numeric(int op);
 /*
- * Add a value.  Returns 0, or -1 with errno EINVAL (not a number),
- * ERANGE (a number out of range), EOVERFLOW (the sum overflows) or
- * ENOMEM.
+ * Add a value (ds_agg_add below is the way in).  Returns 0, or -1 with
+ * errno EINVAL (not a number), ERANGE (a number out of range), EOVERFLOW
+ * (the sum overflows) or ENOMEM.
  */
-int	ds_agg_add(struct ds_agg *, int op, const char *, size_t);
+int	ds_agg_add_slow(struct ds_agg *, int op, const char *, size_t);
+
+/* Add a value as ds_agg_add_slow does; counts and integer sums inline. */
+static inline int
+ds_agg_add(struct ds_agg *a, int op, const char *p, size_t len)
+{
+	int64_t v, sum;
+
+	if (op == DS_OP_COUNT) {
+		a->count++;
+		return 0;
+	}
+	if (op == DS_OP_SUM && a->count > 0 && !a->num.isfloat &&
+	    ds_num_small(p, len, &v) &&
+	    !__builtin_add_overflow(a->num.i, v, &sum)) {
+		a->num.i = sum;
+		a->count++;
+		return 0;
+	}
+	return ds_agg_add_slow(a, op, p, len);
+}
 /* Fold the aggregate from into into (from is later); -1/EOVERFLOW. */
 int	ds_agg_merge(struct ds_agg *into, const struct ds_agg *from, int op);
 /*

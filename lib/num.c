@@ -181,7 +181,26 @@ ds_num_format(const struct ds_num *n, char *buf)
 {
 	if (n->isfloat)
 		return ds_double_format(n->d, buf);
-	return snprintf(buf, DS_NUM_MAX, "%lld", (long long)n->i);
+	return ds_int_format(n->i, buf);
+}
+
+/* printf's %lld is slow to set up for the one number of a record. */
+size_t
+ds_int_format(int64_t v, char *buf)
+{
+	char tmp[DS_NUM_MAX], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	size_t n;
+
+	do
+		*--p = '0' + u % 10;
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	n = tmp + sizeof(tmp) - p;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return n;
 }
 
 /*

@@ -181,10 +181,12 @@ ds_write_record(struct ds_writer *w, const struct ds_field *f, size_t n)
 int
 ds_write_batch(struct ds_writer *w, int64_t ms)
 {
-	char line[32];
-	int n;
+	char line[DS_NUM_MAX + 2];
+	size_t n;
 
-	n = snprintf(line, sizeof(line), "%%%lld\n", (long long)ms);
+	line[0] = '%';
+	n = 1 + ds_int_format(ms, line + 1);
+	line[n++] = '\n';
 	if (ds_write_bytes(w, line, n) == -1)
 		return -1;
 	w->nfield = 0;

@@ -392,6 +392,10 @@ test_format(void)
 	CHECK(ds_num_format(&n, buf) == 1 && strcmp(buf, "0") == 0);
 	n = fnum(2.0);
 	CHECK(ds_num_format(&n, buf) == 3 && strcmp(buf, "2.0") == 0);
+	CHECK(ds_int_format(-1, buf) == 2 && strcmp(buf, "-1") == 0);
+	CHECK(ds_int_format(10, buf) == 2 && strcmp(buf, "10") == 0);
+	CHECK(ds_int_format(-1000000007, buf) == 11 &&
+	    strcmp(buf, "-1000000007") == 0);
 }
 
 static void
