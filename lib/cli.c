@@ -99,22 +99,16 @@ ds_field_arg_or_die(const char *opt, const char *s)
 }
 
 int
-ds_agg_add_or_die(struct ds_reader *r, struct ds_agg *a, int op,
-    size_t fieldno, int skip)
+ds_agg_add_failed(struct ds_reader *r, size_t fieldno, int skip)
 {
 	const struct ds_field *v;
 	char q[64];
 
-	if (fieldno > r->nfield) {
-		if (op == DS_OP_COUNT)
-			return ds_agg_add(a, op, "", 0);
+	if (fieldno > r->nfield)
 		ds_record_die(r, "no field %zu", fieldno);
-	}
-	v = &r->field[fieldno - 1];
-	if (ds_agg_add(a, op, v->data, v->len) == 0)
-		return 0;
 	if (errno == EINVAL && skip)
 		return -1;
+	v = &r->field[fieldno - 1];
 	ds_quote(q, sizeof(q), v->data, v->len);
 	if (errno == EINVAL)
 		ds_record_die(r, "field %zu: not a number: \"%s\"", fieldno, q);

@@ -501,7 +501,8 @@ struct ds_table {
 	size_t		 nent;		/* used entries, dead included */
 	size_t		 entcap;
 	size_t		 nlive;
-	uint32_t	*slot;		/* open addressing: entry index + 1,
+	uint64_t	*slot;		/* open addressing: the hash's high
+					   32 bits above entry index + 1,
 					   0 empty, UINT32_MAX deleted */
 	size_t		 nslot;		/* a power of two */
 	size_t		 nused;		/* slots not empty (live + deleted) */
@@ -803,9 +804,24 @@ size_t	ds_field_arg_or_die(const char *opt, const char *);
  * ds_agg_add of field fieldno of the current record.  A field that is
  * missing or does not fit op exits 1 naming the line, except that a value
  * that is not a number returns -1 when skip is set.  Returns 0 when added.
+ * The hot path is inline; ds_agg_add_failed has the words for the rest.
  */
-int	ds_agg_add_or_die(struct ds_reader *, struct ds_agg *, int op,
-	    size_t fieldno, int skip);
+int	ds_agg_add_failed(struct ds_reader *, size_t fieldno, int skip);
+
+static inline int
+ds_agg_add_or_die(struct ds_reader *r, struct ds_agg *a, int op,
+    size_t fieldno, int skip)
+{
+	const struct ds_field *v;
+
+	if (fieldno > r->nfield)
+		return op == DS_OP_COUNT ? ds_agg_add(a, op, "", 0) :
+		    ds_agg_add_failed(r, fieldno, skip);
+	v = &r->field[fieldno - 1];
+	if (ds_agg_add(a, op, v->data, v->len) == 0)
+		return 0;
+	return ds_agg_add_failed(r, fieldno, skip);
+}
 /* A duration given to option opt: positive, else exit 2. */
 int64_t	ds_duration_arg_or_die(const char *opt, const char *);
 /* The options -i, -s and -w of the aggregating programs. */

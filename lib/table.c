@@ -14,8 +14,15 @@
 
 #include "ds.h"
 
+/*
+ * A slot holds an entry's index + 1 in its low 32 bits and the high 32
+ * bits of the key's hash above them, so that a probe passes the slots of
+ * other keys without reading their entries.
+ */
 #define SLOT_EMPTY	0
 #define SLOT_DELETED	UINT32_MAX
+#define SLOT_INDEX(s)	((uint32_t)(s))
+#define SLOT_TAG(h)	((h) & 0xffffffff00000000ULL)
 #define DEAD		SIZE_MAX	/* keylen of a removed entry */
 
 struct entry {
@@ -26,8 +33,8 @@ struct entry {
 };
 
 static struct entry	*entry_at(const struct ds_table *, size_t);
-static uint32_t		*lookup(struct ds_table *, const void *, size_t,
-			    uint64_t, uint32_t **);
+static uint64_t		*lookup(struct ds_table *, const void *, size_t,
+			    uint64_t, uint64_t **);
 static int		 rebuild(struct ds_table *, size_t);
 
 int
@@ -76,12 +83,12 @@ entry_at(const struct ds_table *t, size_t i)
  * The slot holding key, or NULL when absent; then *freeslot is where it
  * would go (the first deleted slot on its probe path, else the empty one).
  */
-static inline uint32_t *
+static inline uint64_t *
 lookup(struct ds_table *t, const void *key, size_t len, uint64_t h,
-    uint32_t **freeslot)
+    uint64_t **freeslot)
 {
 	size_t mask = t->nslot - 1, i = h & mask;
-	uint32_t *s, *deleted = NULL;
+	uint64_t *s, *deleted = NULL, tag = SLOT_TAG(h);
 	struct entry *e;
 
 	for (;; i = (i + 1) & mask) {
@@ -95,7 +102,9 @@ lookup(struct ds_table *t, const void *key, size_t len, uint64_t h,
 				deleted = s;
 			continue;
 		}
-		e = entry_at(t, *s - 1);
+		if (SLOT_TAG(*s) != tag)
+			continue;
+		e = entry_at(t, SLOT_INDEX(*s) - 1);
 		if (e->hash == h && e->keylen == len &&
 		    memcmp(t->keys.data + e->keyoff, key, len) == 0)
 			return s;
@@ -109,7 +118,7 @@ lookup(struct ds_table *t, const void *key, size_t len, uint64_t h,
 static int
 rebuild(struct ds_table *t, size_t nslot)
 {
-	uint32_t *slot;
+	uint64_t *slot;
 	struct entry *e, *to;
 	size_t i, j, n = 0, koff = 0;
 
@@ -129,7 +138,7 @@ rebuild(struct ds_table *t, size_t nslot)
 		for (j = to->hash & (nslot - 1); slot[j] != SLOT_EMPTY;
 		    j = (j + 1) & (nslot - 1))
 			;
-		slot[j] = ++n;
+		slot[j] = SLOT_TAG(to->hash) | ++n;
 	}
 	free(t->slot);
 	t->slot = slot;
@@ -142,7 +151,7 @@ rebuild(struct ds_table *t, size_t nslot)
 void *
 ds_table_upsert(struct ds_table *t, const void *key, size_t len, int *isnew)
 {
-	uint32_t *s, *freeslot;
+	uint64_t *s, *freeslot;
 	struct entry *e;
 	uint64_t h;
 	size_t ncap;
@@ -151,7 +160,7 @@ ds_table_upsert(struct ds_table *t, const void *key, size_t len, int *isnew)
 	h = XXH3_64bits(key, len);
 	if ((s = lookup(t, key, len, h, &freeslot)) != NULL) {
 		*isnew = 0;
-		return (char *)entry_at(t, *s - 1) + sizeof(struct entry);
+		return entry_at(t, SLOT_INDEX(*s) - 1) + 1;
 	}
 	/* Keep the load, deleted slots included, under 3/4. */
 	if ((t->nused + 1) * 4 > t->nslot * 3) {
@@ -188,7 +197,7 @@ ds_table_upsert(struct ds_table *t, const void *key, size_t len, int *isnew)
 		return NULL;
 	if (*freeslot == SLOT_EMPTY)
 		t->nused++;
-	*freeslot = ++t->nent;
+	*freeslot = SLOT_TAG(h) | ++t->nent;
 	t->nlive++;
 	*isnew = 1;
 	memset(e + 1, 0, t->entsize - sizeof(*e));
@@ -198,25 +207,25 @@ ds_table_upsert(struct ds_table *t, const void *key, size_t len, int *isnew)
 void *
 ds_table_find(struct ds_table *t, const void *key, size_t len)
 {
-	uint32_t *s, *freeslot;
+	uint64_t *s, *freeslot;
 
 	s = lookup(t, key, len, XXH3_64bits(key, len), &freeslot);
 	if (s == NULL)
 		return NULL;
-	return (char *)entry_at(t, *s - 1) + sizeof(struct entry);
+	return entry_at(t, SLOT_INDEX(*s) - 1) + 1;
 }
 
 int
 ds_table_remove(struct ds_table *t, const void *key, size_t len)
 {
-	uint32_t *s, *freeslot;
+	uint64_t *s, *freeslot;
 
 	s = lookup(t, key, len, XXH3_64bits(key, len), &freeslot);
 	if (s == NULL) {
 		errno = ENOENT;
 		return -1;
 	}
-	entry_at(t, *s - 1)->keylen = DEAD;
+	entry_at(t, SLOT_INDEX(*s) - 1)->keylen = DEAD;
 	*s = SLOT_DELETED;
 	t->nlive--;
 	return 0;
