@@ -122,7 +122,7 @@ split(struct ds_writer *w, struct ds_buf *out, char *rec, size_t len)
 		q = (unsigned char *)out->data + out->len;
 		if (*p == '#' || *p == '%')
 			*q++ = '\\';
-		for (; p < end; p++) {
+		for (;;) {
 			if (swar && end - p >= 8) {
 				memcpy(&x, p, sizeof(x));
 				m = ds_bytes_below(x, '!') |
@@ -131,21 +131,21 @@ split(struct ds_writer *w, struct ds_buf *out, char *rec, size_t len)
 				n = m == 0 ? 8 : ds_first_byte(m);
 				q += n;
 				p += n;
-				if (n == 8 || p == end) {
-					p--;
+				if (n == 8)
 					continue;
-				}
-			}
-			if ((k = class[*p]) == PLAIN)
-				*q++ = *p;
-			else if (k == SEP)
+			} else if (p == end)
 				break;
+			if ((k = class[*p]) == SEP)
+				break;
+			if (k == PLAIN)
+				*q++ = *p;
 			else if (k == UPPER)
 				*q++ = *p + ('a' - 'A');
 			else {
 				*q++ = '\\';
 				*q++ = ds_escape_needed[*p];
 			}
+			p++;
 		}
 		memcpy(q, suffix, sizeof(suffix));
 		out->len = (char *)q + suffixlen - out->data;

@@ -30,6 +30,7 @@ static int	next_line(struct ds_reader *, char **, size_t *);
 static int	grow_fields(struct ds_reader *);
 static int	add_field(struct ds_reader *, char *, size_t);
 static int	fast_record(struct ds_reader *);
+static int	read_item(struct ds_reader *) __attribute__((__noinline__));
 static int	split_line(struct ds_reader *, char *, size_t);
 static int	split_raw(struct ds_reader *, char *, size_t);
 static int	split_escaped(struct ds_reader *, char *, size_t);
@@ -249,35 +250,40 @@ specials16(const char *p)
 
 /*
  * The common case of a ds stream in one pass: a short record line with no
- * escape, whole in the buffer.  Sixteen bytes at a time, find its TABs and
- * its LF (the scan may look up to 15 bytes past the buffered bytes, at the
- * SLACK).  Returns 1 with the record split, or 0, having consumed nothing,
- * for anything else, which the general path then reads.
+ * escape, whole in the buffer, of no more fields than r->field holds.
+ * Sixteen bytes at a time, find its TABs and its LF (the scan may look up
+ * to 15 bytes past the buffered bytes, at the SLACK).  Returns 1 with the
+ * record split, or 0, having consumed nothing, for anything else, which
+ * the general path then reads.
  */
-static int
+static inline int
 fast_record(struct ds_reader *r)
 {
 	char *line = r->buf + r->start, *end = r->buf + r->end;
 	char *p, *q, *start = line;
+	struct ds_field *f = r->field;
+	size_t n = 0, cap = r->fieldcap;
 	unsigned m;
 
 	if (line == end || *line == '#' || *line == '%' || r->maxline != 0)
 		return 0;
-	r->nfield = 0;
 	for (p = line; p < end && p - line < 64; p += 16) {
 		for (m = specials16(p); m != 0; m &= m - 1) {
 			q = p + __builtin_ctz(m);
-			if (q >= end || *q == '\\')
+			if (q >= end || *q == '\\' || n == cap)
 				return 0;
-			if (add_field(r, start, q - start) == -1)
-				return -1;
+			f[n].data = start;
+			f[n].len = q - start;
+			n++;
 			start = q + 1;
 			if (*q == '\n') {
+				r->nfield = n;
 				r->rec = line;
 				r->reclen = q - line;
 				r->start = start - r->buf;
 				r->scanned = 0;
 				r->lineno++;
+				r->inbatch = 1;
 				return 1;
 			}
 		}
@@ -404,6 +410,18 @@ batch_end(struct ds_reader *r, const char *line, size_t len)
 int
 ds_read(struct ds_reader *r)
 {
+	if (r->mode == DS_STREAM && !ds_interrupted && fast_record(r))
+		return DS_RECORD;
+	return read_item(r);
+}
+
+/*
+ * ds_read for everything but the common case, out of line so that the
+ * common case needs no stack frame.
+ */
+static int
+read_item(struct ds_reader *r)
+{
 	char *line;
 	size_t len;
 	int64_t now;
@@ -413,12 +431,6 @@ ds_read(struct ds_reader *r)
 		/* Asked to stop, a ds stream ends at a batch boundary. */
 		if (ds_interrupted && r->mode == DS_STREAM && !r->inbatch)
 			return DS_EOF;
-		if (r->mode == DS_STREAM && (rc = fast_record(r)) != 0) {
-			if (rc == -1)
-				return -1;
-			r->inbatch = 1;
-			return DS_RECORD;
-		}
 		if ((rc = next_line(r, &line, &len)) == -1)
 			return -1;
 		if (rc == 0) {
