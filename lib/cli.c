@@ -43,17 +43,6 @@ ds_catch_interrupt(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
-int
-ds_read_or_die(struct ds_reader *r)
-{
-	int rc;
-
-	ds_catch_interrupt();
-	if ((rc = ds_read(r)) == -1)
-		ds_reader_die(r);
-	return rc;
-}
-
 void
 ds_reader_die(struct ds_reader *r)
 {

@@ -652,7 +652,13 @@ int	ds_keyed_init(struct ds_keyed *, int op, int keymode,
 	    struct ds_writer *out, int64_t length, int64_t slide,
 	    int64_t interval);
 /* The open batch's aggregate of key, created empty; NULL on ENOMEM. */
-struct ds_agg *ds_keyed_agg(struct ds_keyed *, const char *, size_t);
+static inline struct ds_agg *
+ds_keyed_agg(struct ds_keyed *k, const char *key, size_t len)
+{
+	int isnew;
+
+	return ds_table_upsert(&k->cur, key, len, &isnew);
+}
 /* Forget key in the open batch (a value that was skipped). */
 void	ds_keyed_forget(struct ds_keyed *, const char *, size_t);
 /*
@@ -787,11 +793,22 @@ void	ds_lua_reducer_or_die(const char *expr);
  * finishes the batch it is reading and ends as at EOF; a second SIGINT
  * ends it at once.
  */
-int	ds_read_or_die(struct ds_reader *);
+static inline int ds_read_or_die(struct ds_reader *);
 /* Make SIGINT set ds_interrupted (once; a second SIGINT kills). */
 void	ds_catch_interrupt(void);
 /* Report the error of a failed ds_read (errno as it left it) and exit 1. */
 __dead void ds_reader_die(struct ds_reader *);
+
+static inline int
+ds_read_or_die(struct ds_reader *r)
+{
+	int rc;
+
+	ds_catch_interrupt();
+	if ((rc = ds_read(r)) == -1)
+		ds_reader_die(r);
+	return rc;
+}
 /* Exit 1 with "NAME:LINE: " and the message, about the current record. */
 __dead void ds_record_die(struct ds_reader *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));

@@ -34,14 +34,6 @@ ds_keyed_init(struct ds_keyed *k, int op, int keymode, struct ds_writer *out,
 	return ds_window_init(&k->win, length, slide, interval);
 }
 
-struct ds_agg *
-ds_keyed_agg(struct ds_keyed *k, const char *key, size_t len)
-{
-	int isnew;
-
-	return ds_table_upsert(&k->cur, key, len, &isnew);
-}
-
 void
 ds_keyed_forget(struct ds_keyed *k, const char *key, size_t len)
 {
