@@ -95,6 +95,16 @@ EOF
 EOF
 }
 
+@test "ds-transform: a field holding a TAB or an LF comes back split" {
+	printf '#ds1\na\\nb\tc\\td\n%%5\n' >"$in"
+	golden "$in" ds-transform cat <<'EOF'
+#ds1
+a
+b	c	d
+%5
+EOF
+}
+
 @test "ds-transform: a last line without LF is a record" {
 	golden "$in" ds-transform printf 'a\nb' <<'EOF'
 #ds1
