@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifndef __dead
 #define __dead	__attribute__((__noreturn__))
@@ -73,6 +74,35 @@ static inline size_t
 ds_first_byte(uint64_t m)
 {
 	return __builtin_ctzll(m) >> 3;
+}
+
+/*
+ * Nonzero when len bytes at a and b are the same.  Most keys are short:
+ * up to 16 bytes they compare as two words that may overlap, with no call
+ * to memcmp.
+ */
+static inline int
+ds_equal(const void *a, const void *b, size_t len)
+{
+	const char *p = a, *q = b;
+	uint64_t x, y, xe, ye;
+	uint32_t u, v, ue, ve;
+
+	if (len >= 8 && len <= 16) {
+		memcpy(&x, p, 8);
+		memcpy(&y, q, 8);
+		memcpy(&xe, p + len - 8, 8);
+		memcpy(&ye, q + len - 8, 8);
+		return ((x ^ y) | (xe ^ ye)) == 0;
+	}
+	if (len >= 4 && len < 8) {
+		memcpy(&u, p, 4);
+		memcpy(&v, q, 4);
+		memcpy(&ue, p + len - 4, 4);
+		memcpy(&ve, q + len - 4, 4);
+		return ((u ^ v) | (ue ^ ve)) == 0;
+	}
+	return memcmp(p, q, len) == 0;
 }
 
 /*

@@ -38,7 +38,6 @@ static uint64_t		*lookup(struct ds_table *, const void *, size_t,
 static int		 rebuild(struct ds_table *, size_t);
 static void		*insert(struct ds_table *, const void *, size_t,
 			    uint64_t, uint64_t *) __attribute__((__noinline__));
-static int		 key_equal(const char *, const char *, size_t);
 
 int
 ds_table_init(struct ds_table *t, size_t valsize)
@@ -83,33 +82,6 @@ entry_at(const struct ds_table *t, size_t i)
 }
 
 /*
- * Most keys are short: compare them as two words that may overlap, not
- * through a call to memcmp.
- */
-static inline int
-key_equal(const char *a, const char *b, size_t len)
-{
-	uint64_t x, y, xe, ye;
-	uint32_t u, v, ue, ve;
-
-	if (len >= 8 && len <= 16) {
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		memcpy(&xe, a + len - 8, 8);
-		memcpy(&ye, b + len - 8, 8);
-		return ((x ^ y) | (xe ^ ye)) == 0;
-	}
-	if (len >= 4 && len < 8) {
-		memcpy(&u, a, 4);
-		memcpy(&v, b, 4);
-		memcpy(&ue, a + len - 4, 4);
-		memcpy(&ve, b + len - 4, 4);
-		return ((u ^ v) | (ue ^ ve)) == 0;
-	}
-	return memcmp(a, b, len) == 0;
-}
-
-/*
  * The slot holding key, or NULL when absent; then *freeslot is where it
  * would go (the first deleted slot on its probe path, else the empty one).
  */
@@ -136,7 +108,7 @@ lookup(struct ds_table *t, const void *key, size_t len, uint64_t h,
 			continue;
 		e = entry_at(t, SLOT_INDEX(*s) - 1);
 		if (e->hash == h && e->keylen == len &&
-		    key_equal(t->keys.data + e->keyoff, key, len))
+		    ds_equal(t->keys.data + e->keyoff, key, len))
 			return s;
 	}
 }

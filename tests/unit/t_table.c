@@ -24,6 +24,7 @@ static void	test_remove(void);
 static void	test_churn(void);
 static void	test_clear(void);
 static void	test_valsize(void);
+static void	test_equal(void);
 
 int
 main(void)
@@ -37,6 +38,7 @@ main(void)
 	test_churn();
 	test_clear();
 	test_valsize();
+	test_equal();
 	return done();
 }
 
@@ -518,4 +520,33 @@ test_valsize(void)
 	    (uintptr_t)b % 8 == 0);
 	CHECK(allzero(a, 3) && allzero(b, 3));
 	ds_table_free(&t);
+}
+
+/* ds_equal, which the table compares keys with: every length, every byte. */
+static void
+test_equal(void)
+{
+	char a[40], b[40];
+	size_t len, i;
+	int bad = 0;
+
+	for (len = 0; len <= 24; len++) {
+		for (i = 0; i < len; i++)
+			a[i] = b[i] = 'a' + i;
+		if (!ds_equal(a, b, len))
+			bad++;
+		/* A difference at any one byte is seen. */
+		for (i = 0; i < len; i++) {
+			b[i] ^= 0x80;
+			if (ds_equal(a, b, len))
+				bad++;
+			b[i] ^= 0x80;
+		}
+		/* Bytes past len are not looked at. */
+		a[len] = 'x';
+		b[len] = 'y';
+		if (!ds_equal(a, b, len))
+			bad++;
+	}
+	CHECK(bad == 0);
 }
