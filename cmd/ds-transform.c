@@ -1,7 +1,7 @@
 /*
  * ds-transform: run a command on each batch, Spark's transform(): the
- * batch's records are its standard input, one line each, and the lines it
- * prints are the records of the same batch.
+ * batch's records are its standard input, one escaped line each, and the
+ * lines it prints are the records of the same batch.
  */
 
 #include <err.h>
@@ -30,7 +30,8 @@ static void	start(void);
 static void	feed_all(void);
 static ssize_t	write_child(const void *, size_t);
 static void	read_output(void);
-static void	hold(const struct ds_field *, size_t);
+static void	append_line(struct ds_buf *, const struct ds_field *,
+		    size_t);
 static void	finish(int64_t);
 static void	flush_out(void);
 
@@ -73,10 +74,7 @@ main(int argc, char *argv[])
 			finish(r.time);
 			continue;
 		}
-		/* The record as ds-cat prints it. */
-		if (ds_buf_append(&feed, r.rec, r.reclen) == -1 ||
-		    ds_buf_append(&feed, "\n", 1) == -1)
-			err(1, NULL);
+		append_line(&feed, r.field, r.nfield);
 		if (feed.len >= FEED_CHUNK)
 			feed_all();
 	}
@@ -140,7 +138,7 @@ start(void)
 	tochild = in[1];
 	fromchild = outp[0];
 	outeof = 0;
-	if (ds_reader_init(&output, fromchild, cmd[0], DS_AUTO) == -1)
+	if (ds_reader_init(&output, fromchild, cmd[0], DS_AUTO_LINES) == -1)
 		err(1, NULL);
 	output.nowait = 1;
 	running = 1;
@@ -223,7 +221,7 @@ read_output(void)
 	while (!outeof) {
 		rc = ds_read(&output);
 		if (rc == DS_RECORD)
-			hold(output.field, output.nfield);
+			append_line(&held, output.field, output.nfield);
 		else if (rc == DS_EOF)
 			outeof = 1;
 		else if (rc == -1 && errno == EAGAIN)
@@ -240,15 +238,18 @@ read_output(void)
 	}
 }
 
-/* Keep a record of the batch as a line of ds(5). */
+/*
+ * Append a record as a line of ds(5): the command's input, and the
+ * batch's records held until it has exited.
+ */
 static void
-hold(const struct ds_field *f, size_t n)
+append_line(struct ds_buf *b, const struct ds_field *f, size_t n)
 {
 	if ((n > 0 && f[0].len > 0 &&
 	    (f[0].data[0] == '#' || f[0].data[0] == '%') &&
-	    ds_buf_append(&held, "\\", 1) == -1) ||
-	    ds_escape_record(&held, f, n) == -1 ||
-	    ds_buf_append(&held, "\n", 1) == -1)
+	    ds_buf_append(b, "\\", 1) == -1) ||
+	    ds_escape_record(b, f, n) == -1 ||
+	    ds_buf_append(b, "\n", 1) == -1)
 		err(1, NULL);
 }
 

@@ -156,6 +156,11 @@ enum {
 #define DS_AUTO		0	/* ds stream if the first line is #ds1, else raw */
 #define DS_RAW		1	/* always raw: lines as records, no escapes */
 #define DS_STREAM	2	/* set by the reader: a ds stream */
+#define DS_AUTO_LINES	3	/* ds stream if the first line is #ds1,
+				   else record lines */
+#define DS_LINES	4	/* set by the reader: every line a record
+				   line of ds(5), escapes undone, no batch
+				   ends */
 
 struct ds_writer;
 
@@ -163,7 +168,9 @@ struct ds_reader {
 	int		 fd;
 	const char	*name;		/* for messages: "stdin", a path */
 	int		 mode;		/* DS_AUTO turns into DS_RAW or
-					   DS_STREAM at the first line */
+					   DS_STREAM at the first line,
+					   DS_AUTO_LINES into DS_LINES or
+					   DS_STREAM */
 	int		 started;	/* the first line has been seen */
 	int		 eof;		/* read(2) returned 0 */
 	int		 inbatch;	/* records since the last batch end */
@@ -205,7 +212,7 @@ extern volatile sig_atomic_t ds_interrupted;
 
 /*
  * Prepare r to read fd.  name is kept (not copied) for messages.  mode is
- * DS_AUTO or DS_RAW.  Returns 0, or -1 with errno ENOMEM.
+ * DS_AUTO, DS_AUTO_LINES or DS_RAW.  Returns 0, or -1 with errno ENOMEM.
  */
 int	ds_reader_init(struct ds_reader *, int fd, const char *name, int mode);
 void	ds_reader_free(struct ds_reader *);
@@ -531,9 +538,10 @@ struct ds_table {
 	size_t		 nent;		/* used entries, dead included */
 	size_t		 entcap;
 	size_t		 nlive;
-	uint64_t	*slot;		/* open addressing: the hash's high
-					   32 bits above entry index + 1,
-					   0 empty, UINT32_MAX deleted */
+	uint64_t	*slot;		/* open addressing: the hash's
+					   high 32 bits above entry
+					   index + 1; 0 empty, UINT32_MAX
+					   deleted */
 	size_t		 nslot;		/* a power of two */
 	size_t		 nused;		/* slots not empty (live + deleted) */
 	struct ds_buf	 keys;		/* key bytes, entries hold offsets */

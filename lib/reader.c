@@ -124,12 +124,14 @@ fill(struct ds_reader *r)
 		}
 	}
 	/*
-	 * Asked to stop, a raw input ends here: what was read is kept, and a
-	 * final batch closes it.  A ds stream reads on to its batch end, and
-	 * ends here when it is between batches with nothing half read.
+	 * Asked to stop, a raw input (or one of record lines) ends here: what
+	 * was read is kept, and a final batch closes it.  A ds stream reads
+	 * on to its batch end, and ends here when it is between batches with
+	 * nothing half read.
 	 */
 	for (;;) {
 		if (ds_interrupted && (r->mode == DS_RAW ||
+		    r->mode == DS_LINES ||
 		    (!r->inbatch && r->end == r->start)))
 			return 0;
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
@@ -453,16 +455,19 @@ read_item(struct ds_reader *r)
 		}
 		if (!r->started) {
 			r->started = 1;
-			if (r->mode == DS_AUTO) {
-				r->mode = len == 4 &&
-				    memcmp(line, "#ds1", 4) == 0 ?
-				    DS_STREAM : DS_RAW;
-				if (r->mode == DS_STREAM)
-					continue;
+			if (len == 4 && memcmp(line, "#ds1", 4) == 0 &&
+			    (r->mode == DS_AUTO || r->mode == DS_AUTO_LINES)) {
+				r->mode = DS_STREAM;
+				continue;
 			}
+			if (r->mode == DS_AUTO)
+				r->mode = DS_RAW;
+			else if (r->mode == DS_AUTO_LINES)
+				r->mode = DS_LINES;
 		}
-		if (r->mode == DS_RAW) {
-			if (split_raw(r, line, len) == -1)
+		if (r->mode == DS_RAW || r->mode == DS_LINES) {
+			if ((r->mode == DS_RAW ? split_raw(r, line, len) :
+			    split_line(r, line, len)) == -1)
 				return -1;
 			r->inbatch = 1;
 			return DS_RECORD;

@@ -76,11 +76,12 @@ EOF
 EOF
 }
 
-@test "ds-transform: records go in as text and come out as records" {
-	# Escapes are undone on the way in; TABs split the output's fields,
-	# and what needs escaping is escaped on the way out.
+@test "ds-transform: records go in as lines of ds(5) and come out as records" {
+	# Records go in escaped; the output's lines are read as record
+	# lines, TABs splitting fields, escapes undone, and what needs
+	# escaping is escaped on the way out (a raw CR too).
 	printf '#ds1\n\\#a\\\\b\tc\n\\%%d\n%%5\n' >"$in"
-	golden "$in" ds-transform sh -c 'cat; printf "x\\\\y\\tz\\r\\n"' <<'EOF'
+	golden "$in" ds-transform sh -c 'cat; printf "%s\\tz\\r\\n" "x\\\\y"' <<'EOF'
 #ds1
 \#a\\b	c
 \%d
@@ -95,14 +96,47 @@ EOF
 EOF
 }
 
-@test "ds-transform: a field holding a TAB or an LF comes back split" {
-	printf '#ds1\na\\nb\tc\\td\n%%5\n' >"$in"
+@test "ds-transform: a field holding a TAB or an LF goes in escaped, one line a record" {
+	printf '#ds1\na\\nb\tc\\td\n\\#x\t\\\\y\nz\n%%5\n' >"$in"
 	golden "$in" ds-transform cat <<'EOF'
 #ds1
-a
-b	c	d
+a\nb	c\td
+\#x	\\y
+z
 %5
 EOF
+	# The command sees the escapes: head -1 takes one record, whole.
+	golden "$in" ds-transform head -1 <<'EOF'
+#ds1
+a\nb	c\td
+%5
+EOF
+	run -0 sh -c 'ds-transform cat <"$1" | ds-cat -j' sh "$in"
+	assert_line -n 0 '["a\nb","c\td"]'
+}
+
+@test "ds-transform: every line the command prints is a record, # and % too" {
+	golden "$in" ds-transform printf '#x\n%%y\na\\tb\n' <<'EOF'
+#ds1
+\#x
+\%y
+a\tb
+%1000
+\#x
+\%y
+a\tb
+%2000
+\#x
+\%y
+a\tb
+%3000
+EOF
+}
+
+@test "ds-transform: a bad escape in the command's output is an error" {
+	run -1 --separate-stderr ds-transform printf 'c:\\x\n' <"$in"
+	[ "$stderr" = 'ds-transform: printf: output line 1: invalid escape "\x"' ]
+	assert_output '#ds1'
 }
 
 @test "ds-transform: a last line without LF is a record" {
@@ -123,7 +157,7 @@ EOF
 @test "ds-transform: a command that writes a stream is read as one" {
 	# ds-words reads the lines as text and writes a stream, whose own
 	# batch end is not the batch's.
-	printf '#ds1\na b\n%%7000\nc\\td\n%%8000\n' >"$in"
+	printf '#ds1\na b\n%%7000\nc d\n%%8000\n' >"$in"
 	golden "$in" ds-transform ds-words <<'EOF'
 #ds1
 a	1

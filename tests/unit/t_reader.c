@@ -353,6 +353,16 @@ test_raw(void)
 	CHECK(same(transcript("#ds1\na\\tb\n%5\n#x\n", DS_RAW, 0),
 	    "R #ds1\nR a\\\\tb\nR %5\nR #x\nS\nE\n"));
 	CHECK(same(transcript("", DS_RAW, 0), "E\n"));
+
+	/*
+	 * DS_AUTO_LINES: every line a record line, escapes undone, # and %
+	 * lines records too; or a stream, after #ds1.
+	 */
+	CHECK(same(transcript("#x\n%5\na\\tb\tc\n\\#y\n", DS_AUTO_LINES, 0),
+	    "R #x\nR %5\nR a\\tb|c\nR #y\nS\nE\n"));
+	CHECK(same(transcript("a\\q\n", DS_AUTO_LINES, 0), "X EBADMSG 1\n"));
+	CHECK(same(transcript("#ds1\n#x\na\\tb\n%5\n", DS_AUTO_LINES, 0),
+	    "R a\\tb\nB 5\nE\n"));
 }
 
 static void
