@@ -26,11 +26,13 @@ put(struct ds_buf *b, const void *p, size_t len)
 }
 
 /*
- * Read data with line limit maxline (SIZE_MAX: none, but the one-pass
- * split is off, as for any limit), writing what was read into log.
+ * Read data in mode with line limit maxline (SIZE_MAX: none, but the
+ * one-pass split is off, as for any limit), writing what was read into
+ * log.
  */
 static void
-read_all(const uint8_t *data, size_t size, size_t maxline, struct ds_buf *log)
+read_all(const uint8_t *data, size_t size, int mode, size_t maxline,
+    struct ds_buf *log)
 {
 	struct ds_reader r;
 	size_t i, len;
@@ -41,7 +43,7 @@ read_all(const uint8_t *data, size_t size, size_t maxline, struct ds_buf *log)
 	if (size > 0 && write(fd, data, size) != (ssize_t)size)
 		abort();
 	lseek(fd, 0, SEEK_SET);
-	if (ds_reader_init(&r, fd, "fuzz", DS_AUTO) == -1)
+	if (ds_reader_init(&r, fd, "fuzz", mode) == -1)
 		abort();
 	r.maxline = maxline;
 	while ((rc = ds_read(&r)) != DS_EOF) {
@@ -84,13 +86,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ds_buf fast = { NULL, 0, 0 }, general = { NULL, 0, 0 };
 	struct ds_buf limited = { NULL, 0, 0 };
 
-	read_all(data, size, 0, &fast);
-	read_all(data, size, SIZE_MAX, &general);
+	read_all(data, size, DS_AUTO, 0, &fast);
+	read_all(data, size, DS_AUTO, SIZE_MAX, &general);
 	if (fast.len != general.len ||
 	    (fast.len > 0 && memcmp(fast.data, general.data, fast.len) != 0))
 		abort();
-	/* Exercise the line limit too. */
-	read_all(data, size, size > 0 ? data[0] * 4 : 0, &limited);
+	/* Exercise the line limit, and record lines (ds-transform's). */
+	read_all(data, size, DS_AUTO, size > 0 ? data[0] * 4 : 0, &limited);
+	limited.len = 0;
+	read_all(data, size, DS_AUTO_LINES, 0, &limited);
 	ds_buf_free(&fast);
 	ds_buf_free(&general);
 	ds_buf_free(&limited);
