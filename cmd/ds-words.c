@@ -103,10 +103,8 @@ main(int argc, char *argv[])
 static void
 split(struct ds_writer *w, struct ds_buf *out, char *rec, size_t len)
 {
-	const uint64_t backslashes = '\\' * DS_ONES;
 	const unsigned char *p = (const unsigned char *)rec, *end = p + len;
 	unsigned char *q;
-	uint64_t x, m;
 	size_t n;
 	int k;
 
@@ -124,11 +122,8 @@ split(struct ds_writer *w, struct ds_buf *out, char *rec, size_t len)
 			*q++ = '\\';
 		for (;;) {
 			if (swar && end - p >= 8) {
-				memcpy(&x, p, sizeof(x));
-				m = ds_bytes_below(x, '!') |
-				    ds_bytes_equal(x, backslashes);
-				memcpy(q, p, sizeof(x));
-				n = m == 0 ? 8 : ds_first_byte(m);
+				n = ds_copy8_plain((char *)q, (const char *)p,
+				    '!');
 				q += n;
 				p += n;
 				if (n == 8)

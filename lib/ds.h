@@ -77,6 +77,21 @@ ds_first_byte(uint64_t m)
 }
 
 /*
+ * Copy the eight bytes at src to dst, and say how many of them, from the
+ * first, are neither below b nor a backslash: 8 when all of them are.
+ */
+static inline size_t
+ds_copy8_plain(char *dst, const char *src, unsigned char b)
+{
+	uint64_t x, m;
+
+	memcpy(&x, src, sizeof(x));
+	memcpy(dst, src, sizeof(x));
+	m = ds_bytes_below(x, b) | ds_bytes_equal(x, '\\' * DS_ONES);
+	return m == 0 ? 8 : ds_first_byte(m);
+}
+
+/*
  * Nonzero when len bytes at a and b are the same.  Most keys are short:
  * up to 16 bytes they compare as two words that may overlap, with no call
  * to memcmp.

@@ -19,21 +19,15 @@ const unsigned char ds_escape_needed[256] = {
 size_t
 ds_escape(char *dst, const char *src, size_t len)
 {
-	const uint64_t backslashes = '\\' * DS_ONES;
 	const char *end = src + len;
 	char *d = dst;
-	uint64_t x, m;
 	size_t n;
 	unsigned char e;
 
 	while (src < end) {
 		if (end - src >= 8) {
-			memcpy(&x, src, sizeof(x));
-			m = ds_bytes_below(x, 0x0e) |
-			    ds_bytes_equal(x, backslashes);
 			/* dst has room: 2 * len covers these eight bytes. */
-			memcpy(d, src, sizeof(x));
-			n = m == 0 ? 8 : ds_first_byte(m);
+			n = ds_copy8_plain(d, src, 0x0e);
 			d += n;
 			src += n;
 			if (n == 8)
