@@ -140,7 +140,7 @@ fill(struct ds_reader *r)
 	}
 	if (n > 0)
 		r->end += n;
-	/* The word-at-a-time scans may look past the end: at zeros. */
+	/* The scans by 8 or 16 bytes may look past the end: at zeros. */
 	memset(r->buf + r->end, 0, SLACK);
 	return n;
 }
