@@ -150,6 +150,7 @@ FUZZ = \
 	tests/fuzz/lua \
 	tests/fuzz/parse \
 	tests/fuzz/reader \
+	tests/fuzz/record \
 	tests/fuzz/regex \
 	tests/fuzz/repr
 FUZZTIME   = 10
