@@ -857,7 +857,8 @@ ds_read_or_die(struct ds_reader *r)
 {
 	int rc;
 
-	ds_catch_interrupt();
+	if (!r->started)
+		ds_catch_interrupt();
 	if ((rc = ds_read(r)) == -1)
 		ds_reader_die(r);
 	return rc;

@@ -95,21 +95,18 @@ lookup(struct ds_table *t, const void *key, size_t len, uint64_t h,
 
 	for (;; i = (i + 1) & mask) {
 		s = &t->slot[i];
-		if (*s == SLOT_EMPTY) {
+		/* A slot of this tag first: the hit of a key already there. */
+		if (SLOT_TAG(*s) == tag && *s != SLOT_EMPTY &&
+		    *s != SLOT_DELETED) {
+			e = entry_at(t, SLOT_INDEX(*s) - 1);
+			if (e->keylen == len &&
+			    ds_equal(t->keys.data + e->keyoff, key, len))
+				return s;
+		} else if (*s == SLOT_EMPTY) {
 			*freeslot = deleted != NULL ? deleted : s;
 			return NULL;
-		}
-		if (*s == SLOT_DELETED) {
-			if (deleted == NULL)
-				deleted = s;
-			continue;
-		}
-		if (SLOT_TAG(*s) != tag)
-			continue;
-		e = entry_at(t, SLOT_INDEX(*s) - 1);
-		if (e->hash == h && e->keylen == len &&
-		    ds_equal(t->keys.data + e->keyoff, key, len))
-			return s;
+		} else if (*s == SLOT_DELETED && deleted == NULL)
+			deleted = s;
 	}
 }
 
@@ -150,7 +147,11 @@ rebuild(struct ds_table *t, size_t nslot)
 	return 0;
 }
 
-void *
+/*
+ * Flattened, so that XXH3 is inlined: for a short key its call costs
+ * about as much as the hash.
+ */
+__attribute__((__flatten__)) void *
 ds_table_upsert(struct ds_table *t, const void *key, size_t len, int *isnew)
 {
 	uint64_t *s, *freeslot;
