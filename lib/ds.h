@@ -93,8 +93,8 @@ ds_copy8_plain(char *dst, const char *src, unsigned char b)
 
 /*
  * Nonzero when len bytes at a and b are the same.  Most keys are short:
- * up to 16 bytes they compare as two words that may overlap, with no call
- * to memcmp.
+ * up to 16 bytes they compare as two words that may overlap (or byte by
+ * byte, under 4), with no call to memcmp.
  */
 static inline int
 ds_equal(const void *a, const void *b, size_t len)
@@ -117,6 +117,10 @@ ds_equal(const void *a, const void *b, size_t len)
 		memcpy(&ve, q + len - 4, 4);
 		return ((u ^ v) | (ue ^ ve)) == 0;
 	}
+	/* Up to three bytes: the first, the middle and the last are all. */
+	if (len < 4)
+		return len == 0 || (p[0] == q[0] && p[len / 2] == q[len / 2] &&
+		    p[len - 1] == q[len - 1]);
 	return memcmp(p, q, len) == 0;
 }
 
