@@ -844,18 +844,16 @@ void	ds_lua_reducer_or_die(const char *expr);
 /*
  * cli.c: conveniences for main(); these print with err(3) and exit 1.
  */
-/*
- * ds_read, exiting with "NAME:LINE: problem" on a malformed stream.  Its
- * first call makes SIGINT a graceful stop (ds_interrupted): the program
- * finishes the batch it is reading and ends as at EOF; a second SIGINT
- * ends it at once.
- */
-static inline int ds_read_or_die(struct ds_reader *);
 /* Make SIGINT set ds_interrupted (once; a second SIGINT kills). */
 void	ds_catch_interrupt(void);
 /* Report the error of a failed ds_read (errno as it left it) and exit 1. */
 __dead void ds_reader_die(struct ds_reader *);
-
+/*
+ * ds_read, exiting with "NAME:LINE: problem" on a malformed stream.  It
+ * makes SIGINT a graceful stop (ds_interrupted) before the first line is
+ * read: the program finishes the batch it is reading and ends as at EOF;
+ * a second SIGINT ends it at once.
+ */
 static inline int
 ds_read_or_die(struct ds_reader *r)
 {
