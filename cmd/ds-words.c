@@ -21,10 +21,7 @@ enum {
 	UPPER		/* part of a word, lowercased (-l) */
 };
 
-/* Output lines are built here and handed to the writer a record at a time. */
-#define OUT_CHUNK	(64 * 1024)
-
-static void	split(struct ds_writer *, struct ds_buf *, char *, size_t);
+static void	split(struct ds_writer *, char *, size_t);
 
 static unsigned char	 class[256];
 /* Every byte that is not PLAIN is below '!' or a backslash. */
@@ -38,7 +35,6 @@ main(int argc, char *argv[])
 {
 	struct ds_reader r;
 	struct ds_writer w;
-	struct ds_buf out = { NULL, 0, 0 };
 	const unsigned char *s;
 	int c, ch, rc, lflag = 0;
 	const char *seps = " \t\n\r\v\f";
@@ -74,8 +70,7 @@ main(int argc, char *argv[])
 			swar = 0;
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
-	    ds_writer_init(&w, STDOUT_FILENO) == -1 ||
-	    ds_buf_reserve(&out, OUT_CHUNK) == -1)
+	    ds_writer_init(&w, STDOUT_FILENO) == -1)
 		err(1, NULL);
 	r.flush = &w;
 	if (ds_write_header(&w) == -1)
@@ -85,23 +80,22 @@ main(int argc, char *argv[])
 			if (ds_write_batch(&w, r.time) == -1)
 				ds_write_failed_die(&w);
 		} else
-			split(&w, &out, r.rec, r.reclen);
+			split(&w, r.rec, r.reclen);
 	}
 	ds_writer_close_or_die(&w);
 	ds_reader_free(&r);
-	ds_buf_free(&out);
 	exit(0);
 }
 
 /*
  * Write a line for each word of the record: this loop is the hot path of
- * a word count, so it escapes and lowercases by table, into a buffer of
- * its own, and gives the writer whole lines.  With the default separators
+ * a word count, so it escapes and lowercases by table, straight into the
+ * writer's buffer.  With the default separators
  * it copies eight bytes at a time up to the first byte that may not be
  * PLAIN, which the table then decides.
  */
 static void
-split(struct ds_writer *w, struct ds_buf *out, char *rec, size_t len)
+split(struct ds_writer *w, char *rec, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)rec, *end = p + len;
 	unsigned char *q;
@@ -114,10 +108,10 @@ split(struct ds_writer *w, struct ds_buf *out, char *rec, size_t len)
 		if (p == end)
 			break;
 		/* Room for the rest escaped, a backslash and the suffix. */
-		if (out->cap - out->len < 2 * (size_t)(end - p) + 4 &&
-		    ds_buf_reserve(out, 2 * (size_t)(end - p) + 4) == -1)
-			err(1, NULL);
-		q = (unsigned char *)out->data + out->len;
+		if (w->cap - w->len < 2 * (size_t)(end - p) + 4 &&
+		    ds_writer_room(w, 2 * (size_t)(end - p) + 4) == -1)
+			ds_write_failed_die(w);
+		q = (unsigned char *)w->buf + w->len;
 		if (*p == '#' || *p == '%')
 			*q++ = '\\';
 		for (;;) {
@@ -143,14 +137,6 @@ split(struct ds_writer *w, struct ds_buf *out, char *rec, size_t len)
 			p++;
 		}
 		memcpy(q, suffix, sizeof(suffix));
-		out->len = (char *)q + suffixlen - out->data;
-		if (out->len >= OUT_CHUNK) {
-			if (ds_write_bytes(w, out->data, out->len) == -1)
-				ds_write_failed_die(w);
-			out->len = 0;
-		}
+		w->len = (char *)q + suffixlen - w->buf;
 	}
-	if (out->len > 0 && ds_write_bytes(w, out->data, out->len) == -1)
-		ds_write_failed_die(w);
-	out->len = 0;
 }

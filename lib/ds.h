@@ -300,6 +300,12 @@ int	ds_write_bytes(struct ds_writer *, const void *, size_t);
  * in large writes.
  */
 void	ds_writer_mark(struct ds_writer *);
+/*
+ * Make room for n more bytes at w->buf + w->len, flushing first (n may
+ * exceed the buffer): for a program that builds its lines in place, then
+ * adds their length to w->len.
+ */
+int	ds_writer_room(struct ds_writer *, size_t n);
 
 /*
  * merge.c: reads several streams at once and lines their batches up on

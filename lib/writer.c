@@ -12,7 +12,6 @@
 
 #define WRITE_CAP	(128 * 1024)
 
-static int	room(struct ds_writer *, size_t);
 
 int
 ds_writer_init(struct ds_writer *w, int fd)
@@ -63,8 +62,8 @@ ds_writer_close(struct ds_writer *w)
 }
 
 /* Make room for n more bytes, flushing first; n may exceed the buffer. */
-static int
-room(struct ds_writer *w, size_t n)
+int
+ds_writer_room(struct ds_writer *w, size_t n)
 {
 	char *p;
 
@@ -106,7 +105,7 @@ ds_write_bytes(struct ds_writer *w, const void *p, size_t len)
 		}
 		return 0;
 	}
-	if (room(w, len) == -1)
+	if (ds_writer_room(w, len) == -1)
 		return -1;
 	memcpy(w->buf + w->len, p, len);
 	w->len += len;
@@ -134,7 +133,7 @@ ds_write_field(struct ds_writer *w, const void *data, size_t len)
 		w->len += ds_escape(w->buf + w->len, p, len);
 		return 0;
 	}
-	if (room(w, 2) == -1)
+	if (ds_writer_room(w, 2) == -1)
 		return -1;
 	if (w->nfield++ > 0)
 		w->buf[w->len++] = '\t';
@@ -143,7 +142,7 @@ ds_write_field(struct ds_writer *w, const void *data, size_t len)
 	/* Escaping at most doubles a chunk; big fields go in pieces. */
 	while (len > 0) {
 		chunk = len < WRITE_CAP / 2 ? len : WRITE_CAP / 2;
-		if (room(w, 2 * chunk) == -1)
+		if (ds_writer_room(w, 2 * chunk) == -1)
 			return -1;
 		w->len += ds_escape(w->buf + w->len, p, chunk);
 		p += chunk;
@@ -157,7 +156,7 @@ ds_write_escaped(struct ds_writer *w, const void *data, size_t len)
 {
 	const char *p = data;
 
-	if (room(w, 2) == -1)
+	if (ds_writer_room(w, 2) == -1)
 		return -1;
 	if (w->nfield++ > 0)
 		w->buf[w->len++] = '\t';
@@ -169,7 +168,7 @@ ds_write_escaped(struct ds_writer *w, const void *data, size_t len)
 int
 ds_write_end(struct ds_writer *w)
 {
-	if (room(w, 1) == -1)
+	if (ds_writer_room(w, 1) == -1)
 		return -1;
 	w->buf[w->len++] = '\n';
 	w->nfield = 0;
