@@ -140,7 +140,7 @@ fill(struct ds_reader *r)
 	}
 	if (n > 0)
 		r->end += n;
-	/* The scans by 8 or 16 bytes may look past the end: at zeros. */
+	/* The scans by 16 bytes may look past the end: at zeros. */
 	memset(r->buf + r->end, 0, SLACK);
 	return n;
 }
@@ -299,42 +299,14 @@ fast_record(struct ds_reader *r)
 }
 
 /*
- * Split a record line.  Most lines are short: one pass, eight bytes at a
- * time, finds the TABs and tells whether any escape needs undoing (it may
- * read up to 7 bytes past the line: the buffer has SLACK bytes to spare).
- * Long lines go through memchr, which is faster per byte.
+ * Split a record line that fast_record did not take: an escaped one, a
+ * long one, or one read under a line limit or as a record line.
  */
 static int
 split_line(struct ds_reader *r, char *line, size_t len)
 {
-	const uint64_t tabs = '\t' * DS_ONES;
-	const uint64_t backslashes = '\\' * DS_ONES;
-	char *p, *q, *start = line, *end = line + len;
-	uint64_t x, m;
-
-	if (len >= 64)
-		return memchr(line, '\\', len) == NULL ?
-		    split_raw(r, line, len) : split_escaped(r, line, len);
-	r->nfield = 0;
-	for (p = line; p < end; ) {
-		memcpy(&x, p, sizeof(x));
-		m = ds_bytes_equal(x, tabs) | ds_bytes_equal(x, backslashes);
-		if (m == 0) {
-			p += 8;
-			continue;
-		}
-		q = p + ds_first_byte(m);
-		if (q >= end)
-			break;
-		if (*q == '\\')
-			return split_escaped(r, line, len);
-		if (add_field(r, start, q - start) == -1)
-			return -1;
-		start = p = q + 1;
-	}
-	r->rec = line;
-	r->reclen = len;
-	return add_field(r, start, end - start);
+	return memchr(line, '\\', len) == NULL ?
+	    split_raw(r, line, len) : split_escaped(r, line, len);
 }
 
 /* Split a line with no escapes on TAB: the line is the record. */
