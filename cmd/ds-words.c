@@ -90,9 +90,9 @@ main(int argc, char *argv[])
 /*
  * Write a line for each word of the record: this loop is the hot path of
  * a word count, so it escapes and lowercases by table, straight into the
- * writer's buffer.  With the default separators
- * it copies eight bytes at a time up to the first byte that may not be
- * PLAIN, which the table then decides.
+ * writer's buffer.  With the default separators it copies eight bytes at a
+ * time up to the first byte that may not be PLAIN, which the table then
+ * decides.
  */
 static void
 split(struct ds_writer *w, char *rec, size_t len)
