@@ -45,50 +45,25 @@ struct ds_field {
 };
 
 /*
- * Eight bytes at a time: the hot loops scan words of eight bytes loaded
- * with memcpy (little-endian: the lowest flagged byte comes first).  In
- * the masks below the high bit of a byte is set when it matches; only the
- * lowest set bit is exact, since a borrow may flag bytes above it.
- */
-#define DS_ONES		0x0101010101010101ULL
-#define DS_HIGHS	0x8080808080808080ULL
-
-/* The bytes of x equal to the byte in each of c's (c = b * DS_ONES). */
-static inline uint64_t
-ds_bytes_equal(uint64_t x, uint64_t c)
-{
-	uint64_t v = x ^ c;
-
-	return (v - DS_ONES) & ~v & DS_HIGHS;
-}
-
-/* The bytes of x below b (b at most 0x80). */
-static inline uint64_t
-ds_bytes_below(uint64_t x, unsigned char b)
-{
-	return (x - b * DS_ONES) & ~x & DS_HIGHS;
-}
-
-/* The index of the first flagged byte of a nonzero mask. */
-static inline size_t
-ds_first_byte(uint64_t m)
-{
-	return __builtin_ctzll(m) >> 3;
-}
-
-/*
  * Copy the eight bytes at src to dst, and say how many of them, from the
- * first, are neither below b nor a backslash: 8 when all of them are.
+ * first, are neither below b (at most 0x80) nor a backslash: 8 when all
+ * of them are.  The hot loops of escaping and splitting copy text this
+ * way.  In the masks the high bit of a byte is set when it matches; only
+ * the lowest is exact (a borrow may flag bytes above it), and it comes
+ * first, the bytes being loaded little-endian.
  */
 static inline size_t
 ds_copy8_plain(char *dst, const char *src, unsigned char b)
 {
-	uint64_t x, m;
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t x, bs, m;
 
 	memcpy(&x, src, sizeof(x));
 	memcpy(dst, src, sizeof(x));
-	m = ds_bytes_below(x, b) | ds_bytes_equal(x, '\\' * DS_ONES);
-	return m == 0 ? 8 : ds_first_byte(m);
+	bs = x ^ '\\' * ones;
+	m = ((x - b * ones) & ~x & highs) | ((bs - ones) & ~bs & highs);
+	return m == 0 ? 8 : (size_t)__builtin_ctzll(m) >> 3;
 }
 
 /*
