@@ -78,7 +78,7 @@ main(int argc, char *argv[])
 		if (kf > r.nfield)
 			ds_record_die(&r, "no field %zu", kf);
 		key = &r.field[kf - 1];
-		if ((a = ds_keyed_agg(&k, key->data, key->len)) == NULL)
+		if ((a = ds_keyed_agg_field(&k, key)) == NULL)
 			err(1, NULL);
 		if (ds_agg_add_or_die(&r, a, op, vf, Iflag) == -1) {
 			nskipped++;

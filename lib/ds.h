@@ -67,39 +67,6 @@ ds_copy8_plain(char *dst, const char *src, unsigned char b)
 }
 
 /*
- * Nonzero when len bytes at a and b are the same.  Most keys are short:
- * up to 16 bytes they compare as two words that may overlap (or byte by
- * byte, under 4), with no call to memcmp.
- */
-static inline int
-ds_equal(const void *a, const void *b, size_t len)
-{
-	const char *p = a, *q = b;
-	uint64_t x, y, xe, ye;
-	uint32_t u, v, ue, ve;
-
-	if (len >= 8 && len <= 16) {
-		memcpy(&x, p, 8);
-		memcpy(&y, q, 8);
-		memcpy(&xe, p + len - 8, 8);
-		memcpy(&ye, q + len - 8, 8);
-		return ((x ^ y) | (xe ^ ye)) == 0;
-	}
-	if (len >= 4 && len < 8) {
-		memcpy(&u, p, 4);
-		memcpy(&v, q, 4);
-		memcpy(&ue, p + len - 4, 4);
-		memcpy(&ve, q + len - 4, 4);
-		return ((u ^ v) | (ue ^ ve)) == 0;
-	}
-	/* Up to three bytes: the first, the middle and the last are all. */
-	if (len < 4)
-		return len == 0 || (p[0] == q[0] && p[len / 2] == q[len / 2] &&
-		    p[len - 1] == q[len - 1]);
-	return memcmp(p, q, len) == 0;
-}
-
-/*
  * escape.c: the field escapes of ds(5).  Inside a field, backslash, TAB,
  * LF and CR are written \\, \t, \n and \r; a record line that would begin
  * with '#' or '%' gets a leading backslash.
@@ -155,6 +122,13 @@ enum {
 #define DS_LINES	4	/* set by the reader: every line a record
 				   line of ds(5), escapes undone, no batch
 				   ends */
+
+/*
+ * Bytes that may be read past the start of any field a reader returns,
+ * its end included: the field's line lies in the reader's buffer, which
+ * has this many more bytes past its end.
+ */
+#define DS_READ_PAD	16
 
 struct ds_writer;
 
@@ -474,12 +448,19 @@ ds_agg_add(struct ds_agg *a, int op, const char *p, size_t len)
 		a->count++;
 		return 0;
 	}
-	if (op == DS_OP_SUM && a->count > 0 && !a->num.isfloat &&
-	    ds_num_small(p, len, &v) &&
-	    !__builtin_add_overflow(a->num.i, v, &sum)) {
-		a->num.i = sum;
-		a->count++;
-		return 0;
+	if (op == DS_OP_SUM && ds_num_small(p, len, &v)) {
+		if (a->count == 0) {
+			a->num.isfloat = 0;
+			a->num.i = v;
+			a->count = 1;
+			return 0;
+		}
+		if (!a->num.isfloat &&
+		    !__builtin_add_overflow(a->num.i, v, &sum)) {
+			a->num.i = sum;
+			a->count++;
+			return 0;
+		}
 	}
 	return ds_agg_add_slow(a, op, p, len);
 }
@@ -526,7 +507,8 @@ int	ds_ms_until(int64_t t, int64_t now);
 
 /*
  * table.c: the hash table every keyed program shares.  Keys are byte
- * strings hashed with XXH3-64; each entry carries a value of the fixed
+ * strings (short ones hashed as two words, longer ones with XXH3-64),
+ * kept with the entry when short; each entry carries a value of the fixed
  * size given at init, zeroed on insertion.  Iteration is in insertion
  * order, so output order never depends on the hash.  Values may move
  * when the table grows: do not keep a value pointer across an insert.
@@ -556,6 +538,12 @@ void	ds_table_clear(struct ds_table *);
  * NULL with errno ENOMEM (or E2BIG past 2^32 - 2 entries).
  */
 void	*ds_table_upsert(struct ds_table *, const void *, size_t, int *isnew);
+/*
+ * The same, for a key followed by at least DS_READ_PAD readable bytes (a
+ * reader's field): a short key is then read in one load.
+ */
+void	*ds_table_upsert_padded(struct ds_table *, const void *, size_t,
+	    int *isnew);
 /* The value of key, or NULL when absent. */
 void	*ds_table_find(struct ds_table *, const void *, size_t);
 /* Remove key; 0, or -1 with errno ENOENT when absent. */
@@ -696,6 +684,14 @@ ds_keyed_agg(struct ds_keyed *k, const char *key, size_t len)
 	int isnew;
 
 	return ds_table_upsert(&k->cur, key, len, &isnew);
+}
+/* The same for a field a reader returned. */
+static inline struct ds_agg *
+ds_keyed_agg_field(struct ds_keyed *k, const struct ds_field *f)
+{
+	int isnew;
+
+	return ds_table_upsert_padded(&k->cur, f->data, f->len, &isnew);
 }
 /* Forget key in the open batch (a value that was skipped). */
 void	ds_keyed_forget(struct ds_keyed *, const char *, size_t);

@@ -25,8 +25,11 @@ volatile sig_atomic_t	ds_interrupted;
  * ones go through memchr, faster per byte when fields are long.
  */
 #define FAST_LINE	256
-/* Bytes allocated past cap, so that a scan by 16 bytes may overread. */
-#define SLACK		16
+/*
+ * Bytes allocated past cap, so that a scan by 16 bytes may overread, and
+ * a short field be read in one 16-byte load (DS_READ_PAD).
+ */
+#define SLACK		DS_READ_PAD
 
 static int	bad(struct ds_reader *, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3)));

@@ -1,14 +1,17 @@
 /*
- * table.c: the keyed programs' hash table: XXH3-64, open addressing with
- * linear probing, entries kept in insertion order so that output order
- * never depends on the hash.
+ * table.c: the keyed programs' hash table: open addressing with linear
+ * probing, entries kept in insertion order so that output order never
+ * depends on the hash.
  */
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-/* Inlined, XXH3 hashes a short key in a few instructions. */
+/* Inlined, XXH3 hashes a long key in a few instructions a byte. */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -25,19 +28,43 @@
 #define SLOT_TAG(h)	((h) & 0xffffffff00000000ULL)
 #define DEAD		SIZE_MAX	/* keylen of a removed entry */
 
+/*
+ * A key of up to SHORT_KEY bytes is two words, zero past its end: it is
+ * hashed, compared and kept in its entry as such, with no branch on its
+ * length (word lengths vary from key to key, and such branches are
+ * mispredicted).  Longer keys are hashed by XXH3 and kept in t->keys.
+ */
+#define SHORT_KEY	16
+
 struct entry {
-	uint64_t	hash;
-	size_t		keyoff;
 	size_t		keylen;
+	union {
+		uint64_t w[2];	/* keylen <= SHORT_KEY */
+		size_t	 off;	/* else, in t->keys */
+	}		key;
 	/* the value follows, 8-aligned */
 };
 
+/* A key being looked up: its bytes, its words if short, its hash. */
+struct probe {
+	const char	*key;
+	size_t		 len;
+	uint64_t	 w[2];
+	uint64_t	 h;
+};
+
 static struct entry	*entry_at(const struct ds_table *, size_t);
-static uint64_t		*lookup(struct ds_table *, const void *, size_t,
-			    uint64_t, uint64_t **);
+static const char	*entry_key(const struct ds_table *,
+			    const struct entry *);
+static void		 load_padded(struct probe *);
+static void		 prepare(struct probe *, const void *, size_t);
+static uint64_t		 hash_short(const uint64_t *, size_t);
+static uint64_t		*lookup(struct ds_table *, const struct probe *,
+			    uint64_t **);
+static void		*upsert(struct ds_table *, struct probe *, int *);
 static int		 rebuild(struct ds_table *, size_t);
-static void		*insert(struct ds_table *, const void *, size_t,
-			    uint64_t, uint64_t *) __attribute__((__noinline__));
+static void		*insert(struct ds_table *, const struct probe *,
+			    uint64_t *) __attribute__((__noinline__));
 
 int
 ds_table_init(struct ds_table *t, size_t valsize)
@@ -81,16 +108,86 @@ entry_at(const struct ds_table *t, size_t i)
 	return (struct entry *)(t->ent + i * t->entsize);
 }
 
+static inline const char *
+entry_key(const struct ds_table *t, const struct entry *e)
+{
+	return e->keylen <= SHORT_KEY ? (const char *)e->key.w :
+	    t->keys.data + e->key.off;
+}
+
 /*
- * The slot holding key, or NULL when absent; then *freeslot is where it
- * would go (the first deleted slot on its probe path, else the empty one).
+ * The words of p->key, short, whose 16 bytes from p->key may be read:
+ * the bytes past its end are cleared.
+ */
+static inline void
+load_padded(struct probe *p)
+{
+#if defined(__SSE2__) && defined(__x86_64__)
+	const __m128i at = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+	    11, 12, 13, 14, 15);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p->key);
+
+	x = _mm_and_si128(x, _mm_cmpgt_epi8(_mm_set1_epi8((char)p->len), at));
+	p->w[0] = (uint64_t)_mm_cvtsi128_si64(x);
+	p->w[1] = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x));
+#else
+	size_t i;
+
+	memcpy(p->w, p->key, sizeof(p->w));
+	for (i = p->len; i < sizeof(p->w); i++)
+		((unsigned char *)p->w)[i] = 0;
+#endif
+}
+
+/*
+ * Multiply the words, each first mixed with a constant, fold the 128-bit
+ * product and spread its bits; the words themselves go in too, so that a
+ * zero factor does not make keys collide.
+ */
+static inline uint64_t
+hash_short(const uint64_t *w, size_t len)
+{
+	uint64_t a = w[0] ^ 0x9e3779b97f4a7c15ULL;
+	uint64_t b = w[1] ^ 0xc2b2ae3d27d4eb4fULL;
+	uint64_t h;
+#ifdef __SIZEOF_INT128__
+	__extension__ typedef unsigned __int128 u128;
+	u128 m = (u128)a * b;
+
+	h = (uint64_t)m ^ (uint64_t)(m >> 64);
+#else
+	h = a * b;
+#endif
+	h ^= w[0] ^ (w[1] << 29 | w[1] >> 35) ^ len;
+	h ^= h >> 37;
+	h *= 0x165667919e3779f9ULL;
+	return h ^ h >> 32;
+}
+
+/* Hash a key of any length. */
+static inline void
+prepare(struct probe *p, const void *key, size_t len)
+{
+	p->key = key;
+	p->len = len;
+	if (len <= SHORT_KEY) {
+		p->w[0] = p->w[1] = 0;
+		memcpy(p->w, key, len);
+		p->h = hash_short(p->w, len);
+	} else
+		p->h = XXH3_64bits(key, len);
+}
+
+/*
+ * The slot holding p's key, or NULL when absent; then *freeslot is where
+ * it would go (the first deleted slot on its probe path, else the empty
+ * one).
  */
 static inline uint64_t *
-lookup(struct ds_table *t, const void *key, size_t len, uint64_t h,
-    uint64_t **freeslot)
+lookup(struct ds_table *t, const struct probe *p, uint64_t **freeslot)
 {
-	size_t mask = t->nslot - 1, i = h & mask;
-	uint64_t *s, *deleted = NULL, tag = SLOT_TAG(h);
+	size_t mask = t->nslot - 1, i = p->h & mask;
+	uint64_t *s, *deleted = NULL, tag = SLOT_TAG(p->h);
 	struct entry *e;
 
 	for (;; i = (i + 1) & mask) {
@@ -99,8 +196,13 @@ lookup(struct ds_table *t, const void *key, size_t len, uint64_t h,
 		if (SLOT_TAG(*s) == tag && *s != SLOT_EMPTY &&
 		    *s != SLOT_DELETED) {
 			e = entry_at(t, SLOT_INDEX(*s) - 1);
-			if (e->keylen == len &&
-			    ds_equal(t->keys.data + e->keyoff, key, len))
+			if (e->keylen != p->len)
+				continue;
+			if (p->len <= SHORT_KEY ?
+			    ((e->key.w[0] ^ p->w[0]) |
+			    (e->key.w[1] ^ p->w[1])) == 0 :
+			    memcmp(t->keys.data + e->key.off, p->key,
+			    p->len) == 0)
 				return s;
 		} else if (*s == SLOT_EMPTY) {
 			*freeslot = deleted != NULL ? deleted : s;
@@ -119,6 +221,7 @@ rebuild(struct ds_table *t, size_t nslot)
 {
 	uint64_t *slot;
 	struct entry *e, *to;
+	uint64_t h;
 	size_t i, j, n = 0, koff = 0;
 
 	if ((slot = calloc(nslot, sizeof(*slot))) == NULL)
@@ -128,16 +231,20 @@ rebuild(struct ds_table *t, size_t nslot)
 		if (e->keylen == DEAD)
 			continue;
 		to = entry_at(t, n);
-		memmove(t->keys.data + koff, t->keys.data + e->keyoff,
-		    e->keylen);
-		e->keyoff = koff;
-		koff += e->keylen;
+		if (e->keylen > SHORT_KEY) {
+			memmove(t->keys.data + koff, t->keys.data + e->key.off,
+			    e->keylen);
+			e->key.off = koff;
+			koff += e->keylen;
+		}
 		if (to != e)
 			memmove(to, e, t->entsize);
-		for (j = to->hash & (nslot - 1); slot[j] != SLOT_EMPTY;
+		h = to->keylen <= SHORT_KEY ? hash_short(to->key.w, to->keylen) :
+		    XXH3_64bits(t->keys.data + to->key.off, to->keylen);
+		for (j = h & (nslot - 1); slot[j] != SLOT_EMPTY;
 		    j = (j + 1) & (nslot - 1))
 			;
-		slot[j] = SLOT_TAG(to->hash) | ++n;
+		slot[j] = SLOT_TAG(h) | ++n;
 	}
 	free(t->slot);
 	t->slot = slot;
@@ -147,23 +254,41 @@ rebuild(struct ds_table *t, size_t nslot)
 	return 0;
 }
 
-/*
- * Flattened, so that XXH3 is inlined: for a short key its call costs
- * about as much as the hash.
- */
-__attribute__((__flatten__)) void *
-ds_table_upsert(struct ds_table *t, const void *key, size_t len, int *isnew)
+static inline void *
+upsert(struct ds_table *t, struct probe *p, int *isnew)
 {
 	uint64_t *s, *freeslot;
-	uint64_t h;
 
-	h = XXH3_64bits(key, len);
-	if ((s = lookup(t, key, len, h, &freeslot)) != NULL) {
+	if ((s = lookup(t, p, &freeslot)) != NULL) {
 		*isnew = 0;
 		return entry_at(t, SLOT_INDEX(*s) - 1) + 1;
 	}
 	*isnew = 1;
-	return insert(t, key, len, h, freeslot);
+	return insert(t, p, freeslot);
+}
+
+void *
+ds_table_upsert(struct ds_table *t, const void *key, size_t len, int *isnew)
+{
+	struct probe p;
+
+	prepare(&p, key, len);
+	return upsert(t, &p, isnew);
+}
+
+void *
+ds_table_upsert_padded(struct ds_table *t, const void *key, size_t len,
+    int *isnew)
+{
+	struct probe p;
+
+	if (len > SHORT_KEY)
+		return ds_table_upsert(t, key, len, isnew);
+	p.key = key;
+	p.len = len;
+	load_padded(&p);
+	p.h = hash_short(p.w, len);
+	return upsert(t, &p, isnew);
 }
 
 /*
@@ -171,12 +296,11 @@ ds_table_upsert(struct ds_table *t, const void *key, size_t len, int *isnew)
  * the lookups of keys already there need no stack frame.
  */
 static void *
-insert(struct ds_table *t, const void *key, size_t len, uint64_t h,
-    uint64_t *freeslot)
+insert(struct ds_table *t, const struct probe *p, uint64_t *freeslot)
 {
 	struct entry *e;
 	size_t ncap;
-	char *p;
+	char *ent;
 
 	/* Keep the load, deleted slots included, under 3/4. */
 	if ((t->nused + 1) * 4 > t->nslot * 3) {
@@ -185,7 +309,7 @@ insert(struct ds_table *t, const void *key, size_t len, uint64_t h,
 			ncap *= 2;
 		if (rebuild(t, ncap) == -1)
 			return NULL;
-		lookup(t, key, len, h, &freeslot);
+		lookup(t, p, &freeslot);
 	}
 	if (t->nent >= UINT32_MAX - 2) {
 		errno = E2BIG;
@@ -196,24 +320,28 @@ insert(struct ds_table *t, const void *key, size_t len, uint64_t h,
 	    t->nent > 0) {
 		if (rebuild(t, t->nslot) == -1)
 			return NULL;
-		lookup(t, key, len, h, &freeslot);
+		lookup(t, p, &freeslot);
 	}
 	if (t->nent == t->entcap) {
 		ncap = t->entcap != 0 ? t->entcap * 2 : 16;
-		if ((p = reallocarray(t->ent, ncap, t->entsize)) == NULL)
+		if ((ent = reallocarray(t->ent, ncap, t->entsize)) == NULL)
 			return NULL;
-		t->ent = p;
+		t->ent = ent;
 		t->entcap = ncap;
 	}
 	e = entry_at(t, t->nent);
-	e->hash = h;
-	e->keyoff = t->keys.len;
-	e->keylen = len;
-	if (ds_buf_append(&t->keys, key, len) == -1)
-		return NULL;
+	e->keylen = p->len;
+	if (p->len <= SHORT_KEY) {
+		e->key.w[0] = p->w[0];
+		e->key.w[1] = p->w[1];
+	} else {
+		e->key.off = t->keys.len;
+		if (ds_buf_append(&t->keys, p->key, p->len) == -1)
+			return NULL;
+	}
 	if (*freeslot == SLOT_EMPTY)
 		t->nused++;
-	*freeslot = SLOT_TAG(h) | ++t->nent;
+	*freeslot = SLOT_TAG(p->h) | ++t->nent;
 	t->nlive++;
 	memset(e + 1, 0, t->entsize - sizeof(*e));
 	return e + 1;
@@ -222,10 +350,11 @@ insert(struct ds_table *t, const void *key, size_t len, uint64_t h,
 void *
 ds_table_find(struct ds_table *t, const void *key, size_t len)
 {
+	struct probe p;
 	uint64_t *s, *freeslot;
 
-	s = lookup(t, key, len, XXH3_64bits(key, len), &freeslot);
-	if (s == NULL)
+	prepare(&p, key, len);
+	if ((s = lookup(t, &p, &freeslot)) == NULL)
 		return NULL;
 	return entry_at(t, SLOT_INDEX(*s) - 1) + 1;
 }
@@ -233,10 +362,11 @@ ds_table_find(struct ds_table *t, const void *key, size_t len)
 int
 ds_table_remove(struct ds_table *t, const void *key, size_t len)
 {
+	struct probe p;
 	uint64_t *s, *freeslot;
 
-	s = lookup(t, key, len, XXH3_64bits(key, len), &freeslot);
-	if (s == NULL) {
+	prepare(&p, key, len);
+	if ((s = lookup(t, &p, &freeslot)) == NULL) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -272,5 +402,5 @@ ds_table_key(const struct ds_table *t, size_t i, size_t *len)
 	struct entry *e = entry_at(t, i);
 
 	*len = e->keylen;
-	return t->keys.data + e->keyoff;
+	return entry_key(t, e);
 }

@@ -24,7 +24,7 @@ static void	test_remove(void);
 static void	test_churn(void);
 static void	test_clear(void);
 static void	test_valsize(void);
-static void	test_equal(void);
+static void	test_padded(void);
 
 int
 main(void)
@@ -38,7 +38,7 @@ main(void)
 	test_churn();
 	test_clear();
 	test_valsize();
-	test_equal();
+	test_padded();
 	return done();
 }
 
@@ -523,30 +523,71 @@ test_valsize(void)
 }
 
 /* ds_equal, which the table compares keys with: every length, every byte. */
+/*
+ * Keys of every length around the short-key limit, put from a buffer
+ * with other bytes after them (as a reader's fields are) and looked up
+ * from exact copies: the bytes past a key never count, any one byte of it
+ * does, and keys stay found through the table's growth and compaction.
+ */
 static void
-test_equal(void)
+test_padded(void)
 {
-	char a[40], b[40];
-	size_t len, i;
-	int bad = 0;
+	struct ds_table t;
+	char buf[64 + DS_READ_PAD], copy[64];
+	int64_t *v, *w;
+	size_t len, i, n = 0;
+	int isnew, bad = 0;
 
-	for (len = 0; len <= 24; len++) {
+	CHECK(ds_table_init(&t, sizeof(int64_t)) == 0);
+	for (len = 0; len <= 40; len++) {
+		memset(buf, 'x' + len % 2, sizeof(buf));
 		for (i = 0; i < len; i++)
-			a[i] = b[i] = 'a' + i;
-		if (!ds_equal(a, b, len))
+			buf[i] = (char)(0xc0 + i);
+		if ((v = ds_table_upsert_padded(&t, buf, len, &isnew)) == NULL ||
+		    !isnew)
 			bad++;
-		/* A difference at any one byte is seen. */
+		else
+			*v = len;
+		n++;
+		memcpy(copy, buf, len);
+		if ((w = ds_table_upsert(&t, copy, len, &isnew)) != v || isnew)
+			bad++;
+		/* A difference at any one byte is another key. */
 		for (i = 0; i < len; i++) {
-			b[i] ^= 0x80;
-			if (ds_equal(a, b, len))
+			buf[i] ^= 0x80;
+			if (ds_table_find(&t, buf, len) != NULL)
 				bad++;
-			b[i] ^= 0x80;
+			if (ds_table_upsert_padded(&t, buf, len, &isnew) == NULL ||
+			    !isnew)
+				bad++;
+			n++;
+			buf[i] ^= 0x80;
 		}
-		/* Bytes past len are not looked at. */
-		a[len] = 'x';
-		b[len] = 'y';
-		if (!ds_equal(a, b, len))
+	}
+	CHECK(bad == 0);
+	CHECK(ds_table_count(&t) == n);
+	/* Remove the keys changed at their first byte, and grow the rest. */
+	for (len = 1; len <= 40; len++) {
+		for (i = 0; i < len; i++)
+			copy[i] = (char)(0xc0 + i);
+		copy[0] ^= 0x80;
+		if (ds_table_remove(&t, copy, len) != 0)
+			bad++;
+		n--;
+	}
+	for (i = 0; i < 20000; i++) {
+		len = keyname(copy, (long)i);
+		if (ds_table_upsert_padded(&t, copy, len, &isnew) == NULL)
+			bad++;
+	}
+	for (len = 0; len <= 40; len++) {
+		for (i = 0; i < len; i++)
+			copy[i] = (char)(0xc0 + i);
+		if ((v = ds_table_find(&t, copy, len)) == NULL ||
+		    *v != (int64_t)len)
 			bad++;
 	}
 	CHECK(bad == 0);
+	CHECK(ds_table_count(&t) == n + 20000);
+	ds_table_free(&t);
 }
