@@ -152,7 +152,8 @@ FUZZ = \
 	tests/fuzz/reader \
 	tests/fuzz/record \
 	tests/fuzz/regex \
-	tests/fuzz/repr
+	tests/fuzz/repr \
+	tests/fuzz/table
 FUZZTIME   = 10
 FUZZFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined \
              -fno-sanitize-recover=all
