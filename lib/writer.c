@@ -9,7 +9,12 @@
 
 #include "ds.h"
 
-#define WRITE_CAP	(128 * 1024)
+/*
+ * What a Linux pipe holds by default.  A larger write into such a pipe
+ * sleeps half-way until the reader has emptied it; in a pipeline of ds
+ * programs on two cores, 128 KB writes made the word count 20% slower.
+ */
+#define WRITE_CAP	(64 * 1024)
 
 
 int
