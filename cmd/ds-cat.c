@@ -130,8 +130,13 @@ put_record(const struct ds_reader *r)
 	size_t i;
 
 	if (!jflag) {
-		put(r->rec, r->reclen);
-		put("\n", 1);
+		/* A line read whole, with no escape, is followed by its LF. */
+		if (r->rec[r->reclen] == '\n')
+			put(r->rec, r->reclen + 1);
+		else {
+			put(r->rec, r->reclen);
+			put("\n", 1);
+		}
 		return;
 	}
 	for (i = 0; i < r->nfield; i++) {
