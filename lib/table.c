@@ -62,7 +62,7 @@ static void		 prepare(struct probe *, const void *, size_t);
 static uint64_t		 hash_short(const uint64_t *, size_t);
 static uint64_t		*lookup(struct ds_table *, const struct probe *,
 			    uint64_t **);
-static void		*upsert(struct ds_table *, struct probe *, int *);
+static void		*upsert(struct ds_table *, const struct probe *, int *);
 static int		 rebuild(struct ds_table *, size_t);
 static void		*insert(struct ds_table *, const struct probe *,
 			    uint64_t *) __attribute__((__noinline__));
@@ -293,7 +293,7 @@ rebuild(struct ds_table *t, size_t nslot)
 }
 
 static inline void *
-upsert(struct ds_table *t, struct probe *p, int *isnew)
+upsert(struct ds_table *t, const struct probe *p, int *isnew)
 {
 	uint64_t *s, *freeslot;
 
