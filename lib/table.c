@@ -45,6 +45,15 @@ struct entry {
 	/* the value follows, 8-aligned */
 };
 
+/*
+ * The hash's secret, drawn at the first table of a process: keys that
+ * collide (in a stream from a socket, say, anyone's to write) cannot be
+ * made without it.  Output order never depends on the hash, so runs do
+ * not differ by it.
+ */
+static uint64_t	secret[2];
+static int	has_secret;
+
 /* A key being looked up: its bytes, its words if short, its hash. */
 struct probe {
 	const char	*key;
@@ -70,6 +79,10 @@ static void		*insert(struct ds_table *, const struct probe *,
 int
 ds_table_init(struct ds_table *t, size_t valsize)
 {
+	if (!has_secret) {
+		arc4random_buf(secret, sizeof(secret));
+		has_secret = 1;
+	}
 	memset(t, 0, sizeof(*t));
 	t->valsize = valsize;
 	t->entsize = (sizeof(struct entry) + valsize + 7) & ~(size_t)7;
@@ -141,15 +154,15 @@ load_padded(struct probe *p)
 }
 
 /*
- * Multiply the words, each first mixed with a constant, fold the 128-bit
+ * Multiply the words, each first mixed with the secret, fold the 128-bit
  * product and spread its bits; the words themselves go in too, so that a
  * zero factor does not make keys collide.
  */
 static inline uint64_t
 hash_short(const uint64_t *w, size_t len)
 {
-	uint64_t a = w[0] ^ 0x9e3779b97f4a7c15ULL;
-	uint64_t b = w[1] ^ 0xc2b2ae3d27d4eb4fULL;
+	uint64_t a = w[0] ^ secret[0];
+	uint64_t b = w[1] ^ secret[1];
 	uint64_t h;
 #ifdef __SIZEOF_INT128__
 	__extension__ typedef unsigned __int128 u128;
@@ -213,7 +226,7 @@ prepare(struct probe *p, const void *key, size_t len)
 		load_exact(p);
 		p->h = hash_short(p->w, len);
 	} else
-		p->h = XXH3_64bits(key, len);
+		p->h = XXH3_64bits_withSeed(key, len, secret[0]);
 }
 
 /*
@@ -278,7 +291,8 @@ rebuild(struct ds_table *t, size_t nslot)
 		if (to != e)
 			memmove(to, e, t->entsize);
 		h = to->keylen <= SHORT_KEY ? hash_short(to->key.w, to->keylen) :
-		    XXH3_64bits(t->keys.data + to->key.off, to->keylen);
+		    XXH3_64bits_withSeed(t->keys.data + to->key.off,
+		    to->keylen, secret[0]);
 		for (j = h & (nslot - 1); slot[j] != SLOT_EMPTY;
 		    j = (j + 1) & (nslot - 1))
 			;
