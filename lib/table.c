@@ -67,7 +67,8 @@ static const char	*entry_key(const struct ds_table *,
 			    const struct entry *);
 static void		 load_padded(struct probe *);
 static void		 load_exact(struct probe *);
-static void		 prepare(struct probe *, const void *, size_t);
+static uint64_t		 hash_key(const uint64_t *, const char *, size_t);
+static void		 prepare(struct probe *, const void *, size_t, int);
 static uint64_t		 hash_short(const uint64_t *, size_t);
 static uint64_t		*lookup(struct ds_table *, const struct probe *,
 			    uint64_t **);
@@ -145,11 +146,7 @@ load_padded(struct probe *p)
 	p->w[0] = (uint64_t)_mm_cvtsi128_si64(x);
 	p->w[1] = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x));
 #else
-	size_t i;
-
-	memcpy(p->w, p->key, sizeof(p->w));
-	for (i = p->len; i < sizeof(p->w); i++)
-		((unsigned char *)p->w)[i] = 0;
+	load_exact(p);
 #endif
 }
 
@@ -216,17 +213,30 @@ load_exact(struct probe *p)
 #endif
 }
 
-/* Hash a key of any length. */
+/* The hash of a key: its words if short, else its bytes. */
+static inline uint64_t
+hash_key(const uint64_t *w, const char *key, size_t len)
+{
+	return len <= SHORT_KEY ? hash_short(w, len) :
+	    XXH3_64bits_withSeed(key, len, secret[0]);
+}
+
+/*
+ * Set p up for key; padded says that 16 bytes from key may be read.  The
+ * callers pass a constant, so that each is compiled with one load.
+ */
 static inline void
-prepare(struct probe *p, const void *key, size_t len)
+prepare(struct probe *p, const void *key, size_t len, int padded)
 {
 	p->key = key;
 	p->len = len;
 	if (len <= SHORT_KEY) {
-		load_exact(p);
-		p->h = hash_short(p->w, len);
-	} else
-		p->h = XXH3_64bits_withSeed(key, len, secret[0]);
+		if (padded)
+			load_padded(p);
+		else
+			load_exact(p);
+	}
+	p->h = hash_key(p->w, key, len);
 }
 
 /*
@@ -290,9 +300,7 @@ rebuild(struct ds_table *t, size_t nslot)
 		}
 		if (to != e)
 			memmove(to, e, t->entsize);
-		h = to->keylen <= SHORT_KEY ? hash_short(to->key.w, to->keylen) :
-		    XXH3_64bits_withSeed(t->keys.data + to->key.off,
-		    to->keylen, secret[0]);
+		h = hash_key(to->key.w, entry_key(t, to), to->keylen);
 		for (j = h & (nslot - 1); slot[j] != SLOT_EMPTY;
 		    j = (j + 1) & (nslot - 1))
 			;
@@ -324,7 +332,7 @@ ds_table_upsert(struct ds_table *t, const void *key, size_t len, int *isnew)
 {
 	struct probe p;
 
-	prepare(&p, key, len);
+	prepare(&p, key, len, 0);
 	return upsert(t, &p, isnew);
 }
 
@@ -334,12 +342,7 @@ ds_table_upsert_padded(struct ds_table *t, const void *key, size_t len,
 {
 	struct probe p;
 
-	if (len > SHORT_KEY)
-		return ds_table_upsert(t, key, len, isnew);
-	p.key = key;
-	p.len = len;
-	load_padded(&p);
-	p.h = hash_short(p.w, len);
+	prepare(&p, key, len, 1);
 	return upsert(t, &p, isnew);
 }
 
@@ -405,7 +408,7 @@ ds_table_find(struct ds_table *t, const void *key, size_t len)
 	struct probe p;
 	uint64_t *s, *freeslot;
 
-	prepare(&p, key, len);
+	prepare(&p, key, len, 0);
 	if ((s = lookup(t, &p, &freeslot)) == NULL)
 		return NULL;
 	return entry_at(t, SLOT_INDEX(*s) - 1) + 1;
@@ -417,7 +420,7 @@ ds_table_remove(struct ds_table *t, const void *key, size_t len)
 	struct probe p;
 	uint64_t *s, *freeslot;
 
-	prepare(&p, key, len);
+	prepare(&p, key, len, 0);
 	if ((s = lookup(t, &p, &freeslot)) == NULL) {
 		errno = ENOENT;
 		return -1;

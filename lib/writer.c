@@ -127,22 +127,21 @@ ds_write_field(struct ds_writer *w, const void *data, size_t len)
 {
 	const char *p = data;
 	size_t chunk;
+	int fits;
 
 	/* Most fields are short, and the buffer has room for them escaped. */
-	if (w->error == 0 && len < w->cap / 2 && w->cap - w->len > 2 * len) {
-		if (w->nfield++ > 0)
-			w->buf[w->len++] = '\t';
-		else if (len > 0 && (p[0] == '#' || p[0] == '%'))
-			w->buf[w->len++] = '\\';
-		w->len += ds_escape(w->buf + w->len, p, len);
-		return 0;
-	}
-	if (ds_writer_room(w, 2) == -1)
+	fits = w->error == 0 && len < w->cap / 2 &&
+	    w->cap - w->len > 2 * len;
+	if (!fits && ds_writer_room(w, 2) == -1)
 		return -1;
 	if (w->nfield++ > 0)
 		w->buf[w->len++] = '\t';
 	else if (len > 0 && (p[0] == '#' || p[0] == '%'))
 		w->buf[w->len++] = '\\';
+	if (fits) {
+		w->len += ds_escape(w->buf + w->len, p, len);
+		return 0;
+	}
 	/* Escaping at most doubles a chunk; big fields go in pieces. */
 	while (len > 0) {
 		chunk = len < WRITE_CAP / 2 ? len : WRITE_CAP / 2;
