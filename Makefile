@@ -58,6 +58,7 @@ BIN = \
 	cmd/ds-count \
 	cmd/ds-countbyvalue \
 	cmd/ds-dir \
+	cmd/ds-eventtime \
 	cmd/ds-filter \
 	cmd/ds-flatmap \
 	cmd/ds-groupbykey \
@@ -79,6 +80,7 @@ MAN1 = \
 	man/ds-count.1 \
 	man/ds-countbyvalue.1 \
 	man/ds-dir.1 \
+	man/ds-eventtime.1 \
 	man/ds-filter.1 \
 	man/ds-flatmap.1 \
 	man/ds-groupbykey.1 \
