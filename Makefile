@@ -69,6 +69,7 @@ BIN = \
 	cmd/ds-reduce \
 	cmd/ds-reducebykey \
 	cmd/ds-save \
+	cmd/ds-session \
 	cmd/ds-socket \
 	cmd/ds-state \
 	cmd/ds-transform \
@@ -91,6 +92,7 @@ MAN1 = \
 	man/ds-reduce.1 \
 	man/ds-reducebykey.1 \
 	man/ds-save.1 \
+	man/ds-session.1 \
 	man/ds-socket.1 \
 	man/ds-state.1 \
 	man/ds-transform.1 \
