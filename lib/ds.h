@@ -625,6 +625,8 @@ struct ds_window {
 	int64_t	 next;		/* the next window time */
 	int64_t	 first;		/* the first batch's time, or -1 */
 	int64_t	 last;		/* the last batch's time, or -1 */
+	int	 calendar;	/* aligned to the local calendar */
+	int64_t	 from;		/* in emit: the window holds (from, t] */
 	void	(*push)(void *, int64_t);
 	void	(*emit)(void *, int64_t);
 	void	*arg;
@@ -638,6 +640,15 @@ struct ds_window {
  */
 int	ds_window_init(struct ds_window *, int64_t length, int64_t slide,
 	    int64_t interval);
+/*
+ * The same, for windows aligned to the calendar of TZ (see
+ * ds_calendar_next): they are due at the boundaries of slide (0: the
+ * length) and hold the batches of (ds_calendar_back(t, length), t],
+ * whatever the interval.  0, or -1 with errno EINVAL and why set when
+ * the durations are not calendar steps.
+ */
+int	ds_window_init_calendar(struct ds_window *, int64_t length,
+	    int64_t slide, int64_t interval);
 /*
  * Batch t has ended: push it and emit the windows due.  Returns 0, or -1
  * with errno EINVAL (learned interval breaks the rules) or EDOM (t is not
@@ -924,13 +935,17 @@ ds_agg_add_or_die(struct ds_reader *r, struct ds_agg *a, int op,
 }
 /* A duration given to option opt: positive, else exit 2. */
 int64_t	ds_duration_arg_or_die(const char *opt, const char *);
-/* The options -i, -s and -w of the aggregating programs. */
+/* The options -a, -i, -s and -w of the aggregating programs. */
 struct ds_window_opts {
 	int64_t	 length;	/* -w; 0: per batch */
 	int64_t	 slide;		/* -s */
 	int64_t	 interval;	/* -i */
+	int	 align;		/* -a: to the calendar */
 };
-/* Take option ch (i, s or w) and its duration; exits 2 on a bad one. */
+/*
+ * Take option ch (a, i, s or w) and its duration (none for a); exits 2
+ * on a bad one.
+ */
 void	ds_window_opt_or_die(struct ds_window_opts *, int ch, const char *);
 /*
  * ds_keyed_init, exiting 2 when the window's durations break the rules
