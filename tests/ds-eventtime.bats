@@ -328,3 +328,93 @@ fails_with() {
 	#ds1
 	EOF
 }
+
+# -- the issue's pipeline, live over UDP ----------------------------------
+
+# readings SEED: sensor readings "sN<TAB>seconds.mmm<TAB>value", one each
+# 300 ms for three minutes, in $T/readings in time order and in
+# $T/sent in the order they are sent: each up to 4 s behind the newest,
+# so out of order but none later than ds-eventtime's 5 s.
+readings() {
+	"$AWK" -v seed="$1" 'BEGIN {
+		srand(seed)
+		t = 1700000000000 + int(rand() * 1000)
+		for (i = 0; i < 600; i++) {
+			t += 300
+			# %.0f: some awks print %d within 32 bits only.
+			printf "%.0f\ts%d\t%.0f.%03d\t%d\n",
+			    t + int(rand() * 4000), 1 + int(rand() * 3),
+			    int(t / 1000), t % 1000, 1 + int(rand() * 100)
+		}
+	}' >"$T/keyed"
+	cut -f2- "$T/keyed" >"$T/readings"
+	sort -n -k1,1 "$T/keyed" | cut -f2- >"$T/sent"
+}
+
+# window_sums OUT: the windows of ds-reducebykey's output, each record as
+# "time key sum", sorted; the key end is the test's, left out.
+window_sums() {
+	"$AWK" -F '\t' '/^#/ { next } /^%/ { t = substr($0, 2);
+	    for (i = 1; i <= n; i++) print t "\t" r[i]; n = 0; next }
+	    $1 != "end" { r[++n] = $1 "\t" $2 }' "$1" | sort
+}
+
+# reference_sums OUT: for each window time of OUT, each sensor's sum of
+# the readings whose time is in (t - 60 s, t], from the sorted input.
+reference_sums() {
+	sed -n 's/^%//p' "$1" >"$T/times"
+	sort -t "$(printf '\t')" -k2,2 "$T/readings" | "$AWK" -F '\t' '
+	NR == FNR { times[++nt] = $1; next }
+	{
+		split($2, p, ".")
+		ms = p[1] * 1000 + p[2]
+		for (i = 1; i <= nt; i++)
+			if (ms > times[i] - 60000 && ms <= times[i])
+				sum[times[i] "\t" $1] += $3
+	}
+	END { for (k in sum) print k "\t" sum[k] }' "$T/times" - | sort
+}
+
+has_window_after() {
+	grep '^%' "$T/out" | cut -c2- | "$AWK" -v t="$1" '$1 >= t { f = 1 }
+	    END { exit !f }'
+}
+
+@test "ds-eventtime: ds-socket -u | ds-eventtime -l 5s | ds-reducebykey -w 1m -s 10s gives each minute's sums" {
+	local port sockpid i n last
+
+	readings 42
+	mkfifo "$T/p"
+	ds-socket -v -u 127.0.0.1:0 >"$T/p" 2>"$T/sock.err" &
+	sockpid=$!
+	pid=$sockpid
+	ds-eventtime -f 2 -l 5s <"$T/p" 2>"$T/et.err" |
+	    ds-reducebykey -f 3 -w 1m -s 10s >"$T/out" 2>"$T/rk.err" &
+	wait_until 10 grep -q '^ds-socket: listening on ' "$T/sock.err"
+	port=$(sed -n 's/^ds-socket: listening on .*:\([0-9]*\)$/\1/p' \
+	    "$T/sock.err")
+	# Datagrams of ten readings each, sent out of order.
+	n=$(wc -l <"$T/sent")
+	for ((i = 1; i <= n; i += 10)); do
+		sed -n "$i,$((i + 9))p" "$T/sent" | nc -u -q0 127.0.0.1 "$port"
+	done
+	# A reading two minutes on moves the watermark past every window.
+	last=$(tail -1 "$T/readings" | cut -f2 | cut -d. -f1)
+	printf 'end\t%d\t0\n' $((last + 120)) | nc -u -q0 127.0.0.1 "$port"
+	wait_until 20 has_window_after $(((last + 61) * 1000))
+	kill -TERM "$sockpid"
+	wait
+	pid=
+	window_sums "$T/out" >"$T/got"
+	reference_sums "$T/out" >"$T/want"
+	diff -u "$T/want" "$T/got"
+	# Three minutes of three sensors: 18 windows or more with each, and
+	# no reading late.
+	[ "$(wc -l <"$T/want")" -ge 54 ]
+	[ ! -s "$T/et.err" ] && [ ! -s "$T/rk.err" ]
+	# The windows are every 10 s, from the first reading's on.
+	grep '^%' "$T/out" | cut -c2- | "$AWK" -v first="$(head -1 \
+	    "$T/readings" | cut -f2 | cut -d. -f1)" 'NR == 1 &&
+	    $1 > (first + 10) * 1000 { exit 1 }
+	    NR > 1 && $1 - prev != 10000 { exit 1 } { prev = $1 }'
+}
