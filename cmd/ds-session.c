@@ -52,6 +52,7 @@ static void	finish(struct session *);
 static void	checkpoint(const char *, int64_t);
 static int64_t	restore(const char *);
 static int64_t	int_field(struct ds_reader *, const struct ds_field *);
+static int64_t	end_of(const struct session *);
 
 int
 main(int argc, char *argv[])
@@ -141,7 +142,11 @@ main(int argc, char *argv[])
 	}
 	/* The sessions still open close at the end, in one last batch. */
 	if (newest != NULL) {
-		skipto = newest->last + gap;
+		if ((skipto = end_of(newest)) <= r.lasttime) {
+			(void)ds_writer_flush(&out);
+			errx(1, "no batch time after %lld for the sessions "
+			    "still open", (long long)r.lasttime);
+		}
 		while (oldest != NULL)
 			finish(oldest);
 		if (ds_write_batch(&out, skipto) == -1)
@@ -253,7 +258,7 @@ finish(struct session *s)
 
 	v = ds_agg_result(&s->agg, op, num, &vlen);
 	n = snprintf(times, sizeof(times), "%lld\t%lld\t%lld",
-	    (long long)s->start, (long long)(s->last + gap),
+	    (long long)s->start, (long long)end_of(s),
 	    (long long)s->agg.count);
 	if (ds_write_field(&out, s->key, s->len) == -1 ||
 	    ds_write_escaped(&out, times, n) == -1 ||
@@ -263,6 +268,15 @@ finish(struct session *s)
 	ds_table_remove(&open_, s->key, s->len);
 	ds_agg_free(&s->agg);
 	free(s);
+}
+
+/* The session's end, its last batch plus the gap, as an int64 holds it. */
+static int64_t
+end_of(const struct session *s)
+{
+	int64_t t;
+
+	return __builtin_add_overflow(s->last, gap, &t) ? INT64_MAX : t;
 }
 
 /*

@@ -287,6 +287,13 @@ fails_with() {
 	    'stdin:1: field 2: not a time: "2026-12-06 10:00"' -F '%Y-%m-%d' -f 2
 }
 
+@test "ds-eventtime: a malformed stream is an error naming the line" {
+	fails_with '#ds1\na\t1\n%%5\nb\t5000\nc\\x\t9\n' \
+	    'stdin:5: invalid escape "\x"' -F ms -f 2
+	# The batches closed before it have come out.
+	assert_equal "$output" "$(printf '#ds1\na\t1\n%%1000\n%%2000\n%%3000\n%%4000')"
+}
+
 @test "ds-eventtime: -S skips unreadable times and counts them" {
 	printf 'a\t1\nb\tabc\nc\t\nd\t2\n' >"$T/in"
 	run --separate-stderr ds-eventtime -S -f 2 <"$T/in"

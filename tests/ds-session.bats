@@ -247,3 +247,18 @@ reference() {
 	run --separate-stderr ds-session -g 1s -o nope
 	assert_failure 2
 }
+
+@test "ds-session: an end past the last batch time an int64 holds" {
+	printf '#ds1\na\t1\n%%9223372036854775806\n' >"$T/in"
+	golden "$T/in" ds-session -g 1s <<-'EOF'
+	#ds1
+	%9223372036854775806
+	a	9223372036854775806	9223372036854775807	1	1
+	%9223372036854775807
+	EOF
+	printf '#ds1\na\t1\n%%9223372036854775807\n' >"$T/in"
+	run --separate-stderr ds-session -g 1s <"$T/in"
+	assert_failure 1
+	assert_equal "$stderr" "ds-session: no batch time after 9223372036854775807 for the sessions still open"
+	assert_output "$(printf '#ds1\n%%9223372036854775807')"
+}
