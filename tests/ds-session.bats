@@ -198,21 +198,31 @@ reference() {
 	assert_line --index 2 'a	1000	2000	1	1'
 }
 
-@test "ds-session: a replay after a restart goes on from the checkpoint" {
+@test "ds-session: a restart after any batch goes on from the checkpoint, every op and Lua" {
+	local cut op t
+
 	gen 9 >"$T/in"
-	ds-session -g 3s <"$T/in" >"$T/want"
-	# The first half, then the whole input again: its batches up to the
-	# checkpoint are dropped.
-	"$AWK" '/^%/ { n++ } { print } n == 60 { exit }' "$T/in" >"$T/half"
-	ds-session -g 3s -c "$ck" <"$T/half" >"$T/out1"
-	local cut
-	cut=$(grep '^%' "$T/half" | tail -1 | cut -c2-)
-	ds-session -g 3s -c "$ck" <"$T/in" >"$T/out2"
-	# Up to the checkpoint the first run's batches, then the second's.
-	{ "$AWK" -v cut="$cut" '{ print } $0 == "%" cut { exit }' "$T/out1"
-	  sed 1d "$T/out2"; } >"$T/got"
-	diff -u "$T/want" "$T/got"
-	head -1 "$ck/sessions" | grep -qx '#ds1'
+	for op in "-o sum" "-o mean" "-o first" "-o max" "'a .. \",\" .. b'"; do
+		for cut in 1 7 30 61 119; do
+			rm -rf "$ck"
+			eval "set -- $op"
+			ds-session -g 3s "$@" <"$T/in" >"$T/want"
+			# The first cut batches, then the whole input again: its
+			# batches up to the checkpoint are dropped.
+			"$AWK" -v n="$cut" '/^%/ { b++ } { print } b == n { exit }' \
+			    "$T/in" >"$T/part"
+			ds-session -g 3s -c "$ck" "$@" <"$T/part" >"$T/out1"
+			t=$(tail -1 "$T/part")
+			ds-session -g 3s -c "$ck" "$@" <"$T/in" >"$T/out2"
+			# The first run's batches up to the checkpoint, then the
+			# second's.
+			{ "$AWK" -v t="$t" '{ print } $0 == t { exit }' "$T/out1"
+			  sed 1d "$T/out2"; } >"$T/got"
+			diff -u "$T/want" "$T/got" ||
+			    { echo "$op, cut after $cut batches"; return 1; }
+		done
+	done
+	head -2 "$ck/sessions" | diff -u - <(printf '#ds1\n#ds-session 1 lua\n')
 }
 
 @test "ds-session: a checkpoint of another op, or garbled, is an error" {
