@@ -226,6 +226,11 @@ strf(const char *s, const char *fmt, int64_t *ms)
 		tm.tm_isdst = -1;
 		t = mktime(&tm);
 	}
+	/* %s reads any number of seconds. */
+	if (t > INT64_MAX / 1000 || t < INT64_MIN / 1000) {
+		errno = ERANGE;
+		return -1;
+	}
 	*ms = (int64_t)t * 1000;
 	return 0;
 }

@@ -227,6 +227,8 @@ test_field(void)
 	CHECK(field_is("%Y-%m-%d %H:%M:%S %z", "2022-05-24 15:51:24 +0200",
 	    1653400284000));
 	CHECK(field_is("%Y-%m-%d", "2022-05-24x", -1));
+	CHECK(field_is("%s", "1653400284", 1653400284000));
+	CHECK(field_is("%s", "9223372036854775807", -1));
 	CHECK(ds_timefmt_parse(&f, "nope") == -1 && errno == EINVAL);
 	/* A NUL inside the field is not the end of the time. */
 	CHECK(ds_timefmt_parse(&f, "ms") == 0 &&
