@@ -29,7 +29,7 @@ SANFLAGS   = -O1 -g -fno-omit-frame-pointer \
 # The Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
-       netcat-openbsd mawk gawk time clang libclang-rt-14-dev
+       netcat-openbsd mawk gawk time clang libclang-rt-14-dev tzdata
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -58,6 +58,7 @@ BIN = \
 	cmd/ds-count \
 	cmd/ds-countbyvalue \
 	cmd/ds-dir \
+	cmd/ds-eventtime \
 	cmd/ds-filter \
 	cmd/ds-flatmap \
 	cmd/ds-groupbykey \
@@ -68,6 +69,7 @@ BIN = \
 	cmd/ds-reduce \
 	cmd/ds-reducebykey \
 	cmd/ds-save \
+	cmd/ds-session \
 	cmd/ds-socket \
 	cmd/ds-state \
 	cmd/ds-transform \
@@ -79,6 +81,7 @@ MAN1 = \
 	man/ds-count.1 \
 	man/ds-countbyvalue.1 \
 	man/ds-dir.1 \
+	man/ds-eventtime.1 \
 	man/ds-filter.1 \
 	man/ds-flatmap.1 \
 	man/ds-groupbykey.1 \
@@ -89,6 +92,7 @@ MAN1 = \
 	man/ds-reduce.1 \
 	man/ds-reducebykey.1 \
 	man/ds-save.1 \
+	man/ds-session.1 \
 	man/ds-socket.1 \
 	man/ds-state.1 \
 	man/ds-transform.1 \

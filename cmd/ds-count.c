@@ -11,7 +11,7 @@
 #include "ds.h"
 
 static const char synopsis[] =
-    "ds-count [-i interval] [-s slide] [-w length]";
+    "ds-count [-a] [-i interval] [-s slide] [-w length]";
 
 int
 main(int argc, char *argv[])
@@ -23,8 +23,9 @@ main(int argc, char *argv[])
 	struct ds_window_opts wo = { 0 };
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "hi:s:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "ahi:s:w:")) != -1) {
 		switch (ch) {
+		case 'a':
 		case 'i':
 		case 's':
 		case 'w':

@@ -10,7 +10,7 @@
 
 #include "ds.h"
 
-static const char synopsis[] = "ds-reduce [-I] [-f field] [-i interval] "
+static const char synopsis[] = "ds-reduce [-aI] [-f field] [-i interval] "
     "[-o op] [-s slide] [-w length] [lua]";
 
 int
@@ -25,7 +25,7 @@ main(int argc, char *argv[])
 	size_t field = 1;
 	int ch, rc, op = DS_OP_SUM, Iflag = 0, oflag = 0;
 
-	while ((ch = getopt(argc, argv, "f:hIi:o:s:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "af:hIi:o:s:w:")) != -1) {
 		switch (ch) {
 		case 'f':
 			field = ds_field_arg_or_die("-f", optarg);
@@ -33,6 +33,7 @@ main(int argc, char *argv[])
 		case 'I':
 			Iflag = 1;
 			break;
+		case 'a':
 		case 'i':
 		case 's':
 		case 'w':

@@ -11,7 +11,7 @@
 
 #include "ds.h"
 
-static const char synopsis[] = "ds-reducebykey [-I] [-f field] "
+static const char synopsis[] = "ds-reducebykey [-aI] [-f field] "
     "[-i interval] [-k field] [-o op] [-s slide] [-w length] [lua]";
 
 int
@@ -27,7 +27,7 @@ main(int argc, char *argv[])
 	size_t kf = 1, vf = 2;
 	int ch, rc, op = DS_OP_SUM, Iflag = 0, oflag = 0;
 
-	while ((ch = getopt(argc, argv, "f:hIi:k:o:s:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "af:hIi:k:o:s:w:")) != -1) {
 		switch (ch) {
 		case 'f':
 			vf = ds_field_arg_or_die("-f", optarg);
@@ -35,6 +35,7 @@ main(int argc, char *argv[])
 		case 'I':
 			Iflag = 1;
 			break;
+		case 'a':
 		case 'i':
 		case 's':
 		case 'w':

@@ -13,7 +13,7 @@
 
 #include "ds.h"
 
-static const char synopsis[] = "ds-window [-i interval] length [slide]";
+static const char synopsis[] = "ds-window [-a] [-i interval] length [slide]";
 
 /* A batch of the window: its records as escaped lines, LF-terminated. */
 struct batch {
@@ -35,10 +35,13 @@ main(int argc, char *argv[])
 {
 	struct ds_reader r;
 	int64_t interval = 0, length, slide = 0, t;
-	int ch, rc;
+	int ch, rc, align = 0;
 
-	while ((ch = getopt(argc, argv, "hi:")) != -1) {
+	while ((ch = getopt(argc, argv, "ahi:")) != -1) {
 		switch (ch) {
+		case 'a':
+			align = 1;
+			break;
 		case 'i':
 			interval = ds_duration_arg_or_die("-i", optarg);
 			break;
@@ -56,7 +59,8 @@ main(int argc, char *argv[])
 
 	win.push = push;
 	win.emit = emit;
-	if (ds_window_init(&win, length, slide, interval) == -1)
+	if ((align ? ds_window_init_calendar(&win, length, slide, interval) :
+	    ds_window_init(&win, length, slide, interval)) == -1)
 		errx(2, "%s", win.why);
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&out, STDOUT_FILENO) == -1)
@@ -120,7 +124,7 @@ emit(void *arg, int64_t t)
 	size_t i;
 
 	(void)arg;
-	while (nbatch > 0 && ring[head].time <= t - win.length) {
+	while (nbatch > 0 && ring[head].time <= win.from) {
 		ds_buf_free(&ring[head].lines);
 		head = (head + 1) % cap;
 		nbatch--;

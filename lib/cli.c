@@ -126,8 +126,13 @@ void
 ds_window_opt_or_die(struct ds_window_opts *o, int ch, const char *arg)
 {
 	char opt[3] = { '-', ch, '\0' };
-	int64_t ms = ds_duration_arg_or_die(opt, arg);
+	int64_t ms;
 
+	if (ch == 'a') {
+		o->align = 1;
+		return;
+	}
+	ms = ds_duration_arg_or_die(opt, arg);
 	if (ch == 'i')
 		o->interval = ms;
 	else if (ch == 's')
@@ -142,8 +147,12 @@ ds_keyed_init_or_die(struct ds_keyed *k, int op, int keymode,
 {
 	if (o->length == 0 && (o->slide != 0 || o->interval != 0))
 		errx(2, "-s and -i need -w");
+	if (o->length == 0 && o->align)
+		errx(2, "-a needs -w");
 	if (ds_keyed_init(k, op, keymode, out, o->length, o->slide,
-	    o->interval) == 0)
+	    o->align ? 0 : o->interval) == 0 && (!o->align ||
+	    ds_window_init_calendar(&k->win, o->length, o->slide,
+	    o->interval) == 0))
 		return;
 	if (errno == EINVAL)
 		errx(2, "%s", k->win.why);

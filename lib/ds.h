@@ -494,6 +494,56 @@ int64_t	ds_now_ms(void);
 int	ds_time_parse(const char *, int64_t *ms);
 
 /*
+ * The time of a record's field, as a format says: DS_TIME_AUTO (epoch
+ * seconds or milliseconds by magnitude, or ISO 8601), epoch seconds (a
+ * fraction allowed), epoch milliseconds, ISO 8601 only, or a strptime(3)
+ * format (local time unless it has %z).
+ */
+#define DS_TIME_AUTO	0
+#define DS_TIME_S	1
+#define DS_TIME_MS	2
+#define DS_TIME_ISO	3
+#define DS_TIME_STRF	4
+
+struct ds_timefmt {
+	int		 kind;
+	const char	*strf;		/* DS_TIME_STRF: the format, kept */
+};
+
+/*
+ * The format spec names: auto (or NULL), s, ms, iso, or any text with a
+ * %, for strptime.  0, or -1 with errno EINVAL.
+ */
+int	ds_timefmt_parse(struct ds_timefmt *, const char *spec);
+/*
+ * Read len bytes as a time in milliseconds.  0, or -1 with errno EINVAL
+ * (not a time in the format) or ERANGE (before the epoch, or beyond
+ * what milliseconds in an int64 hold).
+ */
+int	ds_time_field(const struct ds_timefmt *, const char *, size_t,
+	    int64_t *ms);
+
+/*
+ * The local calendar of TZ, for windows aligned to it.  A calendar step
+ * is a whole number of days, or divides a day.
+ */
+#define DS_DAY_MS	86400000
+/* Nonzero when d is a calendar step. */
+int	ds_calendar_ok(int64_t d);
+/*
+ * The first boundary of step strictly after t: for days, a local
+ * midnight whose day (numbered from 1970-01-01) is a multiple of the
+ * days; else local midnight plus a multiple of step, before the next
+ * midnight.  A day of a daylight-saving change is 23 or 25 hours.
+ */
+int64_t	ds_calendar_next(int64_t t, int64_t step);
+/*
+ * t minus length: whole days back to the same local time of day, or
+ * plainly minus length when it is shorter than a day.
+ */
+int64_t	ds_calendar_back(int64_t t, int64_t length);
+
+/*
  * clock.c: the batch clock of Spark Streaming.  Batch times are
  * multiples of the interval since the epoch, and batch T holds what
  * arrived in (T - interval, T].
@@ -575,6 +625,8 @@ struct ds_window {
 	int64_t	 next;		/* the next window time */
 	int64_t	 first;		/* the first batch's time, or -1 */
 	int64_t	 last;		/* the last batch's time, or -1 */
+	int	 calendar;	/* aligned to the local calendar */
+	int64_t	 from;		/* in emit: the window holds (from, t] */
 	void	(*push)(void *, int64_t);
 	void	(*emit)(void *, int64_t);
 	void	*arg;
@@ -588,6 +640,15 @@ struct ds_window {
  */
 int	ds_window_init(struct ds_window *, int64_t length, int64_t slide,
 	    int64_t interval);
+/*
+ * The same, for windows aligned to the calendar of TZ (see
+ * ds_calendar_next): they are due at the boundaries of slide (0: the
+ * length) and hold the batches of (ds_calendar_back(t, length), t],
+ * whatever the interval.  0, or -1 with errno EINVAL and why set when
+ * the durations are not calendar steps.
+ */
+int	ds_window_init_calendar(struct ds_window *, int64_t length,
+	    int64_t slide, int64_t interval);
 /*
  * Batch t has ended: push it and emit the windows due.  Returns 0, or -1
  * with errno EINVAL (learned interval breaks the rules) or EDOM (t is not
@@ -874,13 +935,17 @@ ds_agg_add_or_die(struct ds_reader *r, struct ds_agg *a, int op,
 }
 /* A duration given to option opt: positive, else exit 2. */
 int64_t	ds_duration_arg_or_die(const char *opt, const char *);
-/* The options -i, -s and -w of the aggregating programs. */
+/* The options -a, -i, -s and -w of the aggregating programs. */
 struct ds_window_opts {
 	int64_t	 length;	/* -w; 0: per batch */
 	int64_t	 slide;		/* -s */
 	int64_t	 interval;	/* -i */
+	int	 align;		/* -a: to the calendar */
 };
-/* Take option ch (i, s or w) and its duration; exits 2 on a bad one. */
+/*
+ * Take option ch (a, i, s or w) and its duration (none for a); exits 2
+ * on a bad one.
+ */
 void	ds_window_opt_or_die(struct ds_window_opts *, int ch, const char *);
 /*
  * ds_keyed_init, exiting 2 when the window's durations break the rules

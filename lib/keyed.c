@@ -88,7 +88,7 @@ emit(void *arg, int64_t t)
 {
 	struct ds_keyed *k = arg;
 
-	if ((ds_swag_evict(&k->swag, t - k->win.length) == -1 ||
+	if ((ds_swag_evict(&k->swag, k->win.from) == -1 ||
 	    ds_swag_each(&k->swag, put, k) == -1) && k->error == 0)
 		k->error = errno;
 	close_output(k, t);

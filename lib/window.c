@@ -15,6 +15,7 @@
 
 static int	check(struct ds_window *);
 static void	start(struct ds_window *, int64_t);
+static void	emit_at(struct ds_window *, int64_t);
 static void	emit_due(struct ds_window *, int64_t, int);
 
 int
@@ -26,13 +27,32 @@ ds_window_init(struct ds_window *w, int64_t length, int64_t slide,
 	w->interval = interval;
 	w->zero = NOZERO;
 	w->first = w->last = -1;
+	w->calendar = 0;
 	w->why[0] = '\0';
 	return interval != 0 ? check(w) : 0;
+}
+
+int
+ds_window_init_calendar(struct ds_window *w, int64_t length, int64_t slide,
+    int64_t interval)
+{
+	(void)ds_window_init(w, length, slide != 0 ? slide : length, 0);
+	w->interval = interval;
+	w->calendar = 1;
+	if (ds_calendar_ok(w->length) && ds_calendar_ok(w->slide))
+		return 0;
+	snprintf(w->why, sizeof(w->why), "-a: the window's length and "
+	    "slide must be whole days or divide a day");
+	errno = EINVAL;
+	return -1;
 }
 
 static int
 check(struct ds_window *w)
 {
+	/* Calendar windows fall where the calendar says, on any grid. */
+	if (w->calendar)
+		return 0;
 	if (w->slide == 0)
 		w->slide = w->interval;
 	if (w->length % w->interval != 0)
@@ -55,7 +75,17 @@ static void
 start(struct ds_window *w, int64_t t0)
 {
 	w->zero = t0 - w->interval;
-	w->next = w->zero + w->slide;
+	w->next = w->calendar ? ds_calendar_next(t0 - 1, w->slide) :
+	    w->zero + w->slide;
+}
+
+/* Emit the window of time t, which starts after w->from. */
+static void
+emit_at(struct ds_window *w, int64_t t)
+{
+	w->from = w->calendar ? ds_calendar_back(t, w->length) :
+	    t - w->length;
+	w->emit(w->arg, t);
 }
 
 /* Emit the windows due before t, or up to t when inclusive. */
@@ -63,8 +93,9 @@ static void
 emit_due(struct ds_window *w, int64_t t, int inclusive)
 {
 	while (w->next < t || (inclusive && w->next == t)) {
-		w->emit(w->arg, w->next);
-		w->next += w->slide;
+		emit_at(w, w->next);
+		w->next = w->calendar ? ds_calendar_next(w->next, w->slide) :
+		    w->next + w->slide;
 	}
 }
 
@@ -129,7 +160,11 @@ ds_window_unclosed(struct ds_window *w, int64_t t)
 void
 ds_window_end(struct ds_window *w)
 {
-	/* A lone batch never taught us the interval: it is its own window. */
+	/*
+	 * A lone batch never taught us the interval: it is its own window,
+	 * or the calendar's that holds it.
+	 */
 	if (w->zero == NOZERO && w->first != -1)
-		w->emit(w->arg, w->first);
+		emit_at(w, w->calendar ?
+		    ds_calendar_next(w->first - 1, w->slide) : w->first);
 }

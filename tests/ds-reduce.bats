@@ -22,7 +22,7 @@ teardown() {
 
 @test "ds-reduce: -h prints the usage on stdout and exits 0" {
 	run -0 --separate-stderr ds-reduce -h
-	assert_output --regexp '^usage: ds-reduce \[-I\] \[-f field\] .*\[-o op\]'
+	assert_output --regexp '^usage: ds-reduce \[-aI\] \[-f field\] .*\[-o op\]'
 	assert_equal "$stderr" ""
 }
 

@@ -33,7 +33,7 @@ AWK=$(command -v mawk || command -v awk)
 
 @test "ds-reducebykey: -h prints the usage on stdout and exits 0" {
 	run -0 --separate-stderr ds-reducebykey -h
-	assert_output --regexp '^usage: ds-reducebykey \[-I\] \[-f field\] .*\[-k field\] \[-o op\]'
+	assert_output --regexp '^usage: ds-reducebykey \[-aI\] \[-f field\] .*\[-k field\] \[-o op\]'
 	assert_equal "$stderr" ""
 }
 

@@ -91,12 +91,12 @@ same_as_window() {
 
 @test "ds-window: -h prints the usage on stdout and exits 0" {
 	run -0 --separate-stderr ds-window -h
-	assert_output "usage: ds-window [-i interval] length [slide]"
+	assert_output "usage: ds-window [-a] [-i interval] length [slide]"
 	assert_equal "$stderr" ""
 }
 
 @test "ds-window: no length, an extra operand or a bad duration is a usage error" {
-	local usage="usage: ds-window [-i interval] length [slide]"
+	local usage="usage: ds-window [-a] [-i interval] length [slide]"
 	run -2 --separate-stderr ds-window </dev/null
 	assert_output ""
 	assert_equal "$stderr" "$usage"

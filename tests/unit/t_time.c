@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "ds.h"
@@ -18,6 +19,9 @@ static void	test_iso(void);
 static void	test_local(void);
 static void	test_bad(void);
 static void	test_now(void);
+static int	field_is(const char *, const char *, int64_t);
+static void	test_field(void);
+static void	test_calendar(void);
 
 int
 main(void)
@@ -29,6 +33,8 @@ main(void)
 	test_local();
 	test_bad();
 	test_now();
+	test_field();
+	test_calendar();
 	return done();
 }
 
@@ -173,4 +179,95 @@ test_now(void)
 	CHECK(now >= before - 1000 && now < after + 2000);
 	CHECK(now > 1600000000000);
 	CHECK(ds_now_ms() - now < 1000);
+}
+
+/* ds_time_field of s in format spec gives want, or fails when want < 0. */
+static int
+field_is(const char *spec, const char *s, int64_t want)
+{
+	struct ds_timefmt f;
+	int64_t ms = -12345;
+	int rc;
+
+	if (ds_timefmt_parse(&f, spec) == -1)
+		return 0;
+	rc = ds_time_field(&f, s, strlen(s), &ms);
+	if (want < 0)
+		return rc == -1 && ms == -12345;
+	if (rc == 0 && ms == want)
+		return 1;
+	printf("# %s \"%s\": %lld, want %lld\n", spec, s, (long long)ms,
+	    (long long)want);
+	return 0;
+}
+
+static void
+test_field(void)
+{
+	struct ds_timefmt f;
+
+	CHECK(field_is("auto", "1700000000", 1700000000000));
+	CHECK(field_is("auto", "99999999999", 99999999999000));
+	CHECK(field_is("auto", "100000000000", 100000000000));
+	CHECK(field_is("auto", "1700000000.5", 1700000000500));
+	CHECK(field_is("auto", "0", 0));
+	CHECK(field_is("auto", "2022-05-24T13:51:24Z", 1653400284000));
+	CHECK(field_is("s", "5", 5000));
+	CHECK(field_is("s", "5.25", 5250));
+	CHECK(field_is("ms", "5", 5));
+	CHECK(field_is("ms", "5.5", -1));
+	CHECK(field_is("iso", "5", -1));
+	CHECK(field_is("iso", "2022-05-24Z", 1653350400000));
+	CHECK(field_is("auto", "", -1));
+	CHECK(field_is("auto", "1e3", -1));
+	CHECK(field_is("auto", "-5", -1));
+	CHECK(field_is("auto", "1969-12-31T23:59:59Z", -1));
+	CHECK(field_is("s", "9223372036854775807", -1));
+	CHECK(field_is("%Y%m%d%H%M%S", "20220524135124", 1653400284000));
+	CHECK(field_is("%Y-%m-%d %H:%M:%S %z", "2022-05-24 15:51:24 +0200",
+	    1653400284000));
+	CHECK(field_is("%Y-%m-%d", "2022-05-24x", -1));
+	CHECK(field_is("%s", "1653400284", 1653400284000));
+	CHECK(field_is("%s", "9223372036854775807", -1));
+	CHECK(ds_timefmt_parse(&f, "nope") == -1 && errno == EINVAL);
+	/* A NUL inside the field is not the end of the time. */
+	CHECK(ds_timefmt_parse(&f, "ms") == 0 &&
+	    ds_time_field(&f, "12\0003", 4, &(int64_t){ 0 }) == -1);
+}
+
+static void
+test_calendar(void)
+{
+	const int64_t h = 3600000;
+	/* Europe/Berlin: 2026-03-29 is 23 hours, 2026-10-25 25. */
+	const int64_t mar28 = 1774652400000, mar29 = 1774738800000;
+	const int64_t mar30 = 1774821600000;
+
+	CHECK(ds_calendar_ok(DS_DAY_MS));
+	CHECK(ds_calendar_ok(7 * (int64_t)DS_DAY_MS));
+	CHECK(ds_calendar_ok(h));
+	CHECK(ds_calendar_ok(15 * 60000));
+	CHECK(!ds_calendar_ok(7 * h));
+	CHECK(!ds_calendar_ok(36 * h));
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	CHECK(ds_calendar_next(mar28, DS_DAY_MS) == mar29);
+	CHECK(ds_calendar_next(mar28 - 1, DS_DAY_MS) == mar28);
+	CHECK(ds_calendar_next(mar29, DS_DAY_MS) == mar30);
+	CHECK(mar30 - mar29 == 23 * h);
+	CHECK(ds_calendar_back(mar30, DS_DAY_MS) == mar29);
+	CHECK(ds_calendar_back(mar30 + 5, DS_DAY_MS) == mar29 + 5);
+	/* Hours count from midnight; the day has 23 of them. */
+	CHECK(ds_calendar_next(mar29, h) == mar29 + h);
+	CHECK(ds_calendar_next(mar30 - 1, h) == mar30);
+	CHECK(ds_calendar_next(mar30 - h - 1, 2 * h) == mar30 - h);
+	CHECK(ds_calendar_next(mar30 - h, 2 * h) == mar30);
+	CHECK(ds_calendar_back(mar30, h) == mar30 - h);
+	setenv("TZ", "UTC0", 1);
+	tzset();
+	CHECK(ds_calendar_next(0, DS_DAY_MS) == DS_DAY_MS);
+	CHECK(ds_calendar_next(0, 2 * (int64_t)DS_DAY_MS) ==
+	    2 * (int64_t)DS_DAY_MS);
+	CHECK(ds_calendar_next(2 * (int64_t)DS_DAY_MS, 2 * (int64_t)DS_DAY_MS)
+	    == 4 * (int64_t)DS_DAY_MS);
 }

@@ -1,0 +1,409 @@
+/*
+ * ds-session: session windows per key, Spark's session_window and
+ * Flink's EventTimeSessionWindows: a key's records closer than a gap in
+ * time form a session, which comes out as one record when it closes.
+ */
+
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ds.h"
+
+static const char synopsis[] = "ds-session [-I] [-c dir] [-f field] -g gap "
+    "[-k field] [-m length] [-o op] [lua]";
+
+#define CKPT_MAGIC	"#ds1\n#ds-session 1 "
+
+/*
+ * An open session.  They form a list ordered by their last batch,
+ * oldest first, so that closing looks at the head only.
+ */
+struct session {
+	struct session	*prev;
+	struct session	*next;
+	int64_t		 start;		/* batch time of the first record */
+	int64_t		 last;		/* batch time of the latest */
+	struct ds_agg	 agg;
+	size_t		 len;
+	char		 key[];
+};
+
+static int		 op = DS_OP_SUM;
+static int64_t		 gap, maxlen;		/* maxlen 0: no limit */
+static struct ds_table	 open_;			/* key -> struct session * */
+static struct session	*oldest, *newest;
+static struct ds_table	 batch;			/* the batch's aggregates */
+static struct ds_writer	 out;
+
+static void	end_batch(struct ds_reader *, int64_t);
+static struct session *begin(const char *, size_t, int64_t);
+static void	unlink_session(struct session *);
+static void	append_session(struct session *);
+static void	finish(struct session *);
+static void	checkpoint(const char *, int64_t);
+static int64_t	restore(const char *);
+static int64_t	int_field(struct ds_reader *, const struct ds_field *);
+static int64_t	end_of(const struct session *);
+
+int
+main(int argc, char *argv[])
+{
+	struct ds_reader r;
+	const struct ds_field *kf;
+	struct ds_agg *a;
+	const char *dir = NULL;
+	int64_t skipto = -1;
+	unsigned long long nskipped = 0;
+	size_t kfield = 1, vfield = 2;
+	int ch, rc, isnew, Iflag = 0, oflag = 0;
+
+	while ((ch = getopt(argc, argv, "c:f:g:hIk:m:o:")) != -1) {
+		switch (ch) {
+		case 'c':
+			dir = optarg;
+			break;
+		case 'f':
+			vfield = ds_field_arg_or_die("-f", optarg);
+			break;
+		case 'g':
+			gap = ds_duration_arg_or_die("-g", optarg);
+			break;
+		case 'I':
+			Iflag = 1;
+			break;
+		case 'k':
+			kfield = ds_field_arg_or_die("-k", optarg);
+			break;
+		case 'm':
+			maxlen = ds_duration_arg_or_die("-m", optarg);
+			break;
+		case 'o':
+			if ((op = ds_op_parse(optarg)) == -1)
+				errx(2, "-o %s: unknown operation", optarg);
+			oflag = 1;
+			break;
+		default:
+			ds_usage_exit(synopsis, ch == 'h');
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1 || gap == 0)
+		ds_usage_exit(synopsis, 0);
+	if (argc == 1) {
+		if (oflag)
+			errx(2, "-o and a Lua reducer exclude each other");
+		ds_lua_reducer_or_die(argv[0]);
+		op = DS_OP_FN;
+	}
+
+	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
+	    ds_writer_init(&out, STDOUT_FILENO) == -1 ||
+	    ds_table_init(&open_, sizeof(struct session *)) == -1 ||
+	    ds_table_init(&batch, sizeof(struct ds_agg)) == -1)
+		err(1, NULL);
+	if (dir != NULL)
+		skipto = restore(dir);
+	r.flush = &out;
+	if (ds_write_header(&out) == -1)
+		ds_write_failed_die(&out);
+	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
+		if (rc == DS_BATCH) {
+			if (r.time <= skipto) {
+				/* Done before the crash: drop it. */
+				ds_agg_table_clear(&batch);
+				continue;
+			}
+			end_batch(&r, r.time);
+			if (dir != NULL)
+				checkpoint(dir, r.time);
+			continue;
+		}
+		if (kfield > r.nfield)
+			ds_record_die(&r, "no field %zu", kfield);
+		kf = &r.field[kfield - 1];
+		if ((a = ds_table_upsert_padded(&batch, kf->data, kf->len,
+		    &isnew)) == NULL)
+			err(1, NULL);
+		if (ds_agg_add_or_die(&r, a, op, vfield, Iflag) == -1) {
+			nskipped++;
+			if (isnew)
+				ds_table_remove(&batch, kf->data, kf->len);
+		}
+	}
+	/* The sessions still open close at the end, in one last batch. */
+	if (newest != NULL) {
+		if ((skipto = end_of(newest)) <= r.lasttime) {
+			(void)ds_writer_flush(&out);
+			errx(1, "no batch time after %lld for the sessions "
+			    "still open", (long long)r.lasttime);
+		}
+		while (oldest != NULL)
+			finish(oldest);
+		if (ds_write_batch(&out, skipto) == -1)
+			ds_write_failed_die(&out);
+	}
+	ds_writer_close_or_die(&out);
+	if (nskipped > 0)
+		warnx("values skipped, not numbers: %llu", nskipped);
+	exit(0);
+}
+
+/*
+ * Batch t has ended: the sessions silent for gap close, then the batch's
+ * keys join theirs, or open one; a session that would run longer than
+ * maxlen closes and a new one opens with the batch.
+ */
+static void
+end_batch(struct ds_reader *r, int64_t t)
+{
+	struct session **slot, *s;
+	struct ds_agg *a;
+	const char *key;
+	size_t i, len;
+
+	while (oldest != NULL && t - oldest->last >= gap)
+		finish(oldest);
+	for (i = 0; i < ds_table_end(&batch); i++) {
+		if ((a = ds_table_value(&batch, i)) == NULL)
+			continue;
+		key = ds_table_key(&batch, i, &len);
+		slot = ds_table_find(&open_, key, len);
+		s = slot != NULL ? *slot : NULL;
+		if (s != NULL && maxlen != 0 && t - s->start >= maxlen) {
+			finish(s);
+			s = NULL;
+		}
+		if (s == NULL)
+			s = begin(key, len, t);
+		if (ds_agg_merge(&s->agg, a, op) == -1) {
+			if (errno == ECANCELED)
+				ds_record_die(r, "lua: %s",
+				    ds_agg_reducer()->why);
+			ds_record_die(r, "the aggregate of a session "
+			    "overflows");
+		}
+		s->last = t;
+		unlink_session(s);
+		append_session(s);
+	}
+	ds_agg_table_clear(&batch);
+	if (ds_write_batch(&out, t) == -1)
+		ds_write_failed_die(&out);
+}
+
+/* A new session of key, from batch t on. */
+static struct session *
+begin(const char *key, size_t len, int64_t t)
+{
+	struct session **slot, *s;
+	int isnew;
+
+	if ((s = calloc(1, sizeof(*s) + len)) == NULL ||
+	    (slot = ds_table_upsert(&open_, key, len, &isnew)) == NULL)
+		err(1, NULL);
+	memcpy(s->key, key, len);
+	s->len = len;
+	s->start = s->last = t;
+	*slot = s;
+	return s;
+}
+
+static void
+unlink_session(struct session *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else if (oldest == s)
+		oldest = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	else if (newest == s)
+		newest = s->prev;
+	s->prev = s->next = NULL;
+}
+
+static void
+append_session(struct session *s)
+{
+	s->prev = newest;
+	if (newest != NULL)
+		newest->next = s;
+	else
+		oldest = s;
+	newest = s;
+}
+
+/*
+ * Write the session's record, key, start, end (the last record's time
+ * plus the gap, as Spark and Flink end a session), count and aggregate,
+ * and forget it.
+ */
+static void
+finish(struct session *s)
+{
+	const char *v;
+	char num[DS_NUM_MAX], times[3 * DS_NUM_MAX];
+	size_t vlen;
+	int n;
+
+	v = ds_agg_result(&s->agg, op, num, &vlen);
+	n = snprintf(times, sizeof(times), "%lld\t%lld\t%lld",
+	    (long long)s->start, (long long)end_of(s),
+	    (long long)s->agg.count);
+	if (ds_write_field(&out, s->key, s->len) == -1 ||
+	    ds_write_escaped(&out, times, n) == -1 ||
+	    ds_write_field(&out, v, vlen) == -1 || ds_write_end(&out) == -1)
+		ds_write_failed_die(&out);
+	unlink_session(s);
+	ds_table_remove(&open_, s->key, s->len);
+	ds_agg_free(&s->agg);
+	free(s);
+}
+
+/* The session's end, its last batch plus the gap, as an int64 holds it. */
+static int64_t
+end_of(const struct session *s)
+{
+	int64_t t;
+
+	return __builtin_add_overflow(s->last, gap, &t) ? INT64_MAX : t;
+}
+
+/*
+ * Save the open sessions after batch t, as ds-state saves its state: a
+ * temporary file, fsynced and renamed over the checkpoint, then the
+ * directory fsynced, so that a crash leaves the old or the new one.  The
+ * batch's output goes out first: after a crash a batch may come out
+ * twice, never not at all.
+ */
+static void
+checkpoint(const char *dir, int64_t t)
+{
+	struct ds_writer w;
+	struct session *s;
+	char tmp[PATH_MAX], path[PATH_MAX], num[DS_NUM_MAX];
+	char line[4 * DS_NUM_MAX];
+	int fd, n;
+
+	if (ds_writer_flush(&out) == -1)
+		ds_write_failed_die(&out);
+	if (snprintf(tmp, sizeof(tmp), "%s/.sessions.tmp", dir) >=
+	    (int)sizeof(tmp) || snprintf(path, sizeof(path), "%s/sessions",
+	    dir) >= (int)sizeof(path))
+		errx(1, "%s: name too long", dir);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666)) == -1)
+		err(1, "%s", tmp);
+	if (ds_writer_init(&w, fd) == -1)
+		err(1, NULL);
+	n = snprintf(line, sizeof(line), CKPT_MAGIC "%s\n", ds_op_name(op));
+	ds_write_bytes(&w, line, n);
+	/* Oldest first: the list comes back in the order it is read. */
+	for (s = oldest; s != NULL; s = s->next) {
+		ds_write_field(&w, s->key, s->len);
+		n = snprintf(line, sizeof(line), "%lld\t%lld\t%lld",
+		    (long long)s->start, (long long)s->last,
+		    (long long)s->agg.count);
+		ds_write_escaped(&w, line, n);
+		if (op == DS_OP_FIRST || op == DS_OP_LAST || s->agg.isstr)
+			ds_write_field(&w, s->agg.str.data != NULL ?
+			    s->agg.str.data : "", s->agg.str.len);
+		else
+			ds_write_field(&w, num, ds_num_format(&s->agg.num,
+			    num));
+		ds_write_field(&w, s->agg.isstr ? "string" : "number", 6);
+		ds_write_end(&w);
+	}
+	ds_write_batch(&w, t);
+	if (ds_writer_close(&w) == -1 || fsync(fd) == -1 || close(fd) == -1)
+		err(1, "%s", tmp);
+	if (rename(tmp, path) == -1)
+		err(1, "%s", path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 || fsync(fd) == -1)
+		err(1, "%s", dir);
+	close(fd);
+}
+
+static int64_t
+int_field(struct ds_reader *r, const struct ds_field *f)
+{
+	struct ds_num n;
+
+	if (ds_num_parse(f->data, f->len, &n) == -1 || n.isfloat || n.i < 0)
+		ds_record_die(r, "not a checkpoint record");
+	return n.i;
+}
+
+/*
+ * Load the checkpoint in dir, if any; returns its batch time, or -1.  A
+ * checkpoint that does not parse is an error, never replaced.
+ */
+static int64_t
+restore(const char *dir)
+{
+	struct ds_reader r;
+	struct ds_field *f;
+	struct session *s;
+	char path[PATH_MAX], head[64];
+	int64_t t = -1;
+	ssize_t len;
+	int fd, rc, want;
+
+	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
+		err(1, "%s", dir);
+	if (snprintf(path, sizeof(path), "%s/sessions", dir) >=
+	    (int)sizeof(path))
+		errx(1, "%s: name too long", dir);
+	if ((fd = open(path, O_RDONLY)) == -1) {
+		if (errno == ENOENT)
+			return -1;
+		err(1, "%s", path);
+	}
+	want = snprintf(head, sizeof(head), CKPT_MAGIC "%s\n", ds_op_name(op));
+	len = read(fd, head + want, want);
+	if (len != want || memcmp(head, head + want, want) != 0)
+		errx(1, "%s: not a ds-session checkpoint for -o %s", path,
+		    ds_op_name(op));
+	if (lseek(fd, 0, SEEK_SET) == -1 ||
+	    ds_reader_init(&r, fd, path, DS_AUTO) == -1)
+		err(1, "%s", path);
+	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
+		if (rc == DS_BATCH) {
+			if (r.synthetic)
+				errx(1, "%s: truncated", path);
+			t = r.time;
+			continue;
+		}
+		f = r.field;
+		if (t != -1 || r.nfield != 6 ||
+		    ds_table_find(&open_, f[0].data, f[0].len) != NULL)
+			ds_record_die(&r, "not a checkpoint record");
+		s = begin(f[0].data, f[0].len, int_field(&r, &f[1]));
+		s->last = int_field(&r, &f[2]);
+		s->agg.count = int_field(&r, &f[3]);
+		s->agg.isstr = f[5].len == 6 && memcmp(f[5].data, "string",
+		    6) == 0;
+		if (op == DS_OP_FIRST || op == DS_OP_LAST || s->agg.isstr) {
+			if (ds_buf_append(&s->agg.str, f[4].data,
+			    f[4].len) == -1)
+				err(1, NULL);
+		} else if (ds_num_parse(f[4].data, f[4].len,
+		    &s->agg.num) == -1)
+			ds_record_die(&r, "not a checkpoint record");
+		append_session(s);
+	}
+	if (t == -1)
+		errx(1, "%s: truncated", path);
+	ds_reader_free(&r);
+	close(fd);
+	return t;
+}
