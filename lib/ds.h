@@ -162,6 +162,8 @@ struct ds_reader {
 	char		*rec;		/* the record, fields joined by TAB,
 					   unescaped (not NUL-terminated) */
 	size_t		 reclen;
+	int		 unescaped;	/* escapes were undone in rec: a
+					   TAB there may be a field's */
 	struct ds_field	*field;
 	size_t		 nfield;
 	size_t		 fieldcap;
@@ -204,6 +206,17 @@ int	ds_read(struct ds_reader *);
 
 /* Nonzero when a complete line is already buffered (no read(2) needed). */
 int	ds_reader_buffered(const struct ds_reader *);
+
+/*
+ * Nonzero when no field of the record just read holds a byte that a
+ * writer escapes (TAB, LF, CR, backslash): rec, whose TABs then all
+ * separate fields, is the record's line as ds_write_record writes it,
+ * but for the leading '#'/'%' rule, which ds_write_escaped applies.
+ * Zero when one may: any line whose escapes were undone.  A program
+ * passing records through writes a clean one as it is, the rest field
+ * by field.
+ */
+int	ds_record_clean(const struct ds_reader *);
 
 /*
  * writer.c: buffered output of a ds stream (or of plain bytes) to a file
