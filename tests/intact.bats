@@ -15,8 +15,9 @@ RECORDS=${INTACT_RECORDS:-1500}
 # line is "R F1 F2 ..." (each field in hexadecimal, "-" when empty) or
 # "B TIME".  f(i) is field i's hex, "" when empty or missing; nf() the
 # number of fields; join(i) fields i.. joined by TAB; has(s, n) whether
-# the bytes of n occur in s; drop(s, b) s without the bytes of b.  Compare fields as strings (f(i) ""), or
-# awk takes "0061" and "61" for the same number.
+# the bytes of n occur in s; drop(s, b) s without the bytes of b.
+# Compare fields as strings (f(i) ""): awk takes "0061" and "61" for the
+# same number.
 LIB='
 function f(i) { return i + 1 <= NF && $(i + 1) != "-" ? $(i + 1) : "" }
 function nf() { return NF - 1 }
@@ -76,7 +77,8 @@ stream() {
 # intact COMMAND AWK [KEYS [MINFIELDS]]: for every seed, take the streams
 # $in and $in2 (another seed), run COMMAND (a shell command) with $in on
 # its standard input, and compare its output, decoded, with what AWK
-# writes reading the transcripts of $in and $in2 (ARGV[1] and ARGV[2]).  COMMAND must exit 0 and write nothing on stderr.
+# writes reading the transcripts of $in and $in2 (ARGV[1] and ARGV[2]).
+# COMMAND must exit 0 and write nothing on stderr.
 intact() {
 	local cmd=$1 ref=$2 seed
 	local out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err
@@ -286,7 +288,8 @@ END {
 			k = key[L, bl, i]; seen[k] = 1; m = 0
 			for (j = 1; j <= nr; j++)
 				if (key[R, br, j] == k) {
-					print "R", show(k), val[L, bl, i], val[R, br, j]
+					print "R", show(k), val[L, bl, i],
+					    val[R, br, j]
 					m++
 				}
 			if (m == 0 && opt ~ /l/)
@@ -301,7 +304,8 @@ END {
 				done[k] = 1
 				for (jj = j; jj <= nr; jj++)
 					if (key[R, br, jj] == k)
-						print "R", show(k), "4e6f6e65", val[R, br, jj]
+						print "R", show(k), "4e6f6e65",
+						    val[R, br, jj]
 			}
 		}
 		print "B", t * 1000
@@ -357,7 +361,10 @@ END {
 			for (bb = b - 1; bb <= b; bb++)
 				for (i = 1; i <= nr[bb]; i++) {
 					k = key[bb, i]
-					if (!(k in v)) { order[++nk] = k; v[k] = val[bb, i] }
+					if (!(k in v)) {
+						order[++nk] = k
+						v[k] = val[bb, i]
+					}
 				}
 			keyed(v, 0)
 			b++
@@ -407,10 +414,11 @@ END {
 		ds-save -q "$save/b" txt <"$stream" >/dev/null
 		awk "$LIB"'
 		$1 == "R" { s = s join(1) "0a"; next }
-		{ print s >(dir "/want-" $2); close(dir "/want-" $2); s = "" }' \
+		{ w = dir "/want-" $2; print s >w; close(w); s = "" }' \
 		    dir="$save" "$stream.t"
 		for t in $(grep -a "^%" "$stream" | tr -d %); do
-			"$INTACT" unhex <"$save/want-$t" | cmp - "$save/b-$t.txt"
+			"$INTACT" unhex <"$save/want-$t" |
+			    cmp - "$save/b-$t.txt"
 		done
 		[ "$(find "$save" -name 'b-*.txt' | wc -l)" -gt 50 ]
 	done

@@ -789,14 +789,16 @@ test_clean(void)
 		int		 clean;
 	} t[] = {
 		{ "#ds1\na\tb\n", DS_AUTO, 1 },
-		{ "#ds1\na\\tb\tc\n", DS_AUTO, 0 },	/* the bug of ds-filter */
+		/* ds-filter's bug: an escaped TAB, alone. */
+		{ "#ds1\na\\tb\tc\n", DS_AUTO, 0 },
 		{ "#ds1\na\\\\b\n", DS_AUTO, 0 },
 		{ "#ds1\na\\nb\n", DS_AUTO, 0 },
 		{ "#ds1\na\rb\n", DS_AUTO, 0 },
 		{ "#ds1\n\\#a\n", DS_AUTO, 0 },		/* not looked into */
 		{ "a\\b\n", DS_AUTO, 0 },		/* raw: a backslash */
 		{ "a\rb\n", DS_AUTO, 0 },
-		{ "#a\tb\n", DS_AUTO, 1 },		/* raw: '#' is the writer's */
+		/* Raw: the leading '#' rule is the writer's. */
+		{ "#a\tb\n", DS_AUTO, 1 },
 		{ "a\\tb\n", DS_AUTO_LINES, 0 },
 		{ "a\tb\n", DS_AUTO_LINES, 1 },
 	};
