@@ -111,10 +111,11 @@ UNIT = \
 	tests/unit/t_time \
 	tests/unit/t_utf8 \
 	tests/unit/t_writer
-# The property test's generator and decoder, on its own, without lib/.
+# The property test's generator and decoder, on its own, without lib/;
+# built with the programs, so that bats runs it after a plain make.
 TESTBIN = tests/intact
 
-all: $(BIN)
+all: $(BIN) $(TESTBIN)
 
 $(BIN) $(UNIT): $(LIB)
 $(LIBOBJ) $(BIN) $(UNIT): $(HDR)

@@ -89,6 +89,14 @@ size_t	ds_escape(char *dst, const char *src, size_t len);
 int	ds_escape_record(struct ds_buf *, const struct ds_field *, size_t n);
 
 /*
+ * Append the record a reader has just returned as ds_escape_record
+ * appends it: its line as read, in one copy, when ds_record_clean says
+ * that is the same, else its fields escaped.  0, or -1 with errno ENOMEM.
+ */
+struct ds_reader;
+int	ds_escape_read(struct ds_buf *, const struct ds_reader *);
+
+/*
  * Quote len bytes for a message: C-style escapes for what is not
  * printable ASCII, cut with "..." to fit size bytes (NUL included, size
  * at least 16).  Returns dst.

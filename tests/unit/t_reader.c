@@ -803,6 +803,7 @@ test_clean(void)
 		{ "a\tb\n", DS_AUTO_LINES, 1 },
 	};
 	struct ds_reader r;
+	struct ds_buf a = { 0 }, b = { 0 };
 	char buf[512];
 	size_t i;
 	int fd;
@@ -812,9 +813,16 @@ test_clean(void)
 		CHECK(ds_reader_init(&r, fd, "test", t[i].mode) == 0);
 		CHECK(ds_read(&r) == DS_RECORD &&
 		    !ds_record_clean(&r) == !t[i].clean);
+		/* Either way, ds_escape_read appends the escaped record. */
+		a.len = b.len = 0;
+		CHECK(ds_escape_read(&a, &r) == 0 &&
+		    ds_escape_record(&b, r.field, r.nfield) == 0 &&
+		    a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
 		ds_reader_free(&r);
 		close(fd);
 	}
+	ds_buf_free(&a);
+	ds_buf_free(&b);
 	/* A long line goes by the general path. */
 	memset(buf, 'x', sizeof(buf));
 	memcpy(buf, "#ds1\n", 5);
