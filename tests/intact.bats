@@ -103,6 +103,12 @@ intact() {
 	done
 }
 
+# needs PROGRAM: skip a test of a program that this tree does not have
+# yet (one written on another branch).
+needs() {
+	[ -x "$BATS_TEST_DIRNAME/../cmd/$1" ] || skip "no $1 here"
+}
+
 # The input, as it is: the first transcript.
 SAME='FILENAME == ARGV[1]'
 
@@ -422,4 +428,63 @@ END {
 		done
 		[ "$(find "$save" -name 'b-*.txt' | wc -l)" -gt 50 ]
 	done
+}
+
+@test "intact: ds-eventtime re-batches records intact" {
+	needs ds-eventtime
+	# Each record gets an event time, 7 ms after the one before, as a
+	# first field; batch T holds the times in (T - 1000, T].
+	intact "ds-map 'tostring(1000 + 7 * (function() n = (n or 0) + 1
+	    return n end)()), f' | ds-eventtime -F ms -f 1 -i 1s" "$SAME"' {
+		if ($1 == "B") next
+		t = 1000 + 7 * ++n
+		T = int((t + 999) / 1000) * 1000
+		if (last != "" && T != last) print "B", last
+		last = T
+		s = "R " hexnum(t)
+		for (i = 1; i <= nf(); i++)
+			s = s " " show(f(i))
+		print s
+	}
+	END { print "B", last }'
+}
+
+@test "intact: ds-session keeps keys intact" {
+	needs ds-session
+	# A gap longer than the stream: one session a key, all closed at
+	# the end: key, start, end, count, the last value.
+	intact 'ds-session -g 1000s -o last' "$SAME"' {
+		if ($1 == "R") {
+			k = f(1) ""
+			if (!(k in c)) order[++nk] = k
+			if (!(k in new)) seq[k] = ++nseq
+			c[k]++; v[k] = f(2); new[k] = 1
+			next
+		}
+		for (k in new) {
+			if (!(k in st)) st[k] = $2
+			lb[k] = $2
+			if ($2 > max) max = $2
+		}
+		split("", new)
+		print
+	}
+	END {
+		# Oldest first: by the last batch, then by first appearance
+		# in it.
+		for (i = 2; i <= nk; i++)
+			for (j = i; j > 1; j--) {
+				a = order[j - 1]; b = order[j]
+				if (lb[a] < lb[b] ||
+				    (lb[a] == lb[b] && seq[a] < seq[b]))
+					break
+				order[j - 1] = b; order[j] = a
+			}
+		for (i = 1; i <= nk; i++) {
+			k = order[i]
+			print "R", show(k), hexnum(st[k]),
+			    hexnum(lb[k] + 1000000), hexnum(c[k]), show(v[k])
+		}
+		print "B", max + 1000000
+	}' 8 2
 }
