@@ -115,8 +115,11 @@ UNIT = \
 	tests/unit/t_time \
 	tests/unit/t_utf8 \
 	tests/unit/t_writer
+# The property test's generator and decoder, on its own, without lib/;
+# built with the programs, so that bats runs it after a plain make.
+TESTBIN = tests/intact
 
-all: $(BIN)
+all: $(BIN) $(TESTBIN)
 
 $(BIN) $(UNIT): $(LIB)
 $(LIBOBJ) $(BIN) $(UNIT): $(HDR)
@@ -133,8 +136,11 @@ $(LIB): $(LIBOBJ)
 	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ $< $(LIB) \
 	    $(LDLIBS)
 
+tests/intact: tests/intact.c
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ tests/intact.c
+
 check: test
-test: all $(UNIT)
+test: all $(UNIT) $(TESTBIN)
 	sh tests/run $(UNIT)
 
 lint:
@@ -223,6 +229,6 @@ deps:
 	fi
 
 clean:
-	rm -f $(BIN) $(UNIT) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(LIB)
+	rm -f $(BIN) $(UNIT) $(TESTBIN) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(LIB)
 
 .PHONY: all check test lint sanitize bench demo fuzz install uninstall deps clean

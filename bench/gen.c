@@ -1,6 +1,8 @@
 /*
  * gen: deterministic corpora for the benchmarks: Zipf-distributed words,
- * or access-log lines, of a given size, from a given seed.
+ * or access-log lines, of a given size, from a given seed.  -V sets the
+ * vocabulary's size and -W the range of words a line, so that a corpus
+ * of many distinct keys a batch can be made as well as the default.
  */
 
 #include <err.h>
@@ -10,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NWORDS	50000
+#include <unistd.h>
 
 static uint64_t	rng;
+static size_t	nwords = 50000;
 
 static uint64_t	next_random(void);
 static double	uniform(void);
@@ -46,7 +48,7 @@ make_vocabulary(char **word)
 	size_t i, j, len;
 	char buf[32];
 
-	for (i = 0; i < NWORDS; i++) {
+	for (i = 0; i < nwords; i++) {
 		len = 2 + next_random() % 11;
 		for (j = 0; j < len; j++)
 			buf[j] = j % 2 == 0 ? cons[next_random() % 18] :
@@ -62,7 +64,7 @@ static size_t
 zipf(const double *cdf)
 {
 	double u = uniform();
-	size_t lo = 0, hi = NWORDS - 1, mid;
+	size_t lo = 0, hi = nwords - 1, mid;
 
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
@@ -77,7 +79,8 @@ zipf(const double *cdf)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gen words|log bytes [seed]\n");
+	fprintf(stderr, "usage: gen [-V vocabulary] [-W min,max] words|log "
+	    "bytes [seed]\n");
 	exit(2);
 }
 
@@ -87,26 +90,43 @@ main(int argc, char *argv[])
 	static const char *const method[] = { "GET", "GET", "GET", "POST",
 	    "PUT", "DELETE" };
 	static const int status[] = { 200, 200, 200, 200, 304, 404, 500 };
-	char *word[NWORDS];
+	char **word;
 	double *cdf, sum = 0;
 	long long size, written = 0;
-	size_t i, n;
-	int len;
+	size_t i, n, wmin = 1, wmax = 15;
+	int ch, len;
 
-	if (argc < 3 || argc > 4)
+	while ((ch = getopt(argc, argv, "V:W:")) != -1) {
+		switch (ch) {
+		case 'V':
+			nwords = strtoul(optarg, NULL, 10);
+			break;
+		case 'W':
+			if (sscanf(optarg, "%zu,%zu", &wmin, &wmax) != 2)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2 || argc > 3 || nwords < 200 || wmin < 1 || wmax < wmin)
 		usage();
-	size = strtoll(argv[2], NULL, 10);
-	rng = argc == 4 ? strtoull(argv[3], NULL, 10) : 1;
-	make_vocabulary(word);
-	if ((cdf = calloc(NWORDS, sizeof(*cdf))) == NULL)
+	size = strtoll(argv[1], NULL, 10);
+	rng = argc == 3 ? strtoull(argv[2], NULL, 10) : 1;
+	if ((word = calloc(nwords, sizeof(*word))) == NULL)
 		err(1, NULL);
-	for (i = 0; i < NWORDS; i++)
+	make_vocabulary(word);
+	if ((cdf = calloc(nwords, sizeof(*cdf))) == NULL)
+		err(1, NULL);
+	for (i = 0; i < nwords; i++)
 		sum += 1.0 / (i + 1);
-	for (i = 0, cdf[0] = 1.0 / sum; i + 1 < NWORDS; i++)
+	for (i = 0, cdf[0] = 1.0 / sum; i + 1 < nwords; i++)
 		cdf[i + 1] = cdf[i] + 1.0 / (i + 2) / sum;
-	if (strcmp(argv[1], "words") == 0) {
+	if (strcmp(argv[0], "words") == 0) {
 		while (written < size) {
-			n = 1 + next_random() % 15;
+			n = wmin + next_random() % (wmax - wmin + 1);
 			for (i = 0; i < n; i++) {
 				len = printf("%s%s", i > 0 ? " " : "",
 				    word[zipf(cdf)]);
@@ -115,7 +135,7 @@ main(int argc, char *argv[])
 			putchar('\n');
 			written++;
 		}
-	} else if (strcmp(argv[1], "log") == 0) {
+	} else if (strcmp(argv[0], "log") == 0) {
 		while (written < size) {
 			len = printf("10.%u.%u.%u - - [25/Nov/2026:17:%02u:%02u "
 			    "+0000] \"%s /%s/%s HTTP/1.1\" %d %u\n",

@@ -20,6 +20,7 @@ main(int argc, char *argv[])
 	struct ds_writer w;
 	struct ds_keyed k;
 	struct ds_buf key = { 0 };
+	struct ds_field line;
 	struct ds_agg *a;
 	struct ds_window_opts wo = { 0 };
 	int ch, rc;
@@ -51,10 +52,20 @@ main(int argc, char *argv[])
 			ds_keyed_batch_or_die(&k, &r);
 			continue;
 		}
-		/* Two records are one value when their escaped lines are. */
-		key.len = 0;
-		if (ds_escape_record(&key, r.field, r.nfield) == -1 ||
-		    (a = ds_keyed_agg(&k, key.data, key.len)) == NULL)
+		/*
+		 * Two records are one value when their escaped lines are; a
+		 * clean record's line is its own, read in place.
+		 */
+		if (ds_record_clean(&r)) {
+			line.data = r.rec;
+			line.len = r.reclen;
+			a = ds_keyed_agg_field(&k, &line);
+		} else {
+			key.len = 0;
+			a = ds_escape_record(&key, r.field, r.nfield) == -1 ?
+			    NULL : ds_keyed_agg(&k, key.data, key.len);
+		}
+		if (a == NULL)
 			err(1, NULL);
 		a->count++;
 	}

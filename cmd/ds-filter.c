@@ -195,15 +195,13 @@ find(const char *s, size_t len)
 }
 
 /*
- * Write the record as it came.  When none of its bytes needs an escape
- * (TABs are the separators), its line goes out in one piece.
+ * Write the record as it came: its line in one piece when none of its
+ * fields needs an escape, which is the common case, else re-escaped.
  */
 static void
 put_record(struct ds_writer *w, const struct ds_reader *r)
 {
-	if (memchr(r->rec, '\\', r->reclen) == NULL &&
-	    memchr(r->rec, '\n', r->reclen) == NULL &&
-	    memchr(r->rec, '\r', r->reclen) == NULL) {
+	if (ds_record_clean(r)) {
 		if (ds_write_escaped(w, r->rec, r->reclen) == -1 ||
 		    ds_write_end(w) == -1)
 			ds_write_failed_die(w);

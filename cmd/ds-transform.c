@@ -30,8 +30,7 @@ static void	start(void);
 static void	feed_all(void);
 static ssize_t	write_child(const void *, size_t);
 static void	read_output(void);
-static void	append_line(struct ds_buf *, const struct ds_field *,
-		    size_t);
+static void	append_line(struct ds_buf *, const struct ds_reader *);
 static void	finish(int64_t);
 static void	flush_out(void);
 
@@ -74,7 +73,7 @@ main(int argc, char *argv[])
 			finish(r.time);
 			continue;
 		}
-		append_line(&feed, r.field, r.nfield);
+		append_line(&feed, &r);
 		if (feed.len >= FEED_CHUNK)
 			feed_all();
 	}
@@ -221,7 +220,7 @@ read_output(void)
 	while (!outeof) {
 		rc = ds_read(&output);
 		if (rc == DS_RECORD)
-			append_line(&held, output.field, output.nfield);
+			append_line(&held, &output);
 		else if (rc == DS_EOF)
 			outeof = 1;
 		else if (rc == -1 && errno == EAGAIN)
@@ -243,12 +242,11 @@ read_output(void)
  * batch's records held until it has exited.
  */
 static void
-append_line(struct ds_buf *b, const struct ds_field *f, size_t n)
+append_line(struct ds_buf *b, const struct ds_reader *r)
 {
-	if ((n > 0 && f[0].len > 0 &&
-	    (f[0].data[0] == '#' || f[0].data[0] == '%') &&
+	if ((r->reclen > 0 && (r->rec[0] == '#' || r->rec[0] == '%') &&
 	    ds_buf_append(b, "\\", 1) == -1) ||
-	    ds_escape_record(b, f, n) == -1 ||
+	    ds_escape_read(b, r) == -1 ||
 	    ds_buf_append(b, "\n", 1) == -1)
 		err(1, NULL);
 }

@@ -69,8 +69,7 @@ main(int argc, char *argv[])
 			err(1, "poll");
 		}
 		if (rc == DS_RECORD) {
-			if (ds_escape_record(&held[i], in[i].field,
-			    in[i].nfield) == -1 ||
+			if (ds_escape_read(&held[i], &in[i]) == -1 ||
 			    ds_buf_append(&held[i], "\n", 1) == -1)
 				err(1, NULL);
 			continue;

@@ -70,7 +70,7 @@ main(int argc, char *argv[])
 		ds_write_failed_die(&out);
 	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
 		if (rc == DS_RECORD) {
-			if (ds_escape_record(&cur, r.field, r.nfield) == -1 ||
+			if (ds_escape_read(&cur, &r) == -1 ||
 			    ds_buf_append(&cur, "\n", 1) == -1)
 				err(1, NULL);
 			continue;

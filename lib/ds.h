@@ -89,6 +89,14 @@ size_t	ds_escape(char *dst, const char *src, size_t len);
 int	ds_escape_record(struct ds_buf *, const struct ds_field *, size_t n);
 
 /*
+ * Append the record a reader has just returned as ds_escape_record
+ * appends it: its line as read, in one copy, when ds_record_clean says
+ * that is the same, else its fields escaped.  0, or -1 with errno ENOMEM.
+ */
+struct ds_reader;
+int	ds_escape_read(struct ds_buf *, const struct ds_reader *);
+
+/*
  * Quote len bytes for a message: C-style escapes for what is not
  * printable ASCII, cut with "..." to fit size bytes (NUL included, size
  * at least 16).  Returns dst.
@@ -162,6 +170,8 @@ struct ds_reader {
 	char		*rec;		/* the record, fields joined by TAB,
 					   unescaped (not NUL-terminated) */
 	size_t		 reclen;
+	int		 unescaped;	/* escapes were undone in rec: a
+					   TAB there may be a field's */
 	struct ds_field	*field;
 	size_t		 nfield;
 	size_t		 fieldcap;
@@ -204,6 +214,17 @@ int	ds_read(struct ds_reader *);
 
 /* Nonzero when a complete line is already buffered (no read(2) needed). */
 int	ds_reader_buffered(const struct ds_reader *);
+
+/*
+ * Nonzero when no field of the record just read holds a byte that a
+ * writer escapes (TAB, LF, CR, backslash): rec, whose TABs then all
+ * separate fields, is the record's line as ds_write_record writes it,
+ * but for the leading '#'/'%' rule, which ds_write_escaped applies.
+ * Zero when one may: any line whose escapes were undone.  A program
+ * passing records through writes a clean one as it is, the rest field
+ * by field.
+ */
+int	ds_record_clean(const struct ds_reader *);
 
 /*
  * writer.c: buffered output of a ds stream (or of plain bytes) to a file

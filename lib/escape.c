@@ -103,6 +103,14 @@ ds_escape_record(struct ds_buf *b, const struct ds_field *f, size_t n)
 	return 0;
 }
 
+int
+ds_escape_read(struct ds_buf *b, const struct ds_reader *r)
+{
+	if (ds_record_clean(r))
+		return ds_buf_append(b, r->rec, r->reclen);
+	return ds_escape_record(b, r->field, r->nfield);
+}
+
 char *
 ds_quote(char *dst, size_t size, const char *src, size_t len)
 {

@@ -290,6 +290,7 @@ fast_record(struct ds_reader *r)
 				r->nfield = n;
 				r->rec = line;
 				r->reclen = q - line;
+				r->unescaped = 0;
 				r->start = start - r->buf;
 				r->scanned = 0;
 				r->lineno++;
@@ -321,6 +322,7 @@ split_raw(struct ds_reader *r, char *line, size_t len)
 	r->nfield = 0;
 	r->rec = line;
 	r->reclen = len;
+	r->unescaped = 0;
 	while ((tab = memchr(p, '\t', end - p)) != NULL) {
 		if (add_field(r, p, tab - p) == -1)
 			return -1;
@@ -364,6 +366,7 @@ split_escaped(struct ds_reader *r, char *line, size_t len)
 	}
 	r->rec = line;
 	r->reclen = w - line;
+	r->unescaped = 1;
 	return 0;
 }
 
@@ -467,4 +470,15 @@ ds_reader_buffered(const struct ds_reader *r)
 {
 	return memchr(r->buf + r->start + r->scanned, '\n',
 	    r->end - r->start - r->scanned) != NULL;
+}
+
+/*
+ * A line with no escape holds no backslash in a ds stream, but a raw one
+ * may, and either may hold a CR, which a writer escapes.
+ */
+int
+ds_record_clean(const struct ds_reader *r)
+{
+	return !r->unescaped && memchr(r->rec, '\r', r->reclen) == NULL &&
+	    (r->mode != DS_RAW || memchr(r->rec, '\\', r->reclen) == NULL);
 }

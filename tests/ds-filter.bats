@@ -118,6 +118,25 @@ EOF
 EOF
 }
 
+@test "ds-filter: a field holding an escaped TAB keeps it, in every mode" {
+	# The lines' only escapes are \t and \#: undone, they leave records
+	# whose TABs do not all separate fields, and no backslash.
+	printf '#ds1\ntab\\there\t-261\n\\#\\t\t\\t\n%%1000\n' >"$in"
+	tab=$(printf '\t')
+	local IFS=" "
+	for test in "-F$tab" '-e\t' '-e261|#' 'true' '-v -Fnope' '-v -e^$' \
+	    '-v false' "-F$tab -f1" '-e^ -f2' 'k:find("\t")'; do
+		# shellcheck disable=SC2086
+		ds-filter $test <"$in" >"$out"
+		cmp "$in" "$out"
+	done
+	golden "$in" ds-filter -F 261 <<'EOF'
+#ds1
+tab\there	-261
+%1000
+EOF
+}
+
 @test "ds-filter: Lua keeps what is true to Lua: 0 and \"\" too" {
 	golden "$in" ds-filter 'tonumber(v) and tonumber(v) > 5' <<'EOF'
 #ds1

@@ -43,6 +43,7 @@ static void	 test_pipe(void);
 static void	 test_nowait(void);
 static void	 test_flush(void);
 static void	 test_buffered(void);
+static void	 test_clean(void);
 
 int
 main(void)
@@ -60,6 +61,7 @@ main(void)
 	test_nowait();
 	test_flush();
 	test_buffered();
+	test_clean();
 	ds_buf_free(&got);
 	return done();
 }
@@ -770,6 +772,73 @@ test_buffered(void)
 	CHECK(!ds_reader_buffered(&r));
 	CHECK(ds_read(&r) == DS_RECORD && r.field[0].data[0] == 'c');
 	CHECK(!ds_reader_buffered(&r));
+	ds_reader_free(&r);
+	close(fd);
+}
+
+/*
+ * Which records are clean, so that a pass-through may write rec as its
+ * line: those with no field holding a byte a writer escapes.
+ */
+static void
+test_clean(void)
+{
+	static const struct {
+		const char	*data;
+		int		 mode;
+		int		 clean;
+	} t[] = {
+		{ "#ds1\na\tb\n", DS_AUTO, 1 },
+		/* ds-filter's bug: an escaped TAB, alone. */
+		{ "#ds1\na\\tb\tc\n", DS_AUTO, 0 },
+		{ "#ds1\na\\\\b\n", DS_AUTO, 0 },
+		{ "#ds1\na\\nb\n", DS_AUTO, 0 },
+		{ "#ds1\na\rb\n", DS_AUTO, 0 },
+		{ "#ds1\n\\#a\n", DS_AUTO, 0 },		/* not looked into */
+		{ "a\\b\n", DS_AUTO, 0 },		/* raw: a backslash */
+		{ "a\rb\n", DS_AUTO, 0 },
+		/* Raw: the leading '#' rule is the writer's. */
+		{ "#a\tb\n", DS_AUTO, 1 },
+		{ "a\\tb\n", DS_AUTO_LINES, 0 },
+		{ "a\tb\n", DS_AUTO_LINES, 1 },
+	};
+	struct ds_reader r;
+	struct ds_buf a = { 0 }, b = { 0 };
+	char buf[512];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		fd = open_str(t[i].data);
+		CHECK(ds_reader_init(&r, fd, "test", t[i].mode) == 0);
+		CHECK(ds_read(&r) == DS_RECORD &&
+		    !ds_record_clean(&r) == !t[i].clean);
+		/* Either way, ds_escape_read appends the escaped record. */
+		a.len = b.len = 0;
+		CHECK(ds_escape_read(&a, &r) == 0 &&
+		    ds_escape_record(&b, r.field, r.nfield) == 0 &&
+		    a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+		ds_reader_free(&r);
+		close(fd);
+	}
+	ds_buf_free(&a);
+	ds_buf_free(&b);
+	/* A long line goes by the general path. */
+	memset(buf, 'x', sizeof(buf));
+	memcpy(buf, "#ds1\n", 5);
+	memcpy(buf + 300, "\\t", 2);
+	buf[sizeof(buf) - 1] = '\n';
+	fd = open_data(buf, sizeof(buf));
+	CHECK(ds_reader_init(&r, fd, "test", DS_AUTO) == 0);
+	CHECK(ds_read(&r) == DS_RECORD && !ds_record_clean(&r));
+	ds_reader_free(&r);
+	close(fd);
+	buf[301] = 'x';
+	buf[300] = 'x';
+	fd = open_data(buf, sizeof(buf));
+	CHECK(ds_reader_init(&r, fd, "test", DS_AUTO) == 0);
+	CHECK(ds_read(&r) == DS_RECORD && ds_record_clean(&r) &&
+	    r.reclen == sizeof(buf) - 6);
 	ds_reader_free(&r);
 	close(fd);
 }
