@@ -95,8 +95,12 @@ EOF
 
 @test "ds-state: the checkpoint is plain text a person can read" {
 	ds-state -t 1h -c "$ck" <"$s" >/dev/null
-	run -0 cat "$ck/state"
+	# Past the store's header line (ds-checkpoint(5), checked by xxhsum).
+	run -0 tail -n +2 "$ck/state"
 	assert_output "$(printf '#ds1\n#ds-state 1 sum\na\t4\t2\t1000\t1\nb\t7\t2\t3000\t3\n%%5000')"
+	tail -n +2 "$ck/state" >"$BATS_TEST_TMPDIR/payload"
+	run -0 head -n 1 "$ck/state"
+	assert_output "ds-checkpoint 1 state 00000000000000000053 $(xxhsum -H1 "$BATS_TEST_TMPDIR/payload" | cut -d' ' -f1)"
 }
 
 @test "ds-state: a restart skips the batches the checkpoint holds" {
@@ -226,18 +230,36 @@ merge() {
 	assert_equal "$stderr" "ds-state: $ck/state: not a ds-state checkpoint for -o max"
 }
 
-@test "ds-state: a truncated checkpoint is an error" {
+@test "ds-state: a truncated checkpoint gives way to the previous, else is an error" {
 	ds-state -c "$ck" <"$s" >/dev/null
 	head -n 3 "$ck/state" >"$ck/cut" && mv "$ck/cut" "$ck/state"
+	# The previous checkpoint is of batch 4000: 5000 is done again.
+	run -0 --separate-stderr sh -c 'ds-state -c "$0" <"$1" | ds-cat -t' "$ck" "$s"
+	assert_output "$(printf '5000\ta\t4\n5000\tb\t7')"
+	assert_equal "$stderr" "ds-state: $ck/state: torn: 21 bytes of 53; using $ck/state.prev"
+	head -n 3 "$ck/state" >"$ck/cut" && mv "$ck/cut" "$ck/state"
+	head -n 3 "$ck/state.prev" >"$ck/cut" && mv "$ck/cut" "$ck/state.prev"
 	run -1 --separate-stderr ds-state -c "$ck" <"$s"
-	assert_equal "$stderr" "ds-state: $ck/state: truncated"
+	assert_equal "$stderr" "ds-state: $ck/state: torn: 21 bytes of 53 (and state.prev: torn: 21 bytes of 53)"
+	# A checkpoint whole but for its last batch end.
+	ds-state -c "$ck.2" <"$s" >/dev/null
+	sed -i '$d' "$ck.2/state" && reseal "$ck.2/state"
+	run -1 --separate-stderr ds-state -c "$ck.2" <"$s"
+	assert_equal "$stderr" "ds-state: $ck.2/state: truncated"
+}
+
+@test "ds-state: a checkpoint that fails its checksum gives way to the previous" {
+	ds-state -c "$ck" <"$s" >/dev/null
+	sed -i '4s/	2	/	x	/' "$ck/state"
+	run -0 --separate-stderr ds-state -c "$ck" <"$s"
+	assert_equal "$stderr" "ds-state: $ck/state: checksum mismatch; using $ck/state.prev"
 }
 
 @test "ds-state: a bad checkpoint record names its line" {
 	ds-state -c "$ck" <"$s" >/dev/null
-	sed -i '3s/	2	/	x	/' "$ck/state"
+	sed -i '4s/	2	/	x	/' "$ck/state" && reseal "$ck/state"
 	run -1 --separate-stderr ds-state -c "$ck" <"$s"
-	assert_equal "$stderr" "ds-state: $ck/state:3: not a checkpoint record"
+	assert_equal "$stderr" "ds-state: $ck/state:4: not a checkpoint record"
 }
 
 @test "ds-state: a value that is not a number is an error unless -I" {
