@@ -97,7 +97,7 @@ MAN1 = \
 	man/ds-union.1 \
 	man/ds-window.1 \
 	man/ds-words.1
-MAN5 = man/ds.5
+MAN5 = man/ds-checkpoint.5 man/ds.5
 MAN7 = man/ds.7
 MAN = $(MAN1) $(MAN5) $(MAN7)
 UNIT = \
