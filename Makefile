@@ -44,6 +44,7 @@ LIBOBJ = \
 	lib/duration.o \
 	lib/escape.o \
 	lib/keyed.o \
+	lib/kept.o \
 	lib/lua.o \
 	lib/merge.o \
 	lib/num.o \
@@ -106,6 +107,7 @@ UNIT = \
 	tests/unit/t_clock \
 	tests/unit/t_duration \
 	tests/unit/t_escape \
+	tests/unit/t_kept \
 	tests/unit/t_lua \
 	tests/unit/t_merge \
 	tests/unit/t_num \

@@ -62,14 +62,8 @@ static struct ds_lua	*update;		/* (values, state) -> state */
  * and in the checkpoint, to be written again when a restarted source
  * replays them.
  */
-struct kept {
-	int64_t		 t;
-	struct ds_buf	 lines;		/* escaped records, each ending LF */
-};
-
 static const char	*pipedir;		/* $DS_CHECKPOINT, with -c */
-static struct kept	*kept;			/* oldest first */
-static size_t		 nkept, keptcap;
+static struct ds_kept	 kept;
 static int64_t		 committed = -1;	/* downstream's, at the start */
 
 static int	parse_emit(const char *);
@@ -83,10 +77,7 @@ static void	apply_lua(struct ds_reader *, struct key *,
 static void	forget(struct key *);
 static void	put(const struct key *, const char *);
 static void	end_batch(int64_t);
-static struct kept *keep(int64_t);
-static struct kept *kept_at(int64_t);
 static void	trim_kept(void);
-static void	replay(const struct kept *);
 static __dead void commit_die(const struct ds_ckpt *);
 static void	checkpoint(const char *, int64_t);
 static int64_t	restore(const char *);
@@ -103,7 +94,6 @@ main(int argc, char *argv[])
 	struct ds_ckpt ck;
 	const struct ds_field *kf;
 	struct ds_agg *a;
-	struct kept *kp;
 	const char *dir = NULL;
 	int64_t every = 0, skipto = -1, saved = -1;
 	unsigned long long nskipped = 0;
@@ -197,8 +187,8 @@ main(int argc, char *argv[])
 				 */
 				ds_agg_table_clear(&batch);
 				if (r.time > committed &&
-				    (kp = kept_at(r.time)) != NULL)
-					replay(kp);
+				    ds_kept_replay(&kept, r.time, &out) == -1)
+					ds_write_failed_die(&out);
 				continue;
 			}
 			apply_batch(&r);
@@ -420,17 +410,13 @@ forget(struct key *k)
 	free(k);
 }
 
-/*
- * Write a key and its state, and when the batch's output is kept, keep
- * the record too, escaped as it went out.
- */
+/* Write a key and its state, kept when the batch's output is. */
 static void
 put(const struct key *k, const char *mark)
 {
 	struct ds_field f[3];
-	struct ds_buf *b;
 	char num[DS_NUM_MAX];
-	size_t n = 2, from;
+	size_t n = 2;
 
 	f[0].data = (char *)k->name;
 	f[0].len = k->len;
@@ -440,20 +426,11 @@ put(const struct key *k, const char *mark)
 		f[2].len = strlen(mark);
 		n = 3;
 	}
-	if (nkept == 0 || kept[nkept - 1].t != INT64_MIN) {
-		if (ds_write_record(&out, f, n) == -1)
-			ds_write_failed_die(&out);
-		return;
-	}
-	b = &kept[nkept - 1].lines;
-	from = b->len;
-	if (ds_escape_record(b, f, n) == -1)
-		err(1, NULL);
-	if (ds_write_escaped(&out, b->data + from, b->len - from) == -1 ||
-	    ds_write_end(&out) == -1)
+	if (ds_kept_record(&kept, &out, f, n) == -1) {
+		if (errno == ENOMEM)
+			err(1, NULL);
 		ds_write_failed_die(&out);
-	if (ds_buf_append(b, "\n", 1) == -1)
-		err(1, NULL);
+	}
 }
 
 /*
@@ -465,12 +442,10 @@ static void
 end_batch(int64_t t)
 {
 	struct key **slot, *k, *gone = NULL;
-	struct kept *kp = NULL;
 	size_t i;
 
-	/* INT64_MIN marks the entry put fills, until the batch ends. */
-	if (pipedir != NULL)
-		kp = keep(INT64_MIN);
+	if (pipedir != NULL && ds_kept_open(&kept) == -1)
+		err(1, NULL);
 	for (i = 0; i < nchanged; i++)
 		changed[i]->updated = t;
 	while (timeout != 0 && (k = oldest) != NULL &&
@@ -507,43 +482,12 @@ end_batch(int64_t t)
 	}
 	if (ds_write_batch(&out, t) == -1)
 		ds_write_failed_die(&out);
-	if (kp != NULL)
-		kp->t = t;
-	nchanged = 0;
-}
-
-/* A new entry of kept output, last. */
-static struct kept *
-keep(int64_t t)
-{
-	struct kept *p;
-
-	if (nkept == keptcap) {
-		keptcap = keptcap != 0 ? keptcap * 2 : 16;
-		if ((p = reallocarray(kept, keptcap, sizeof(*p))) == NULL)
-			err(1, NULL);
-		kept = p;
-	}
-	p = &kept[nkept++];
-	memset(p, 0, sizeof(*p));
-	p->t = t;
-	if (nkept == KEPT_WARN)
+	ds_kept_close(&kept, t);
+	if (kept.n == KEPT_WARN)
 		warnx("%s: nothing downstream has committed batch %lld; "
 		    "keeping the output of %d batches", pipedir,
-		    (long long)kept[0].t, KEPT_WARN);
-	return p;
-}
-
-/* The kept output of batch t, or NULL. */
-static struct kept *
-kept_at(int64_t t)
-{
-	size_t i;
-
-	for (i = 0; i < nkept; i++)
-		if (kept[i].t == t)
-			return &kept[i];
-	return NULL;
+		    (long long)kept.batch[0].t, KEPT_WARN);
+	nchanged = 0;
 }
 
 /* Forget the output downstream has committed. */
@@ -552,30 +496,10 @@ trim_kept(void)
 {
 	struct ds_ckpt ck;
 	int64_t t;
-	size_t i;
 
 	if (ds_commit_oldest(pipedir, "ds-state", &t, &ck) == -1)
 		commit_die(&ck);
-	for (i = 0; i < nkept && kept[i].t <= t; i++)
-		ds_buf_free(&kept[i].lines);
-	memmove(kept, kept + i, (nkept - i) * sizeof(*kept));
-	nkept -= i;
-}
-
-/* Write a batch's kept output again. */
-static void
-replay(const struct kept *kp)
-{
-	const char *p = kp->lines.data, *end = p + kp->lines.len, *lf;
-
-	for (; p < end; p = lf + 1) {
-		lf = memchr(p, '\n', end - p);
-		if (ds_write_escaped(&out, p, lf - p) == -1 ||
-		    ds_write_end(&out) == -1)
-			ds_write_failed_die(&out);
-	}
-	if (ds_write_batch(&out, kp->t) == -1)
-		ds_write_failed_die(&out);
+	ds_kept_trim(&kept, t);
 }
 
 /* Exit 1 naming the commit record refused, or the failure. */
@@ -640,13 +564,7 @@ checkpoint(const char *dir, int64_t t)
 			    6);
 		ds_write_end(&w);
 	}
-	for (i = 0; i < nkept; i++) {
-		len = ds_int_format(kept[i].t, num);
-		ds_write_field(&w, num, len);
-		ds_write_field(&w, kept[i].lines.data != NULL ?
-		    kept[i].lines.data : "", kept[i].lines.len);
-		ds_write_end(&w);
-	}
+	ds_kept_save(&kept, &w);
 	ds_write_batch(&w, t);
 	if (ds_writer_close(&w) == -1) {
 		ds_ckpt_abandon(dir, "state", fd);
@@ -811,16 +729,14 @@ restore(const char *dir)
 static void
 restore_kept(struct ds_reader *r, const struct ds_field *f)
 {
-	struct kept *kp;
 	int64_t t;
 
 	t = int_field(r, &f[0], INT64_MIN + 1);
-	if ((nkept > 0 && t <= kept[nkept - 1].t) ||
-	    (f[1].len > 0 && f[1].data[f[1].len - 1] != '\n'))
-		ds_record_die(r, "not a checkpoint record");
 	if (pipedir == NULL)
 		return;
-	kp = keep(t);
-	if (ds_buf_append(&kp->lines, f[1].data, f[1].len) == -1)
-		err(1, NULL);
+	if (ds_kept_add(&kept, t, f[1].data, f[1].len) == -1) {
+		if (errno == ENOMEM)
+			err(1, NULL);
+		ds_record_die(r, "not a checkpoint record");
+	}
 }
