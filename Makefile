@@ -45,8 +45,10 @@ LIBOBJ = \
 	lib/lua.o \
 	lib/merge.o \
 	lib/num.o \
+	lib/partition.o \
 	lib/reader.o \
 	lib/repr.o \
+	lib/spawn.o \
 	lib/swag.o \
 	lib/table.o \
 	lib/time.o \

@@ -11,6 +11,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -87,6 +88,11 @@ size_t	ds_escape(char *dst, const char *src, size_t len);
  * the leading '#'/'%' rule and the LF.  0, or -1 with errno ENOMEM.
  */
 int	ds_escape_record(struct ds_buf *, const struct ds_field *, size_t n);
+/*
+ * Append n fields to b as a whole record line of ds(5): escaped, joined
+ * by TAB, with the leading '#'/'%' rule and the LF.  0, or -1/ENOMEM.
+ */
+int	ds_escape_line(struct ds_buf *, const struct ds_field *, size_t n);
 
 /*
  * Quote len bytes for a message: C-style escapes for what is not
@@ -271,6 +277,9 @@ int	ds_writer_room(struct ds_writer *, size_t n);
  *		if rc is DS_RECORD, keep in[i]'s record with input i's batch;
  *		if DS_BATCH, write batch m.time from the inputs for which
  *		ds_merge_at(&m, i), and forget what was kept of those only
+ *
+ * ds_merge_keep and ds_merge_write do that keeping and writing for a
+ * program that writes the inputs' records as they are, input by input.
  */
 struct ds_merge_slot;
 struct pollfd;
@@ -287,6 +296,9 @@ struct ds_merge {
 	struct pollfd		*pfd;
 	size_t			 cur;	/* the input read last */
 	int			 handed; /* batch time was handed over */
+	int			 nowait; /* fail with EAGAIN, not wait */
+	size_t			 npoll;	/* after EAGAIN: pfd[0..npoll) are
+					   what to wait for */
 };
 
 /*
@@ -303,6 +315,9 @@ void	ds_merge_free(struct ds_merge *);
  * complete, or DS_EOF when every input has ended.  Returns -1 with errno
  * set and m->failed saying where: a malformed input leaves EBADMSG as
  * ds_read does, for ds_reader_die.  m->flush is flushed before any wait.
+ * With m->nowait set it returns -1 with errno EAGAIN instead of waiting,
+ * m->pfd[0..m->npoll) then being the descriptors to poll(2) for (events
+ * set), so that a program can wait on those and its own at once.
  */
 int	ds_merge_next(struct ds_merge *, size_t *which);
 /*
@@ -311,6 +326,48 @@ int	ds_merge_next(struct ds_merge *, size_t *which);
  * at a later time and its records must be kept).
  */
 int	ds_merge_at(const struct ds_merge *, size_t i);
+/*
+ * After DS_RECORD: keep input *which's record, a ds(5) line, for its batch.
+ * 0, or -1 with errno ENOMEM.
+ */
+int	ds_merge_keep(struct ds_merge *, size_t i);
+/*
+ * After DS_BATCH: write batch m->time, the records kept of the inputs at
+ * that time, input by input, then its batch end, and forget them.  0, or
+ * -1 with the writer's errno.
+ */
+int	ds_merge_write(struct ds_merge *, struct ds_writer *);
+
+/*
+ * partition.c: the hash of ds-partition(1), XXH64 with seed 0 of the
+ * key's bytes, and the copy of n (from 0) that a key goes to: the hash
+ * modulo n.  Fixed: the test vectors of ds-partition(1) pin it.
+ */
+uint64_t ds_partition_hash(const void *, size_t);
+size_t	ds_partition_of(const void *, size_t, size_t n);
+
+/*
+ * spawn.c: run a command with pipes to its standard input and from its
+ * standard output, our ends of them non-blocking and close-on-exec.  The
+ * command is found in PATH, runs with no shell, and gets SIGPIPE at its
+ * default and no signal blocked; its standard error is ours.
+ */
+struct ds_child {
+	pid_t	 pid;
+	int	 in;		/* its standard input, for us to write */
+	int	 out;		/* its standard output, for us to read */
+};
+
+#define DS_SPAWN_NOINT	1	/* it starts with SIGINT ignored */
+
+/*
+ * Start argv[0] with the arguments argv (NULL-terminated) and the
+ * environment envp (NULL: ours).  0, or -1 with errno from pipe(2) or
+ * posix_spawnp(3): ENOENT when no such command is found, EACCES when it
+ * cannot be run.
+ */
+int	ds_spawn(struct ds_child *, char *const argv[], char *const envp[],
+	    int flags);
 
 /*
  * num.c: numbers of aggregates.  An integer is [+-]?[0-9]+ and must fit

@@ -1,0 +1,97 @@
+/*
+ * spawn.c: starts a command with pipes to its standard input and from its
+ * standard output, for the programs that run commands.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include "ds.h"
+
+extern char **environ;
+
+static int
+pipe_ends(int p[2])
+{
+	if (pipe(p) == -1)
+		return -1;
+	if (fcntl(p[0], F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(p[1], F_SETFD, FD_CLOEXEC) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ds_spawn(struct ds_child *c, char *const argv[], char *const envp[],
+    int flags)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	struct sigaction ign, oldint;
+	sigset_t none, dfl;
+	int in[2], out[2], e;
+
+	if (pipe_ends(in) == -1)
+		return -1;
+	if (pipe_ends(out) == -1) {
+		e = errno;
+		goto closein;
+	}
+	/* Ours are non-blocking: a program waits on them with poll(2). */
+	if (fcntl(in[1], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(out[0], F_SETFL, O_NONBLOCK) == -1) {
+		e = errno;
+		goto closeout;
+	}
+	/* The command gets SIGPIPE as a shell would give it. */
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	if ((e = posix_spawn_file_actions_init(&fa)) != 0)
+		goto closeout;
+	if ((e = posix_spawnattr_init(&attr)) != 0)
+		goto destroyfa;
+	if ((e = posix_spawn_file_actions_adddup2(&fa, in[0], 0)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) != 0 ||
+	    (e = posix_spawnattr_setflags(&attr,
+	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) != 0 ||
+	    (e = posix_spawnattr_setsigdefault(&attr, &dfl)) != 0 ||
+	    (e = posix_spawnattr_setsigmask(&attr, &none)) != 0)
+		goto destroy;
+	/* Only an ignored signal stays so across exec. */
+	if (flags & DS_SPAWN_NOINT) {
+		ign.sa_handler = SIG_IGN;
+		ign.sa_flags = 0;
+		sigemptyset(&ign.sa_mask);
+		sigaction(SIGINT, &ign, &oldint);
+	}
+	e = posix_spawnp(&c->pid, argv[0], &fa, &attr, argv,
+	    envp != NULL ? envp : environ);
+	if (flags & DS_SPAWN_NOINT)
+		sigaction(SIGINT, &oldint, NULL);
+destroy:
+	posix_spawnattr_destroy(&attr);
+destroyfa:
+	posix_spawn_file_actions_destroy(&fa);
+	if (e == 0) {
+		close(in[0]);
+		close(out[1]);
+		c->in = in[1];
+		c->out = out[0];
+		return 0;
+	}
+closeout:
+	close(out[0]);
+	close(out[1]);
+closein:
+	close(in[0]);
+	close(in[1]);
+	errno = e;
+	return -1;
+}
