@@ -223,6 +223,7 @@ static void
 finish(int64_t t)
 {
 	struct pollfd pfd;
+	char why[64];
 	int status;
 
 	feed_all();
@@ -247,15 +248,10 @@ finish(int64_t t)
 		if (errno != EINTR)
 			err(1, "waitpid");
 	running = 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		flush_out();
-		errx(1, "batch %lld: %s exited with status %d", (long long)t,
-		    cmd[0], WEXITSTATUS(status));
-	}
-	if (WIFSIGNALED(status)) {
-		flush_out();
-		errx(1, "batch %lld: %s killed by signal %d", (long long)t,
-		    cmd[0], WTERMSIG(status));
+		errx(1, "batch %lld: %s %s", (long long)t, cmd[0],
+		    ds_status_text(why, sizeof(why), status));
 	}
 	if ((held.len > 0 && ds_write_bytes(&out, held.data, held.len) == -1) ||
 	    ds_write_batch(&out, t) == -1)

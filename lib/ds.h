@@ -35,6 +35,12 @@ int	ds_buf_reserve(struct ds_buf *, size_t extra);
 int	ds_buf_append(struct ds_buf *, const void *, size_t len);
 /* Release the memory; the buffer is empty and reusable afterwards. */
 void	ds_buf_free(struct ds_buf *);
+/*
+ * Write the bytes from *off on to fd, a non-blocking one: as many as it
+ * takes now.  Returns 0 when none is left (the buffer is then empty), 1
+ * when some are, or -1 with errno from write(2).
+ */
+int	ds_buf_drain(struct ds_buf *, size_t *off, int fd);
 
 /*
  * A record is an array of fields, each a pointer and a length into
@@ -339,6 +345,61 @@ int	ds_merge_keep(struct ds_merge *, size_t i);
 int	ds_merge_write(struct ds_merge *, struct ds_writer *);
 
 /*
+ * fanout.c: one stream to several non-blocking pipes (ds_spawn's), each
+ * through a queue of its own, for a poll loop that feeds several
+ * processes and reads them too.  A queue of DS_FANOUT_MAX bytes or more
+ * is full: the program then stops reading its input until the queue has
+ * drained, so memory stays bounded and a slow reader slows the input.
+ * An output whose reader has stopped reading (EPIPE), as head(1) does, is
+ * closed and gets nothing more.  Every function returns 0, or -1 with
+ * errno ENOMEM or from write(2), unless it says otherwise.
+ *
+ *	ds_fanout_init(&f, fd, n);
+ *	for each record: if ds_fanout_record(&f, i, ...) is 1, wait;
+ *	for each batch end: ds_fanout_batch(&f, t);
+ *	when an output can take more: ds_fanout_flush(&f, i);
+ *	at the end of the input: ds_fanout_end(&f), and flush on.
+ */
+#define DS_FANOUT_MAX	(64 * 1024)	/* what a pipe holds */
+
+struct ds_fanout_out;
+
+struct ds_fanout {
+	struct ds_fanout_out	*out;
+	size_t			 n;
+	int			 ending; /* ds_fanout_end was called */
+};
+
+/* Take over the n descriptors fd[0..n-1]. */
+int	ds_fanout_init(struct ds_fanout *, const int *fd, size_t n);
+/* Close the outputs and release the memory. */
+void	ds_fanout_free(struct ds_fanout *);
+/*
+ * Queue a record line for output i, escaped (nothing once it is closed).
+ * Returns 1 when its queue is still full after writing what it takes.
+ */
+int	ds_fanout_record(struct ds_fanout *, size_t i,
+	    const struct ds_field *, size_t n);
+/* Queue bytes as they are for output i. */
+int	ds_fanout_bytes(struct ds_fanout *, size_t i, const void *, size_t);
+/* Queue a batch end of time t for every output. */
+int	ds_fanout_batch(struct ds_fanout *, int64_t t);
+/* Write what output i takes now; after ds_fanout_end, close it once empty. */
+int	ds_fanout_flush(struct ds_fanout *, size_t i);
+/* No more is queued: each output is closed once its queue has drained. */
+void	ds_fanout_end(struct ds_fanout *);
+/* Close output i now, dropping what it was yet to get. */
+void	ds_fanout_close(struct ds_fanout *, size_t i);
+/* Nonzero when output i is open, or when its queue is full. */
+int	ds_fanout_open(const struct ds_fanout *, size_t i);
+int	ds_fanout_full(const struct ds_fanout *, size_t i);
+/*
+ * Fill pfd with the outputs that have bytes queued, for POLLOUT; returns
+ * how many (at most n).
+ */
+size_t	ds_fanout_pollfds(const struct ds_fanout *, struct pollfd *);
+
+/*
  * partition.c: the hash of ds-partition(1), XXH64 with seed 0 of the
  * key's bytes, and the copy of n (from 0) that a key goes to: the hash
  * modulo n.  Fixed: the test vectors of ds-partition(1) pin it.
@@ -368,6 +429,27 @@ struct ds_child {
  */
 int	ds_spawn(struct ds_child *, char *const argv[], char *const envp[],
 	    int flags);
+/*
+ * A copy of the environment env with the NAME=value strings of set
+ * (NULL-terminated) in place of env's of those names; the strings are
+ * not copied, the array is for free(3).  NULL with errno ENOMEM.
+ */
+char	**ds_env_set(char *const env[], char *const set[]);
+/*
+ * The words for a wait(2) status that is not a success, into buf:
+ * "exited with status 3", "killed by signal 9".  Returns buf.
+ */
+char	*ds_status_text(char *buf, size_t size, int status);
+
+/*
+ * wake.c: signals for a poll loop.  ds_wake_on makes sig write its number
+ * to a self-pipe and returns the pipe's end to poll(2) for (the same for
+ * every signal), or -1 with errno.  Its handler does nothing else, and
+ * interrupts blocking calls (no SA_RESTART).  ds_wake_next returns the
+ * next signal that came, or 0 when none is left.
+ */
+int	ds_wake_on(int sig);
+int	ds_wake_next(void);
 
 /*
  * num.c: numbers of aggregates.  An integer is [+-]?[0-9]+ and must fit

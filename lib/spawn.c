@@ -7,6 +7,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ds.h"
@@ -94,4 +98,50 @@ closein:
 	close(in[1]);
 	errno = e;
 	return -1;
+}
+
+/* The length of the name of "NAME=value", the '=' included. */
+static size_t
+name_len(const char *s)
+{
+	const char *eq = strchr(s, '=');
+
+	return eq != NULL ? (size_t)(eq - s) + 1 : strlen(s);
+}
+
+char **
+ds_env_set(char *const env[], char *const set[])
+{
+	char **e;
+	size_t n = 0, nset = 0, i, k, j;
+
+	while (env[n] != NULL)
+		n++;
+	while (set[nset] != NULL)
+		nset++;
+	if ((e = reallocarray(NULL, n + nset + 1, sizeof(*e))) == NULL)
+		return NULL;
+	for (i = k = 0; i < n; i++) {
+		for (j = 0; j < nset; j++)
+			if (name_len(set[j]) == name_len(env[i]) &&
+			    memcmp(set[j], env[i], name_len(set[j])) == 0)
+				break;
+		if (j == nset)
+			e[k++] = env[i];
+	}
+	for (j = 0; j < nset; j++)
+		e[k++] = set[j];
+	e[k] = NULL;
+	return e;
+}
+
+char *
+ds_status_text(char *buf, size_t size, int status)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, size, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, size, "exited with status %d",
+		    WEXITSTATUS(status));
+	return buf;
 }
