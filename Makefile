@@ -41,6 +41,7 @@ LIBOBJ = \
 	lib/clock.o \
 	lib/duration.o \
 	lib/escape.o \
+	lib/fanout.o \
 	lib/keyed.o \
 	lib/lua.o \
 	lib/merge.o \
@@ -53,6 +54,7 @@ LIBOBJ = \
 	lib/table.o \
 	lib/time.o \
 	lib/utf8.o \
+	lib/wake.o \
 	lib/window.o \
 	lib/writer.o
 BIN = \
@@ -66,6 +68,7 @@ BIN = \
 	cmd/ds-join \
 	cmd/ds-lines \
 	cmd/ds-map \
+	cmd/ds-partition \
 	cmd/ds-print \
 	cmd/ds-reduce \
 	cmd/ds-reducebykey \
@@ -87,6 +90,7 @@ MAN1 = \
 	man/ds-join.1 \
 	man/ds-lines.1 \
 	man/ds-map.1 \
+	man/ds-partition.1 \
 	man/ds-print.1 \
 	man/ds-reduce.1 \
 	man/ds-reducebykey.1 \
