@@ -33,14 +33,14 @@ struct copy {
 extern char **environ;
 
 static void	spawn_all(char **, size_t);
-static int	distribute(void);
+static void	distribute(void);
 static void	feed(size_t);
 static int	merge(void);
 static __dead void write_failed(void);
 static void	reap(int);
 static void	signals(void);
 static void	kill_copies(void);
-static void	wait_events(int);
+static void	wait_events(void);
 
 static const char	*cmd;		/* for messages */
 static struct copy	*copy;
@@ -63,7 +63,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	long online;
 	size_t i;
-	int ch, full;
+	int ch;
 
 	online = sysconf(_SC_NPROCESSORS_ONLN);
 	ncopy = online < 1 ? 1 : online > COPIES_MAX ? COPIES_MAX : online;
@@ -109,12 +109,12 @@ main(int argc, char *argv[])
 	if (ds_write_header(&w) == -1)
 		ds_write_failed_die(&w);
 	for (;;) {
-		full = distribute();
+		distribute();
 		for (i = 0; i < ncopy; i++)
 			feed(i);
 		if (merge())
 			break;
-		wait_events(full);
+		wait_events();
 		signals();
 	}
 	reap(1);
@@ -165,11 +165,8 @@ spawn_all(char **argv, size_t n)
 	free(fd);
 }
 
-/*
- * Read the input while every copy has room for more.  Returns nonzero
- * when a copy is full, so that stdin waits.
- */
-static int
+/* Read the input while every copy has room for more. */
+static void
 distribute(void)
 {
 	static const struct ds_field none;
@@ -177,9 +174,8 @@ distribute(void)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < ncopy; i++)
-		if (ds_fanout_full(&fan, i))
-			return 1;
+	if (ds_fanout_blocked(&fan))
+		return;
 	while (!inend) {
 		/* Asked to stop, the input ends at its next batch end. */
 		rc = stopping && !in.inbatch ? DS_EOF : ds_read(&in);
@@ -187,9 +183,8 @@ distribute(void)
 			key = keyfield <= in.nfield ?
 			    &in.field[keyfield - 1] : &none;
 			i = ds_partition_of(key->data, key->len, ncopy);
-			if ((rc = ds_fanout_record(&fan, i, in.field,
-			    in.nfield)) == 1)
-				return 1;
+			if ((rc = ds_fanout_record(&fan, i, &in)) == 1)
+				return;
 			if (rc == -1 && errno == ENOMEM)
 				err(1, NULL);
 			if (rc == -1)
@@ -201,11 +196,10 @@ distribute(void)
 			inend = 1;
 			ds_fanout_end(&fan);
 		} else if (errno == EAGAIN)
-			return 0;
+			return;
 		else
 			ds_reader_die(&in);
 	}
-	return 0;
 }
 
 /* Write what copy i takes now. */
@@ -345,7 +339,7 @@ kill_copies(void)
  * batch is written out first: it never waits on the input.
  */
 static void
-wait_events(int full)
+wait_events(void)
 {
 	static struct pollfd *pfd;
 	size_t n = 0;
@@ -355,7 +349,7 @@ wait_events(int full)
 		err(1, NULL);
 	pfd[n].fd = wake;
 	pfd[n++].events = POLLIN;
-	if (!inend && !full) {
+	if (!inend && !ds_fanout_blocked(&fan)) {
 		pfd[n].fd = STDIN_FILENO;
 		pfd[n++].events = POLLIN;
 	}

@@ -174,6 +174,9 @@ struct ds_reader {
 	char		*rec;		/* the record, fields joined by TAB,
 					   unescaped (not NUL-terminated) */
 	size_t		 reclen;
+	int		 verbatim;	/* rec is also the record's line of
+					   ds(5) as read: no escape in it,
+					   no leading '#' or '%' */
 	struct ds_field	*field;
 	size_t		 nfield;
 	size_t		 fieldcap;
@@ -216,6 +219,11 @@ int	ds_read(struct ds_reader *);
 
 /* Nonzero when a complete line is already buffered (no read(2) needed). */
 int	ds_reader_buffered(const struct ds_reader *);
+/*
+ * Append the record just read to b as a record line of ds(5), LF
+ * included: copied when verbatim, else escaped.  0, or -1/ENOMEM.
+ */
+int	ds_reader_line(const struct ds_reader *, struct ds_buf *);
 
 /*
  * writer.c: buffered output of a ds stream (or of plain bytes) to a file
@@ -375,11 +383,12 @@ int	ds_fanout_init(struct ds_fanout *, const int *fd, size_t n);
 /* Close the outputs and release the memory. */
 void	ds_fanout_free(struct ds_fanout *);
 /*
- * Queue a record line for output i, escaped (nothing once it is closed).
- * Returns 1 when its queue is still full after writing what it takes.
+ * Queue the record r has just read for output i, as ds_reader_line writes
+ * it (nothing once the output is closed).  Returns 1 when its queue is
+ * still full after writing what it takes.
  */
 int	ds_fanout_record(struct ds_fanout *, size_t i,
-	    const struct ds_field *, size_t n);
+	    const struct ds_reader *);
 /* Queue bytes as they are for output i. */
 int	ds_fanout_bytes(struct ds_fanout *, size_t i, const void *, size_t);
 /* Queue a batch end of time t for every output. */
@@ -393,6 +402,8 @@ void	ds_fanout_close(struct ds_fanout *, size_t i);
 /* Nonzero when output i is open, or when its queue is full. */
 int	ds_fanout_open(const struct ds_fanout *, size_t i);
 int	ds_fanout_full(const struct ds_fanout *, size_t i);
+/* Nonzero when any queue is full: the input is not to be read. */
+int	ds_fanout_blocked(const struct ds_fanout *);
 /*
  * Fill pfd with the outputs that have bytes queued, for POLLOUT; returns
  * how many (at most n).

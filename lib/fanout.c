@@ -70,6 +70,17 @@ ds_fanout_full(const struct ds_fanout *f, size_t i)
 }
 
 int
+ds_fanout_blocked(const struct ds_fanout *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (ds_fanout_full(f, i))
+			return 1;
+	return 0;
+}
+
+int
 ds_fanout_flush(struct ds_fanout *f, size_t i)
 {
 	struct ds_fanout_out *o = &f->out[i];
@@ -90,12 +101,11 @@ ds_fanout_flush(struct ds_fanout *f, size_t i)
 }
 
 int
-ds_fanout_record(struct ds_fanout *f, size_t i, const struct ds_field *fl,
-    size_t n)
+ds_fanout_record(struct ds_fanout *f, size_t i, const struct ds_reader *r)
 {
 	if (f->out[i].fd == -1)
 		return 0;
-	if (ds_escape_line(&f->out[i].q, fl, n) == -1)
+	if (ds_reader_line(r, &f->out[i].q) == -1)
 		return -1;
 	if (!ds_fanout_full(f, i))
 		return 0;

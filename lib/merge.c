@@ -151,8 +151,7 @@ ds_merge_at(const struct ds_merge *m, size_t i)
 int
 ds_merge_keep(struct ds_merge *m, size_t i)
 {
-	return ds_escape_line(&m->slot[i].kept, m->in[i].field,
-	    m->in[i].nfield);
+	return ds_reader_line(&m->in[i], &m->slot[i].kept);
 }
 
 int

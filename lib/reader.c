@@ -294,6 +294,7 @@ fast_record(struct ds_reader *r)
 				r->scanned = 0;
 				r->lineno++;
 				r->inbatch = 1;
+				r->verbatim = 1;
 				return 1;
 			}
 		}
@@ -308,8 +309,11 @@ fast_record(struct ds_reader *r)
 static int
 split_line(struct ds_reader *r, char *line, size_t len)
 {
-	return memchr(line, '\\', len) == NULL ?
-	    split_raw(r, line, len) : split_escaped(r, line, len);
+	if (memchr(line, '\\', len) != NULL)
+		return split_escaped(r, line, len);
+	/* A record line of DS_LINES may begin with '#' or '%'. */
+	r->verbatim = len == 0 || (line[0] != '#' && line[0] != '%');
+	return split_raw(r, line, len);
 }
 
 /* Split a line with no escapes on TAB: the line is the record. */
@@ -342,6 +346,7 @@ split_escaped(struct ds_reader *r, char *line, size_t len)
 	unsigned char c;
 
 	r->nfield = 0;
+	r->verbatim = 0;
 	for (;;) {
 		tab = memchr(s, '\t', end - s);
 		fe = tab != NULL ? tab : end;
@@ -441,6 +446,8 @@ read_item(struct ds_reader *r)
 				r->mode = DS_LINES;
 		}
 		if (r->mode == DS_RAW || r->mode == DS_LINES) {
+			/* A raw line's backslashes are bytes, not escapes. */
+			r->verbatim = 0;
 			if ((r->mode == DS_RAW ? split_raw(r, line, len) :
 			    split_line(r, line, len)) == -1)
 				return -1;
@@ -467,4 +474,17 @@ ds_reader_buffered(const struct ds_reader *r)
 {
 	return memchr(r->buf + r->start + r->scanned, '\n',
 	    r->end - r->start - r->scanned) != NULL;
+}
+
+int
+ds_reader_line(const struct ds_reader *r, struct ds_buf *b)
+{
+	if (!r->verbatim)
+		return ds_escape_line(b, r->field, r->nfield);
+	if (ds_buf_reserve(b, r->reclen + 1) == -1)
+		return -1;
+	memcpy(b->data + b->len, r->rec, r->reclen);
+	b->len += r->reclen;
+	b->data[b->len++] = '\n';
+	return 0;
 }
