@@ -8,10 +8,9 @@
 
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,25 +24,21 @@ static const char synopsis[] =
 
 #define COPIES_MAX	1024
 
-struct copy {
-	pid_t		 pid;
-	int		 done;	/* reaped */
-};
-
-extern char **environ;
-
 static void	spawn_all(char **, size_t);
 static void	distribute(void);
-static void	feed(size_t);
 static int	merge(void);
 static __dead void write_failed(void);
 static void	reap(int);
+static void	input_failed(void);
+static void	stop_input(void);
+static int	complete(void);
+static __dead void die(void);
 static void	signals(void);
 static void	kill_copies(void);
 static void	wait_events(void);
 
 static const char	*cmd;		/* for messages */
-static struct copy	*copy;
+static struct ds_pool	 pool;		/* the copies */
 static size_t		 ncopy;
 static size_t		 keyfield = 1;
 static struct ds_reader	 in;		/* stdin */
@@ -55,6 +50,9 @@ static int		 inend;		/* no more input for the copies */
 static int		 wake = -1;	/* wakes the poll loop for signals */
 static int		 pipe_ignored;	/* we were started so */
 static int		 stopping;	/* SIGINT or SIGTERM came */
+static char		 fatal[256];	/* the error that ends the stage */
+static int64_t		 upto = INT64_MAX; /* the last batch to write then */
+static size_t		 failed = SIZE_MAX; /* the copy that failed */
 
 int
 main(int argc, char *argv[])
@@ -111,50 +109,44 @@ main(int argc, char *argv[])
 	for (;;) {
 		distribute();
 		for (i = 0; i < ncopy; i++)
-			feed(i);
+			if (ds_fanout_flush(&fan, i) == -1)
+				err(1, "copy %zu (%s): stdin", i, cmd);
 		if (merge())
 			break;
 		wait_events();
 		signals();
 	}
 	reap(1);
+	if (fatal[0] != '\0')
+		die();
 	if (ds_writer_flush(&w) == -1)
 		write_failed();
 	exit(0);
 }
 
 /*
- * Start the copies, each with its index in DS_PARTITION and their count
- * in DS_PARTITIONS, and SIGINT ignored: the stop is ours to pass on, at a
- * batch boundary, by ending their input.
+ * Start the copies, with SIGINT ignored: the stop is ours to pass on, at
+ * a batch boundary, by ending their input.
  */
 static void
 spawn_all(char **argv, size_t n)
 {
-	struct ds_child c;
-	char part[48], total[48], *set[] = { part, total, NULL }, **env;
 	size_t i;
 	int e, *fd;
 
-	if ((copy = calloc(n, sizeof(*copy))) == NULL ||
-	    (out = calloc(n, sizeof(*out))) == NULL ||
+	if ((out = calloc(n, sizeof(*out))) == NULL ||
 	    (fd = calloc(n, sizeof(*fd))) == NULL)
 		err(1, NULL);
-	snprintf(total, sizeof(total), "DS_PARTITIONS=%zu", n);
+	if (ds_pool_start(&pool, argv, n, DS_SPAWN_NOINT) == -1) {
+		/* As env(1) and the shell say it. */
+		e = errno;
+		err(e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ? 126 : 1,
+		    "%s", cmd);
+	}
 	for (i = 0; i < n; i++) {
-		snprintf(part, sizeof(part), "DS_PARTITION=%zu", i);
-		if ((env = ds_env_set(environ, set)) == NULL)
-			err(1, NULL);
-		if (ds_spawn(&c, argv, env, DS_SPAWN_NOINT) == -1) {
-			/* As env(1) and the shell say it. */
-			e = errno;
-			err(e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ?
-			    126 : 1, "%s", cmd);
-		}
-		free(env);
-		copy[i].pid = c.pid;
-		fd[i] = c.in;
-		if (ds_reader_init(&out[i], c.out, cmd, DS_AUTO) == -1)
+		fd[i] = pool.child[i].in;
+		if (ds_reader_init(&out[i], pool.child[i].out, cmd,
+		    DS_AUTO) == -1)
 			err(1, NULL);
 	}
 	if (ds_fanout_init(&fan, fd, n) == -1)
@@ -192,22 +184,26 @@ distribute(void)
 		} else if (rc == DS_BATCH) {
 			if (ds_fanout_batch(&fan, in.time) == -1)
 				err(1, NULL);
-		} else if (rc == DS_EOF) {
-			inend = 1;
-			ds_fanout_end(&fan);
-		} else if (errno == EAGAIN)
+		} else if (rc == DS_EOF)
+			stop_input(); else if (errno == EAGAIN)
 			return;
 		else
-			ds_reader_die(&in);
+			input_failed();
 	}
 }
 
-/* Write what copy i takes now. */
+/* The batches the input did close still go out, then the error. */
 static void
-feed(size_t i)
+input_failed(void)
 {
-	if (ds_fanout_flush(&fan, i) == -1)
-		err(1, "copy %zu (%s): stdin", i, cmd);
+	if (errno == EBADMSG)
+		snprintf(fatal, sizeof(fatal), "stdin:%llu: %s",
+		    (unsigned long long)in.lineno, in.why);
+	else
+		snprintf(fatal, sizeof(fatal), "stdin: %s", strerror(errno));
+	/* The copies close the batch in progress at EOF: not that one. */
+	upto = in.lasttime;
+	stop_input();
 }
 
 /*
@@ -245,6 +241,8 @@ merge(void)
 		}
 		/* A copy that ended may have died half-way through. */
 		reap(0);
+		if (!complete())
+			die();
 		if (ds_merge_write(&m, &w) == -1)
 			write_failed();
 	}
@@ -273,30 +271,48 @@ write_failed(void)
 static void
 reap(int wait)
 {
-	struct copy *c;
 	char why[64];
 	size_t i;
-	pid_t pid;
-	int st;
+	int st, block;
 
 	for (i = 0; i < ncopy; i++) {
-		c = &copy[i];
-		if (c->done)
-			continue;
-		if (wait || out[i].eof)
+		if ((block = wait || out[i].eof))
 			ds_fanout_close(&fan, i);
-		while ((pid = waitpid(c->pid, &st, wait || out[i].eof ? 0 :
-		    WNOHANG)) == -1 && errno == EINTR)
+		if (ds_pool_reap(&pool, i, block, &st) != 1 ||
+		    (WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
+		    fatal[0] != '\0')
 			continue;
-		if (pid <= 0)
-			continue;
-		c->done = 1;
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-			continue;
-		(void)ds_writer_flush(&w);
-		errx(1, "copy %zu (%s) %s", i, cmd,
+		failed = i;
+		snprintf(fatal, sizeof(fatal), "copy %zu (%s) %s", i, cmd,
 		    ds_status_text(why, sizeof(why), st));
+		stop_input();
 	}
+}
+
+/*
+ * After an error, the input ends and the copies finish what they have:
+ * the batches complete by then go out, and the stage ends with the error
+ * at the first batch the input or the failed copy did not close.
+ */
+static void
+stop_input(void)
+{
+	inend = 1;
+	ds_fanout_end(&fan);
+}
+
+static int
+complete(void)
+{
+	return fatal[0] == '\0' || (m.time <= upto && (failed == SIZE_MAX ||
+	    (ds_merge_at(&m, failed) && !out[failed].synthetic)));
+}
+
+static __dead void
+die(void)
+{
+	(void)ds_writer_flush(&w);
+	errx(1, "%s", fatal);
 }
 
 /*
@@ -326,11 +342,7 @@ signals(void)
 static void
 kill_copies(void)
 {
-	size_t i;
-
-	for (i = 0; copy != NULL && i < ncopy; i++)
-		if (!copy[i].done && copy[i].pid > 0)
-			(void)kill(copy[i].pid, SIGTERM);
+	ds_pool_kill(&pool, SIGTERM);
 }
 
 /*

@@ -441,6 +441,31 @@ struct ds_child {
 int	ds_spawn(struct ds_child *, char *const argv[], char *const envp[],
 	    int flags);
 /*
+ * A pool of n processes of one command, the copies of a partitioned
+ * stage: process i is started as ds_spawn starts it, with i in the
+ * environment variable DS_PARTITION and n in DS_PARTITIONS.
+ */
+struct ds_pool {
+	size_t		 n;	/* started */
+	struct ds_child	*child;
+	int		*done;	/* reaped */
+};
+
+/*
+ * Start the n processes.  0, or -1 with errno as ds_spawn's, n then
+ * saying how many were started.
+ */
+int	ds_pool_start(struct ds_pool *, char *const argv[], size_t n,
+	    int flags);
+/*
+ * Reap process i: 1 with its wait(2) status in *status when it has exited
+ * (waiting for that when block is set), 0 when it runs on or was reaped
+ * already, -1 with errno.
+ */
+int	ds_pool_reap(struct ds_pool *, size_t i, int block, int *status);
+/* Send sig to every process not yet reaped. */
+void	ds_pool_kill(struct ds_pool *, int sig);
+/*
  * A copy of the environment env with the NAME=value strings of set
  * (NULL-terminated) in place of env's of those names; the strings are
  * not copied, the array is for free(3).  NULL with errno ENOMEM.

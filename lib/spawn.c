@@ -145,3 +145,52 @@ ds_status_text(char *buf, size_t size, int status)
 		    WEXITSTATUS(status));
 	return buf;
 }
+
+int
+ds_pool_start(struct ds_pool *p, char *const argv[], size_t n, int flags)
+{
+	char part[48], total[48], *set[] = { part, total, NULL }, **env;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if ((p->child = calloc(n, sizeof(*p->child))) == NULL ||
+	    (p->done = calloc(n, sizeof(*p->done))) == NULL)
+		return -1;
+	snprintf(total, sizeof(total), "DS_PARTITIONS=%zu", n);
+	for (; p->n < n; p->n++) {
+		snprintf(part, sizeof(part), "DS_PARTITION=%zu", p->n);
+		if ((env = ds_env_set(environ, set)) == NULL)
+			return -1;
+		rc = ds_spawn(&p->child[p->n], argv, env, flags);
+		free(env);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+ds_pool_reap(struct ds_pool *p, size_t i, int block, int *status)
+{
+	pid_t pid;
+
+	if (p->done[i])
+		return 0;
+	while ((pid = waitpid(p->child[i].pid, status, block ? 0 :
+	    WNOHANG)) == -1 && errno == EINTR)
+		continue;
+	if (pid <= 0)
+		return pid;
+	p->done[i] = 1;
+	return 1;
+}
+
+void
+ds_pool_kill(struct ds_pool *p, int sig)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (!p->done[i])
+			(void)kill(p->child[i].pid, sig);
+}
