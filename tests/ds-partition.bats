@@ -89,6 +89,19 @@ for key in sys.stdin.buffer.read().split(b"\n")[:-1]:
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
+	bg=
+}
+
+# A test that fails half-way leaves no stage behind: a second SIGTERM
+# ends one that waits for its batch end.
+teardown() {
+	local i
+	[ -n "$bg" ] && kill "$bg" 2>/dev/null || return 0
+	for i in $(seq 50); do
+		kill -0 "$bg" 2>/dev/null || return 0
+		sleep 0.01
+	done
+	kill "$bg" 2>/dev/null || true
 }
 
 @test "ds-partition: usage errors exit 2" {
@@ -324,6 +337,7 @@ EOF
 	ds-partition -n 3 sh -c 'echo $$ >>pids; [ "$DS_PARTITION" = 2 ] &&
 	    exec false; exec cat' <feed >out 2>err &
 	pid=$!
+	bg=$pid
 	exec 7>feed
 	printf '#ds1\na\n%%1000\n' >&7
 	wait_until 10 test ! -d "/proc/$pid"
@@ -401,6 +415,7 @@ EOF
 	mkfifo feed
 	ds-partition -n 3 ds-reducebykey -o count <feed >out 2>err &
 	pid=$!
+	bg=$pid
 	exec 7>feed
 	printf '#ds1\na\nb\nc\n%%1000\nd\ne\n' >&7
 	wait_until 10 grep -q '^%1000$' out
@@ -426,6 +441,7 @@ EOF
 	env --default-signal=INT setsid ds-partition -n 2 cat \
 	    <feed >out 2>err &
 	pid=$!
+	bg=$pid
 	exec 7>feed
 	printf '#ds1\na\n%%1000\nb\nc\n' >&7
 	wait_until 10 grep -q '^%1000$' out
@@ -446,6 +462,11 @@ read_so_far() {
 	awk '/^pos:/ { print $2 }' "/proc/$1/fdinfo/0"
 }
 
+# has_read PID: PID has read some of its stdin.
+has_read() {
+	[ "$(read_so_far "$1")" -gt 0 ]
+}
+
 # stalled PID: PID's reading of stdin has stopped: no move in 0.2 s.
 stalled() {
 	local at i
@@ -464,7 +485,8 @@ stalled() {
 	    while [ ! -e go ]; do sleep 0.01; done; exec cat' \
 	    <in.ds >parted.ds &
 	pid=$!
-	wait_until 10 test "$(read_so_far "$pid")" -gt 0
+	bg=$pid
+	wait_until 10 has_read "$pid"
 	wait_until 20 stalled "$pid"
 	at=$(read_so_far "$pid")
 	echo "read $at bytes of $(wc -c <in.ds) while copy 0 waits"
