@@ -112,6 +112,7 @@ UNIT = \
 	tests/unit/t_lua \
 	tests/unit/t_merge \
 	tests/unit/t_num \
+	tests/unit/t_partition \
 	tests/unit/t_reader \
 	tests/unit/t_table \
 	tests/unit/t_time \

@@ -103,11 +103,18 @@ ds_fanout_flush(struct ds_fanout *f, size_t i)
 int
 ds_fanout_record(struct ds_fanout *f, size_t i, const struct ds_reader *r)
 {
+	struct ds_buf *q = &f->out[i].q;
+
 	if (f->out[i].fd == -1)
 		return 0;
-	if (ds_reader_line(r, &f->out[i].q) == -1)
+	/* Most lines are copied as they were read, into room there is. */
+	if (r->verbatim && q->cap - q->len > r->reclen) {
+		memcpy(q->data + q->len, r->rec, r->reclen);
+		q->len += r->reclen;
+		q->data[q->len++] = '\n';
+	} else if (ds_reader_line(r, q) == -1)
 		return -1;
-	if (!ds_fanout_full(f, i))
+	if (q->len - f->out[i].off < DS_FANOUT_MAX)
 		return 0;
 	if (ds_fanout_flush(f, i) == -1)
 		return -1;
