@@ -285,6 +285,7 @@ reap(int wait)
 		failed = i;
 		snprintf(fatal, sizeof(fatal), "copy %zu (%s) %s", i, cmd,
 		    ds_status_text(why, sizeof(why), st));
+		upto = in.lasttime;
 		stop_input();
 	}
 }
