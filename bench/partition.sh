@@ -68,34 +68,36 @@ row() {
 echo "ds-partition on $cores cores: $words words, $lines lines; $runs runs each, alternating, medians"
 echo "load average before: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 
-pair "ds-lines -n 100000 -T 0 '$corpus' | ds-words | ds-reducebykey | ds-cat" \
-    "ds-lines -n 100000 -T 0 '$corpus' | ds-words | ds-partition -n 2 ds-reducebykey | ds-cat"
-row "ds-lines | ds-words | ds-reducebykey | ds-cat" "$wa" "$ca" "$words"
-row "the same, ds-partition -n 2 ds-reducebykey" "$wb" "$cb" "$words"
-awk -v a="$wa" -v b="$wb" 'BEGIN { printf "  ratio partitioned / plain, wall: %.2f\n", b / a }'
+# compare NAME CMD NAME CMD RECORDS [MB]: the pair's rows and their ratio.
+compare() {
+	pair "$2" "$4"
+	row "$1" "$wa" "$ca" "$5" "${6:-}"
+	row "$3" "$wb" "$cb" "$5" "${6:-}"
+	awk -v a="$wa" -v b="$wb" \
+	    'BEGIN { printf "  ratio partitioned / plain, wall: %.2f\n", b / a }'
+}
 
-pair "ds-reducebykey <'$out/words.ds'" \
-    "ds-partition -n 2 ds-reducebykey <'$out/words.ds'"
-row "ds-reducebykey alone, on the word stream" "$wa" "$ca" "$words"
-row "ds-partition -n 2 ds-reducebykey" "$wb" "$cb" "$words"
+compare "ds-lines | ds-words | ds-reducebykey | ds-cat" \
+    "ds-lines -n 100000 -T 0 '$corpus' | ds-words | ds-reducebykey | ds-cat" \
+    "the same, ds-partition -n 2 ds-reducebykey" \
+    "ds-lines -n 100000 -T 0 '$corpus' | ds-words | ds-partition -n 2 ds-reducebykey | ds-cat" \
+    "$words"
+compare "ds-reducebykey alone, on the word stream" \
+    "ds-reducebykey <'$out/words.ds'" \
+    "ds-partition -n 2 ds-reducebykey" \
+    "ds-partition -n 2 ds-reducebykey <'$out/words.ds'" "$words"
 stage=$ca
 stagepart=$cb
-awk -v a="$wa" -v b="$wb" 'BEGIN { printf "  ratio partitioned / plain, wall: %.2f\n", b / a }'
-
-pair "ds-map -f 1 <'$out/corpus.ds'" \
-    "ds-partition -n 2 ds-map -f 1 <'$out/corpus.ds'"
-row "ds-map -f 1" "$wa" "$ca" "$lines" "$mb"
-row "ds-partition -n 2 ds-map -f 1" "$wb" "$cb" "$lines" "$mb"
-awk -v a="$wa" -v b="$wb" 'BEGIN { printf "  ratio partitioned / plain, wall: %.2f\n", b / a }'
-
+compare "ds-map -f 1" "ds-map -f 1 <'$out/corpus.ds'" \
+    "ds-partition -n 2 ds-map -f 1" \
+    "ds-partition -n 2 ds-map -f 1 <'$out/corpus.ds'" "$lines" "$mb"
 # A stage that costs more a record: a Lua reducer.
-pair "ds-reducebykey 'a + b' <'$out/words.ds'" \
-    "ds-partition -n 2 ds-reducebykey 'a + b' <'$out/words.ds'"
-row "ds-reducebykey 'a + b' (Lua), on the word stream" "$wa" "$ca" "$words"
-row "ds-partition -n 2 ds-reducebykey 'a + b'" "$wb" "$cb" "$words"
+compare "ds-reducebykey 'a + b' (Lua), on the word stream" \
+    "ds-reducebykey 'a + b' <'$out/words.ds'" \
+    "ds-partition -n 2 ds-reducebykey 'a + b'" \
+    "ds-partition -n 2 ds-reducebykey 'a + b' <'$out/words.ds'" "$words"
 lua=$ca
 luapart=$cb
-awk -v a="$wa" -v b="$wb" 'BEGIN { printf "  ratio partitioned / plain, wall: %.2f\n", b / a }'
 
 # What ds-partition costs a record of a stage: the CPU of the partitioned
 # stage less that of the stage alone (the copies do the stage's work and
