@@ -465,6 +465,8 @@ int	ds_pool_start(struct ds_pool *, char *const argv[], size_t n,
 int	ds_pool_reap(struct ds_pool *, size_t i, int block, int *status);
 /* Send sig to every process not yet reaped. */
 void	ds_pool_kill(struct ds_pool *, int sig);
+/* Release the memory (the processes are the caller's to have reaped). */
+void	ds_pool_free(struct ds_pool *);
 /*
  * A copy of the environment env with the NAME=value strings of set
  * (NULL-terminated) in place of env's of those names; the strings are

@@ -186,6 +186,15 @@ ds_pool_reap(struct ds_pool *p, size_t i, int block, int *status)
 }
 
 void
+ds_pool_free(struct ds_pool *p)
+{
+	free(p->child);
+	free(p->done);
+	p->child = NULL;
+	p->done = NULL;
+}
+
+void
 ds_pool_kill(struct ds_pool *p, int sig)
 {
 	size_t i;

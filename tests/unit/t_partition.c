@@ -164,8 +164,10 @@ test_pool(void)
 	}
 	CHECK(strcmp(ds_status_text(why, sizeof(why), 2 << 8),
 	    "exited with status 2") == 0);
+	ds_pool_free(&p);
 	CHECK(ds_pool_start(&p, none, 2, 0) == -1 && errno == ENOENT);
 	CHECK(p.n == 0);
+	ds_pool_free(&p);
 }
 
 static void
