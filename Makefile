@@ -43,17 +43,21 @@ LIBOBJ = \
 	lib/commit.o \
 	lib/duration.o \
 	lib/escape.o \
+	lib/fanout.o \
 	lib/keyed.o \
 	lib/kept.o \
 	lib/lua.o \
 	lib/merge.o \
 	lib/num.o \
+	lib/partition.o \
 	lib/reader.o \
 	lib/repr.o \
+	lib/spawn.o \
 	lib/swag.o \
 	lib/table.o \
 	lib/time.o \
 	lib/utf8.o \
+	lib/wake.o \
 	lib/window.o \
 	lib/writer.o
 BIN = \
@@ -68,6 +72,7 @@ BIN = \
 	cmd/ds-join \
 	cmd/ds-lines \
 	cmd/ds-map \
+	cmd/ds-partition \
 	cmd/ds-print \
 	cmd/ds-reduce \
 	cmd/ds-reducebykey \
@@ -91,6 +96,7 @@ MAN1 = \
 	man/ds-join.1 \
 	man/ds-lines.1 \
 	man/ds-map.1 \
+	man/ds-partition.1 \
 	man/ds-print.1 \
 	man/ds-reduce.1 \
 	man/ds-reducebykey.1 \
@@ -115,6 +121,7 @@ UNIT = \
 	tests/unit/t_lua \
 	tests/unit/t_merge \
 	tests/unit/t_num \
+	tests/unit/t_partition \
 	tests/unit/t_reader \
 	tests/unit/t_table \
 	tests/unit/t_time \

@@ -6,10 +6,8 @@
 
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +21,6 @@ static const char synopsis[] = "ds-transform command [argument ...]";
 
 /* Input for the command is written in pieces of about this size. */
 #define FEED_CHUNK	(64 * 1024)
-
-extern char **environ;
 
 static void	start(void);
 static void	feed_all(void);
@@ -96,46 +92,15 @@ flush_out(void)
 static void
 start(void)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, pipe_only;
-	int in[2], outp[2], e;
+	struct ds_child c;
 
-	if (pipe(in) == -1 || pipe(outp) == -1)
-		err(1, "pipe");
-	if (fcntl(in[0], F_SETFD, FD_CLOEXEC) == -1 ||
-	    fcntl(in[1], F_SETFD, FD_CLOEXEC) == -1 ||
-	    fcntl(outp[0], F_SETFD, FD_CLOEXEC) == -1 ||
-	    fcntl(outp[1], F_SETFD, FD_CLOEXEC) == -1 ||
-	    fcntl(in[1], F_SETFL, O_NONBLOCK) == -1 ||
-	    fcntl(outp[0], F_SETFL, O_NONBLOCK) == -1)
-		err(1, "fcntl");
-	sigemptyset(&none);
-	sigemptyset(&pipe_only);
-	sigaddset(&pipe_only, SIGPIPE);
-	if ((e = posix_spawn_file_actions_init(&fa)) != 0 ||
-	    (e = posix_spawn_file_actions_adddup2(&fa, in[0], 0)) != 0 ||
-	    (e = posix_spawn_file_actions_adddup2(&fa, outp[1], 1)) != 0 ||
-	    (e = posix_spawnattr_init(&attr)) != 0 ||
-	    (e = posix_spawnattr_setflags(&attr,
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) != 0 ||
-	    (e = posix_spawnattr_setsigdefault(&attr, &pipe_only)) != 0 ||
-	    (e = posix_spawnattr_setsigmask(&attr, &none)) != 0) {
-		errno = e;
-		err(1, "posix_spawn");
-	}
-	/* The command gets SIGPIPE as a shell would give it. */
-	if ((e = posix_spawnp(&pid, cmd[0], &fa, &attr, cmd, environ)) != 0) {
+	if (ds_spawn(&c, cmd, NULL, 0) == -1) {
 		flush_out();
-		errno = e;
 		err(1, "%s", cmd[0]);
 	}
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	close(in[0]);
-	close(outp[1]);
-	tochild = in[1];
-	fromchild = outp[0];
+	pid = c.pid;
+	tochild = c.in;
+	fromchild = c.out;
 	outeof = 0;
 	if (ds_reader_init(&output, fromchild, cmd[0], DS_AUTO_LINES) == -1)
 		err(1, NULL);
@@ -244,10 +209,7 @@ read_output(void)
 static void
 append_line(struct ds_buf *b, const struct ds_reader *r)
 {
-	if ((r->reclen > 0 && (r->rec[0] == '#' || r->rec[0] == '%') &&
-	    ds_buf_append(b, "\\", 1) == -1) ||
-	    ds_escape_read(b, r) == -1 ||
-	    ds_buf_append(b, "\n", 1) == -1)
+	if (ds_reader_line(r, b) == -1)
 		err(1, NULL);
 }
 
@@ -260,6 +222,7 @@ static void
 finish(int64_t t)
 {
 	struct pollfd pfd;
+	char why[64];
 	int status;
 
 	feed_all();
@@ -284,15 +247,10 @@ finish(int64_t t)
 		if (errno != EINTR)
 			err(1, "waitpid");
 	running = 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		flush_out();
-		errx(1, "batch %lld: %s exited with status %d", (long long)t,
-		    cmd[0], WEXITSTATUS(status));
-	}
-	if (WIFSIGNALED(status)) {
-		flush_out();
-		errx(1, "batch %lld: %s killed by signal %d", (long long)t,
-		    cmd[0], WTERMSIG(status));
+		errx(1, "batch %lld: %s %s", (long long)t, cmd[0],
+		    ds_status_text(why, sizeof(why), status));
 	}
 	if ((held.len > 0 && ds_write_bytes(&out, held.data, held.len) == -1) ||
 	    ds_write_batch(&out, t) == -1)

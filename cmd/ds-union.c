@@ -18,13 +18,11 @@ static const char synopsis[] = "ds-union stream ...";
 
 static void	open_input(struct ds_reader *, const char *,
 		    struct ds_writer *);
-static void	write_held(struct ds_writer *, const struct ds_buf *);
 
 int
 main(int argc, char *argv[])
 {
 	struct ds_reader *in;
-	struct ds_buf *held;	/* each input's batch: escaped lines */
 	struct ds_writer w;
 	struct ds_merge m;
 	size_t i, n;
@@ -49,7 +47,6 @@ main(int argc, char *argv[])
 	}
 
 	if ((in = reallocarray(NULL, n, sizeof(*in))) == NULL ||
-	    (held = calloc(n, sizeof(*held))) == NULL ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)
 		err(1, NULL);
 	for (i = 0; i < n; i++)
@@ -69,27 +66,15 @@ main(int argc, char *argv[])
 			err(1, "poll");
 		}
 		if (rc == DS_RECORD) {
-			if (ds_escape_read(&held[i], &in[i]) == -1 ||
-			    ds_buf_append(&held[i], "\n", 1) == -1)
+			if (ds_merge_keep(&m, i) == -1)
 				err(1, NULL);
-			continue;
-		}
-		for (i = 0; i < n; i++) {
-			if (!ds_merge_at(&m, i))
-				continue;
-			write_held(&w, &held[i]);
-			held[i].len = 0;
-		}
-		if (ds_write_batch(&w, m.time) == -1)
+		} else if (ds_merge_write(&m, &w) == -1)
 			ds_write_failed_die(&w);
 	}
 	ds_writer_close_or_die(&w);
 	ds_merge_free(&m);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		ds_reader_free(&in[i]);
-		ds_buf_free(&held[i]);
-	}
-	free(held);
 	free(in);
 	exit(0);
 }
@@ -111,20 +96,4 @@ open_input(struct ds_reader *r, const char *path, struct ds_writer *w)
 	if (ds_reader_init(r, fd, path, DS_AUTO) == -1)
 		err(1, NULL);
 	r->flush = w;
-}
-
-/* Write the held lines, each an escaped record ending in LF. */
-static void
-write_held(struct ds_writer *w, const struct ds_buf *b)
-{
-	const char *p, *end, *lf;
-
-	if (b->len == 0)
-		return;
-	for (p = b->data, end = p + b->len; p < end; p = lf + 1) {
-		lf = memchr(p, '\n', end - p);
-		if (ds_write_escaped(w, p, lf - p) == -1 ||
-		    ds_write_end(w) == -1)
-			ds_write_failed_die(w);
-	}
 }

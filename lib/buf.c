@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ds.h"
 
@@ -48,4 +49,31 @@ ds_buf_free(struct ds_buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+int
+ds_buf_drain(struct ds_buf *b, size_t *off, int fd)
+{
+	ssize_t n;
+
+	while (*off < b->len) {
+		n = write(fd, b->data + *off, b->len - *off);
+		if (n > 0)
+			*off += n;
+		else if (errno == EAGAIN)
+			break;
+		else if (errno != EINTR)
+			return -1;
+	}
+	if (*off == b->len) {
+		b->len = *off = 0;
+		return 0;
+	}
+	/* What is left moves to the front once it is the smaller part. */
+	if (*off >= b->len / 2) {
+		memmove(b->data, b->data + *off, b->len - *off);
+		b->len -= *off;
+		*off = 0;
+	}
+	return 1;
 }

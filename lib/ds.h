@@ -11,6 +11,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -34,6 +35,12 @@ int	ds_buf_reserve(struct ds_buf *, size_t extra);
 int	ds_buf_append(struct ds_buf *, const void *, size_t len);
 /* Release the memory; the buffer is empty and reusable afterwards. */
 void	ds_buf_free(struct ds_buf *);
+/*
+ * Write the bytes from *off on to fd, a non-blocking one: as many as it
+ * takes now.  Returns 0 when none is left (the buffer is then empty), 1
+ * when some are, or -1 with errno from write(2).
+ */
+int	ds_buf_drain(struct ds_buf *, size_t *off, int fd);
 
 /*
  * A record is an array of fields, each a pointer and a length into
@@ -87,6 +94,11 @@ size_t	ds_escape(char *dst, const char *src, size_t len);
  * the leading '#'/'%' rule and the LF.  0, or -1 with errno ENOMEM.
  */
 int	ds_escape_record(struct ds_buf *, const struct ds_field *, size_t n);
+/*
+ * Append n fields to b as a whole record line of ds(5): escaped, joined
+ * by TAB, with the leading '#'/'%' rule and the LF.  0, or -1/ENOMEM.
+ */
+int	ds_escape_line(struct ds_buf *, const struct ds_field *, size_t n);
 
 /*
  * Append the record a reader has just returned as ds_escape_record
@@ -214,6 +226,12 @@ int	ds_read(struct ds_reader *);
 
 /* Nonzero when a complete line is already buffered (no read(2) needed). */
 int	ds_reader_buffered(const struct ds_reader *);
+/*
+ * Append the record just read to b as a record line of ds(5), LF
+ * included: its line as read, in one copy, when ds_record_verbatim says
+ * that is the same, else its fields escaped.  0, or -1/ENOMEM.
+ */
+int	ds_reader_line(const struct ds_reader *, struct ds_buf *);
 
 /*
  * Nonzero when no field of the record just read holds a byte that a
@@ -225,6 +243,12 @@ int	ds_reader_buffered(const struct ds_reader *);
  * by field.
  */
 int	ds_record_clean(const struct ds_reader *);
+/*
+ * Nonzero when the record just read is clean and its line does not begin
+ * with '#' or '%': rec is then its whole record line of ds(5) but for the
+ * LF.
+ */
+int	ds_record_verbatim(const struct ds_reader *);
 
 /*
  * writer.c: buffered output of a ds stream (or of plain bytes) to a file
@@ -292,6 +316,9 @@ int	ds_writer_room(struct ds_writer *, size_t n);
  *		if rc is DS_RECORD, keep in[i]'s record with input i's batch;
  *		if DS_BATCH, write batch m.time from the inputs for which
  *		ds_merge_at(&m, i), and forget what was kept of those only
+ *
+ * ds_merge_keep and ds_merge_write do that keeping and writing for a
+ * program that writes the inputs' records as they are, input by input.
  */
 struct ds_merge_slot;
 struct pollfd;
@@ -308,6 +335,9 @@ struct ds_merge {
 	struct pollfd		*pfd;
 	size_t			 cur;	/* the input read last */
 	int			 handed; /* batch time was handed over */
+	int			 nowait; /* fail with EAGAIN, not wait */
+	size_t			 npoll;	/* after EAGAIN: pfd[0..npoll) are
+					   what to wait for */
 };
 
 /*
@@ -324,6 +354,9 @@ void	ds_merge_free(struct ds_merge *);
  * complete, or DS_EOF when every input has ended.  Returns -1 with errno
  * set and m->failed saying where: a malformed input leaves EBADMSG as
  * ds_read does, for ds_reader_die.  m->flush is flushed before any wait.
+ * With m->nowait set it returns -1 with errno EAGAIN instead of waiting,
+ * m->pfd[0..m->npoll) then being the descriptors to poll(2) for (events
+ * set), so that a program can wait on those and its own at once.
  */
 int	ds_merge_next(struct ds_merge *, size_t *which);
 /*
@@ -332,6 +365,154 @@ int	ds_merge_next(struct ds_merge *, size_t *which);
  * at a later time and its records must be kept).
  */
 int	ds_merge_at(const struct ds_merge *, size_t i);
+/*
+ * After DS_RECORD: keep input *which's record, a ds(5) line, for its batch.
+ * 0, or -1 with errno ENOMEM.
+ */
+int	ds_merge_keep(struct ds_merge *, size_t i);
+/*
+ * After DS_BATCH: write batch m->time, the records kept of the inputs at
+ * that time, input by input, then its batch end, and forget them.  0, or
+ * -1 with the writer's errno.
+ */
+int	ds_merge_write(struct ds_merge *, struct ds_writer *);
+
+/*
+ * fanout.c: one stream to several non-blocking pipes (ds_spawn's), each
+ * through a queue of its own, for a poll loop that feeds several
+ * processes and reads them too.  A queue of DS_FANOUT_MAX bytes or more
+ * is full: the program then stops reading its input until the queue has
+ * drained, so memory stays bounded and a slow reader slows the input.
+ * An output whose reader has stopped reading (EPIPE), as head(1) does, is
+ * closed and gets nothing more.  Every function returns 0, or -1 with
+ * errno ENOMEM or from write(2), unless it says otherwise.
+ *
+ *	ds_fanout_init(&f, fd, n);
+ *	for each record: if ds_fanout_record(&f, i, ...) is 1, wait;
+ *	for each batch end: ds_fanout_batch(&f, t);
+ *	when an output can take more: ds_fanout_flush(&f, i);
+ *	at the end of the input: ds_fanout_end(&f), and flush on.
+ */
+#define DS_FANOUT_MAX	(64 * 1024)	/* what a pipe holds */
+
+struct ds_fanout_out;
+
+struct ds_fanout {
+	struct ds_fanout_out	*out;
+	size_t			 n;
+	int			 ending; /* ds_fanout_end was called */
+};
+
+/* Take over the n descriptors fd[0..n-1]. */
+int	ds_fanout_init(struct ds_fanout *, const int *fd, size_t n);
+/* Close the outputs and release the memory. */
+void	ds_fanout_free(struct ds_fanout *);
+/*
+ * Queue the record r has just read for output i, as ds_reader_line writes
+ * it (nothing once the output is closed).  Returns 1 when its queue is
+ * still full after writing what it takes.
+ */
+int	ds_fanout_record(struct ds_fanout *, size_t i,
+	    const struct ds_reader *);
+/* Queue bytes as they are for output i. */
+int	ds_fanout_bytes(struct ds_fanout *, size_t i, const void *, size_t);
+/* Queue a batch end of time t for every output. */
+int	ds_fanout_batch(struct ds_fanout *, int64_t t);
+/* Write what output i takes now; after ds_fanout_end, close it once empty. */
+int	ds_fanout_flush(struct ds_fanout *, size_t i);
+/* No more is queued: each output is closed once its queue has drained. */
+void	ds_fanout_end(struct ds_fanout *);
+/* Close output i now, dropping what it was yet to get. */
+void	ds_fanout_close(struct ds_fanout *, size_t i);
+/* Nonzero when output i is open, or when its queue is full. */
+int	ds_fanout_open(const struct ds_fanout *, size_t i);
+int	ds_fanout_full(const struct ds_fanout *, size_t i);
+/* Nonzero when any queue is full: the input is not to be read. */
+int	ds_fanout_blocked(const struct ds_fanout *);
+/*
+ * Fill pfd with the outputs that have bytes queued, for POLLOUT; returns
+ * how many (at most n).
+ */
+size_t	ds_fanout_pollfds(const struct ds_fanout *, struct pollfd *);
+
+/*
+ * partition.c: the hash of ds-partition(1), XXH64 with seed 0 of the
+ * key's bytes, and the copy of n (from 0) that a key goes to: the hash
+ * modulo n.  Fixed: the test vectors of ds-partition(1) pin it.
+ */
+uint64_t ds_partition_hash(const void *, size_t);
+size_t	ds_partition_of(const void *, size_t, size_t n);
+
+/*
+ * spawn.c: run a command with pipes to its standard input and from its
+ * standard output, our ends of them non-blocking and close-on-exec.  The
+ * command is found in PATH, runs with no shell, and gets SIGPIPE at its
+ * default and no signal blocked; its standard error is ours.
+ */
+struct ds_child {
+	pid_t	 pid;
+	int	 in;		/* its standard input, for us to write */
+	int	 out;		/* its standard output, for us to read */
+};
+
+#define DS_SPAWN_NOINT	1	/* it starts with SIGINT ignored */
+
+/*
+ * Start argv[0] with the arguments argv (NULL-terminated) and the
+ * environment envp (NULL: ours).  0, or -1 with errno from pipe(2) or
+ * posix_spawnp(3): ENOENT when no such command is found, EACCES when it
+ * cannot be run.
+ */
+int	ds_spawn(struct ds_child *, char *const argv[], char *const envp[],
+	    int flags);
+/*
+ * A pool of n processes of one command, the copies of a partitioned
+ * stage: process i is started as ds_spawn starts it, with i in the
+ * environment variable DS_PARTITION and n in DS_PARTITIONS.
+ */
+struct ds_pool {
+	size_t		 n;	/* started */
+	struct ds_child	*child;
+	int		*done;	/* reaped */
+};
+
+/*
+ * Start the n processes.  0, or -1 with errno as ds_spawn's, n then
+ * saying how many were started.
+ */
+int	ds_pool_start(struct ds_pool *, char *const argv[], size_t n,
+	    int flags);
+/*
+ * Reap process i: 1 with its wait(2) status in *status when it has exited
+ * (waiting for that when block is set), 0 when it runs on or was reaped
+ * already, -1 with errno.
+ */
+int	ds_pool_reap(struct ds_pool *, size_t i, int block, int *status);
+/* Send sig to every process not yet reaped. */
+void	ds_pool_kill(struct ds_pool *, int sig);
+/* Release the memory (the processes are the caller's to have reaped). */
+void	ds_pool_free(struct ds_pool *);
+/*
+ * A copy of the environment env with the NAME=value strings of set
+ * (NULL-terminated) in place of env's of those names; the strings are
+ * not copied, the array is for free(3).  NULL with errno ENOMEM.
+ */
+char	**ds_env_set(char *const env[], char *const set[]);
+/*
+ * The words for a wait(2) status that is not a success, into buf:
+ * "exited with status 3", "killed by signal 9".  Returns buf.
+ */
+char	*ds_status_text(char *buf, size_t size, int status);
+
+/*
+ * wake.c: signals for a poll loop.  ds_wake_on makes sig write its number
+ * to a self-pipe and returns the pipe's end to poll(2) for (the same for
+ * every signal), or -1 with errno.  Its handler does nothing else, and
+ * interrupts blocking calls (no SA_RESTART).  ds_wake_next returns the
+ * next signal that came, or 0 when none is left.
+ */
+int	ds_wake_on(int sig);
+int	ds_wake_next(void);
 
 /*
  * num.c: numbers of aggregates.  An integer is [+-]?[0-9]+ and must fit

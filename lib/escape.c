@@ -111,6 +111,17 @@ ds_escape_read(struct ds_buf *b, const struct ds_reader *r)
 	return ds_escape_record(b, r->field, r->nfield);
 }
 
+int
+ds_escape_line(struct ds_buf *b, const struct ds_field *f, size_t n)
+{
+	if (n > 0 && f[0].len > 0 && (f[0].data[0] == '#' ||
+	    f[0].data[0] == '%') && ds_buf_append(b, "\\", 1) == -1)
+		return -1;
+	if (ds_escape_record(b, f, n) == -1)
+		return -1;
+	return ds_buf_append(b, "\n", 1);
+}
+
 char *
 ds_quote(char *dst, size_t size, const char *src, size_t len)
 {

@@ -18,8 +18,9 @@ enum {
 };
 
 struct ds_merge_slot {
-	int	 state;
-	int64_t	 time;
+	int		 state;
+	int64_t		 time;
+	struct ds_buf	 kept;	/* ds_merge_keep's record lines */
 };
 
 int
@@ -47,6 +48,10 @@ ds_merge_init(struct ds_merge *m, struct ds_reader *in, size_t n)
 void
 ds_merge_free(struct ds_merge *m)
 {
+	size_t i;
+
+	for (i = 0; m->slot != NULL && i < m->nin; i++)
+		ds_buf_free(&m->slot[i].kept);
 	free(m->slot);
 	free(m->pfd);
 	m->slot = NULL;
@@ -116,6 +121,11 @@ ds_merge_next(struct ds_merge *m, size_t *which)
 			m->handed = 1;
 			return DS_BATCH;
 		}
+		m->npoll = npoll;
+		if (m->nowait) {
+			errno = EAGAIN;
+			return -1;
+		}
 		if (m->flush != NULL && ds_writer_flush(m->flush) == -1) {
 			m->failed = SIZE_MAX;
 			return -1;
@@ -136,4 +146,27 @@ int
 ds_merge_at(const struct ds_merge *m, size_t i)
 {
 	return m->slot[i].state == HELD && m->slot[i].time == m->time;
+}
+
+int
+ds_merge_keep(struct ds_merge *m, size_t i)
+{
+	return ds_reader_line(&m->in[i], &m->slot[i].kept);
+}
+
+int
+ds_merge_write(struct ds_merge *m, struct ds_writer *w)
+{
+	struct ds_merge_slot *s;
+	size_t i;
+
+	for (i = 0; i < m->nin; i++) {
+		s = &m->slot[i];
+		if (!ds_merge_at(m, i) || s->kept.len == 0)
+			continue;
+		if (ds_write_bytes(w, s->kept.data, s->kept.len) == -1)
+			return -1;
+		s->kept.len = 0;
+	}
+	return ds_write_batch(w, m->time);
 }

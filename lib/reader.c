@@ -482,3 +482,23 @@ ds_record_clean(const struct ds_reader *r)
 	return !r->unescaped && memchr(r->rec, '\r', r->reclen) == NULL &&
 	    (r->mode != DS_RAW || memchr(r->rec, '\\', r->reclen) == NULL);
 }
+
+int
+ds_record_verbatim(const struct ds_reader *r)
+{
+	return ds_record_clean(r) && (r->reclen == 0 ||
+	    (r->rec[0] != '#' && r->rec[0] != '%'));
+}
+
+int
+ds_reader_line(const struct ds_reader *r, struct ds_buf *b)
+{
+	if (!ds_record_verbatim(r))
+		return ds_escape_line(b, r->field, r->nfield);
+	if (ds_buf_reserve(b, r->reclen + 1) == -1)
+		return -1;
+	memcpy(b->data + b->len, r->rec, r->reclen);
+	b->len += r->reclen;
+	b->data[b->len++] = '\n';
+	return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * wake.c: signals as bytes on a self-pipe, so that a poll loop wakes for
+ * them and learns which came, in order, with no work in the handler.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ds.h"
+
+static int	wakefd[2] = { -1, -1 };
+
+static void
+on_signal(int sig)
+{
+	unsigned char c = sig;
+	int saved = errno;
+
+	/* A full pipe has enough to wake on already. */
+	(void)write(wakefd[1], &c, 1);
+	errno = saved;
+}
+
+int
+ds_wake_on(int sig)
+{
+	struct sigaction sa;
+	int i;
+
+	if (wakefd[0] == -1) {
+		if (pipe(wakefd) == -1)
+			return -1;
+		for (i = 0; i < 2; i++)
+			if (fcntl(wakefd[i], F_SETFL, O_NONBLOCK) == -1 ||
+			    fcntl(wakefd[i], F_SETFD, FD_CLOEXEC) == -1)
+				return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocking call gives up and the loop looks. */
+	if (sig == SIGCHLD)
+		sa.sa_flags = SA_NOCLDSTOP;
+	if (sigaction(sig, &sa, NULL) == -1)
+		return -1;
+	return wakefd[0];
+}
+
+int
+ds_wake_next(void)
+{
+	unsigned char c;
+	ssize_t n;
+
+	while ((n = read(wakefd[0], &c, 1)) == -1 && errno == EINTR)
+		continue;
+	return n == 1 ? c : 0;
+}
