@@ -104,8 +104,8 @@ test_fanout(void)
 	CHECK(got == 6 && memcmp(buf, "%1000\n", 6) == 0);
 
 	/* Nobody reads: the pipe fills, then the queue, then it says so. */
-	r.field[0].data = "#a record";
-	r.field[0].len = 9;
+	r.rec = r.field[0].data = "#a record";
+	r.reclen = r.field[0].len = 9;
 	r.nfield = 1;
 	rc = 0;
 	for (n = 0; n < 100000 && rc == 0; n++)
