@@ -44,6 +44,7 @@ LIBOBJ = \
 	lib/keyed.o \
 	lib/lua.o \
 	lib/merge.o \
+	lib/metrics.o \
 	lib/num.o \
 	lib/reader.o \
 	lib/repr.o \

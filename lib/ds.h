@@ -167,6 +167,10 @@ struct ds_reader {
 	size_t		 fieldcap;
 
 	struct ds_writer *flush;	/* flushed before a read would wait */
+	uint64_t	 nread;		/* bytes read(2), for the metrics */
+	uint64_t	 nonrecords;	/* lines that were no record */
+	uint64_t	 mrecords;	/* records and bytes already added */
+	uint64_t	 mbytes;	/* to ds_metrics */
 	int		 nowait;	/* fail with EAGAIN rather than wait */
 	char		 why[96];	/* after EBADMSG: what was wrong */
 };
@@ -255,6 +259,81 @@ void	ds_writer_mark(struct ds_writer *);
  * adds their length to w->len.
  */
 int	ds_writer_room(struct ds_writer *, size_t n);
+
+/*
+ * metrics.c: each program's report of the batches it closes, fed by the
+ * reader and the writer of stdout, sent as datagrams (ds-ui(1) has the
+ * format) to $DS_METRICS, or by default to the socket that
+ * ds_metrics_default names; DS_METRICS=off sends nothing.  Sending never
+ * waits: a missing listener or a full socket loses the report, nothing
+ * else.  A datagram leaves at most every DS_METRICS_EVERY ms, holding the
+ * first DS_METRICS_ITEMS batches closed since the last one by one, and
+ * the count of the others.
+ */
+#define DS_METRICS_EVERY	100
+#define DS_METRICS_ITEMS	64
+
+/* What sources received, besides the lines and bytes their readers count. */
+enum {
+	DS_RECV_DATAGRAMS,
+	DS_RECV_CONNECTIONS,
+	DS_RECV_RECONNECTS,
+	DS_RECV_LONG,		/* lines over the limit, dropped */
+	DS_RECV_N
+};
+
+/* The state the reader and the writer update; the hot paths read on. */
+struct ds_metrics {
+	int		 on;		/* 1 reporting, -1 not, 0 unknown yet */
+	int		 pending;	/* batches not sent yet */
+	int		 full;		/* the datagram itemizes no more, or
+					   the metrics are off: only count */
+	int64_t		 start;		/* when the program started */
+	int64_t		 now;		/* the clock at the last read(2) */
+	int64_t		 first;		/* the first read since the last
+					   batch closed, or 0 */
+	int64_t		 endread;	/* when the last batch end was read,
+					   or 0 */
+	int64_t		 intime;	/* the last batch time read */
+	uint64_t	 records;	/* records read, all readers */
+	uint64_t	 bytes;		/* bytes of them */
+	uint64_t	 batches;	/* batch ends written to stdout */
+	uint64_t	 marks;		/* batches closed with no batch end
+					   line (ds_writer_mark) */
+	uint64_t	 outnonrec;	/* header lines written to stdout */
+	uint64_t	 recv[DS_RECV_N];
+};
+extern struct ds_metrics ds_metrics;
+
+/* Decide from the environment whether to report (once; cheap after). */
+void	ds_metrics_init(void);
+/*
+ * The default socket: $XDG_RUNTIME_DIR/ds/metrics when XDG_RUNTIME_DIR
+ * is set, else /tmp/ds-UID/metrics.  0, or -1 with errno ENAMETOOLONG.
+ */
+int	ds_metrics_default(char *, size_t);
+/*
+ * A batch of time t has been closed on stdout through w, its batch end
+ * line written when line is set.  Past the batches a datagram itemizes,
+ * it is only counted: this runs for every batch.
+ */
+void	ds_metrics_item(struct ds_writer *, int64_t t);
+static inline void
+ds_metrics_batch(struct ds_writer *w, int64_t t, int line)
+{
+	if (line)
+		ds_metrics.batches++;
+	else
+		ds_metrics.marks++;
+	if (!ds_metrics.full)
+		ds_metrics_item(w, t);
+}
+/* Bytes written to stdout, from w's buffer or past it. */
+void	ds_metrics_wrote(struct ds_writer *, const char *, size_t);
+/* A read(2) returned: read the clock, send if due. */
+void	ds_metrics_tick(void);
+/* A source received n more of what (DS_RECV_...). */
+void	ds_metrics_count(int what, uint64_t n);
 
 /*
  * merge.c: reads several streams at once and lines their batches up on
