@@ -29,7 +29,8 @@ SANFLAGS   = -O1 -g -fno-omit-frame-pointer \
 # The Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
-       netcat-openbsd mawk gawk time clang libclang-rt-14-dev
+       netcat-openbsd mawk gawk time clang libclang-rt-14-dev \
+       libmicrohttpd-dev libjansson-dev curl prometheus python3 chromium
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -45,6 +46,7 @@ LIBOBJ = \
 	lib/lua.o \
 	lib/merge.o \
 	lib/metrics.o \
+	lib/monitor.o \
 	lib/num.o \
 	lib/reader.o \
 	lib/repr.o \
@@ -72,6 +74,7 @@ BIN = \
 	cmd/ds-socket \
 	cmd/ds-state \
 	cmd/ds-transform \
+	cmd/ds-ui \
 	cmd/ds-union \
 	cmd/ds-window \
 	cmd/ds-words
@@ -93,6 +96,7 @@ MAN1 = \
 	man/ds-socket.1 \
 	man/ds-state.1 \
 	man/ds-transform.1 \
+	man/ds-ui.1 \
 	man/ds-union.1 \
 	man/ds-window.1 \
 	man/ds-words.1
@@ -125,6 +129,15 @@ $(UNIT): tests/unit/check.h
 $(LIB): $(LIBOBJ)
 	rm -f $@
 	$(AR) -rcs $@ $(LIBOBJ)
+
+# ds-ui alone links the HTTP server and JSON; its pages are in ui/.
+UI_PKGS    = libmicrohttpd jansson
+UI_CFLAGS != pkg-config --cflags $(UI_PKGS)
+UI_LIBS   != pkg-config --libs $(UI_PKGS)
+UI_SRC     = ui/page.c ui/render.c
+cmd/ds-ui: cmd/ds-ui.c $(UI_SRC) ui/ui.h $(LIB) $(HDR)
+	$(CC) $(DS_CPPFLAGS) -Iui $(UI_CFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) \
+	    -o $@ cmd/ds-ui.c $(UI_SRC) $(LIB) $(LDLIBS) $(UI_LIBS)
 
 .c:
 	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ $< $(LIB) \

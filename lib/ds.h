@@ -9,6 +9,8 @@
 #ifndef DS_H
 #define DS_H
 
+#include <sys/types.h>
+
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -334,6 +336,101 @@ void	ds_metrics_wrote(struct ds_writer *, const char *, size_t);
 void	ds_metrics_tick(void);
 /* A source received n more of what (DS_RECV_...). */
 void	ds_metrics_count(int what, uint64_t n);
+
+/*
+ * monitor.c: the listener of the metrics (ds-ui, ds-top): datagrams of
+ * the user's own processes only (SO_PASSCRED), the last ringcap batches
+ * of each stage, stages chained into pipelines by their pipes.
+ */
+struct ds_mon_batch {
+	int64_t		 time;
+	uint64_t	 rin, bin, rout, bout;
+	int64_t		 sched, proc, total;	/* ms */
+};
+
+#define DS_MON_NBOUNDS	12
+/* The processing time histogram's upper bounds, ms (and +Inf). */
+extern const int64_t ds_mon_bounds[DS_MON_NBOUNDS];
+
+struct ds_mon_stage {
+	pid_t		 pid;
+	long		 pgid;
+	int64_t		 start;		/* the stage's, by its clock */
+	int64_t		 last;		/* its last datagram's time */
+	int64_t		 seen;		/* when that came, by ours */
+	int		 ended;
+	int		 gone;		/* private: being expired */
+	long		 pipe;		/* index in the last ds_mon_pipes */
+	char		 prog[64];	/* argv[0]'s base name */
+	char		*cmd;		/* the command line, for people */
+	char		 in[48], out[48];	/* DEV:INO of the pipes, or - */
+	uint64_t	 seq, lost;	/* datagrams lost on the way */
+	uint64_t	 batches, rin, bin, rout, bout;
+	uint64_t	 unitemized;	/* batches counted only */
+	uint64_t	 recv[DS_RECV_N];
+	uint64_t	 hist[DS_MON_NBOUNDS + 1];	/* processing times */
+	int64_t		 histsum;
+	uint64_t	 histcount;
+	struct ds_mon_batch *ring;	/* oldest at head */
+	size_t		 ringcap, head, nring;
+};
+
+struct ds_mon {
+	int		 fd;
+	char		 path[108];
+	size_t		 ringcap;	/* batches kept a stage */
+	int64_t		 keep;		/* ms an ended pipeline stays */
+	struct ds_mon_stage **stage;
+	size_t		 nstage;
+	uint64_t	 datagrams, refused, malformed;
+	char		*buf;
+};
+
+/* A pipeline: its stages in the data's order; id is the first's pid. */
+struct ds_mon_pipe {
+	char		 id[24];
+	struct ds_mon_stage **stage;
+	size_t		 n;
+	int		 ended;
+	int64_t		 start, end;	/* end: the last datagram's time */
+};
+
+/* A pipeline's batch (see ds_mon_pipe_batches). */
+struct ds_mon_pbatch {
+	int64_t		 time;
+	uint64_t	 records;
+	int64_t		 sched, proc, total;
+	int		 known;		/* the first stage's batch is kept */
+};
+
+struct ds_mon_summary {
+	int64_t		 interval;	/* the smallest step, ms; 0 unknown */
+	uint64_t	 batches, records, retained, inrecords;
+	double		 rate;		/* records a second, retained */
+	int64_t		 sched, proc, total;	/* their means, ms */
+};
+
+/*
+ * Bind the socket path (mon->ringcap and keep set first); at the default
+ * place, its directory is made mode 0700 or must be so.  -1 with errno:
+ * EADDRINUSE when a listener has it, EPERM for a directory not ours.
+ */
+int	ds_mon_open(struct ds_mon *, const char *path, int isdefault);
+void	ds_mon_close(struct ds_mon *);
+/* Take every datagram waiting.  0, or -1 with errno from recvmsg(2). */
+int	ds_mon_receive(struct ds_mon *, int64_t now);
+/* Forget pipelines ended more than mon->keep ago. */
+void	ds_mon_expire(struct ds_mon *, int64_t now);
+/* The pipelines, into *out (ds_mon_pipes_free); their count. */
+size_t	ds_mon_pipes(struct ds_mon *, struct ds_mon_pipe **out);
+void	ds_mon_pipes_free(struct ds_mon_pipe *, size_t);
+/* The i-th batch kept of a stage, from the oldest. */
+const struct ds_mon_batch *ds_mon_batch_at(const struct ds_mon_stage *,
+	    size_t i);
+/* The pipeline's last batches, at most max, oldest first; their count. */
+size_t	ds_mon_pipe_batches(const struct ds_mon_pipe *,
+	    struct ds_mon_pbatch *, size_t max);
+void	ds_mon_summary(const struct ds_mon_pipe *, struct ds_mon_summary *);
 
 /*
  * merge.c: reads several streams at once and lines their batches up on
