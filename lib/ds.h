@@ -332,8 +332,11 @@ ds_metrics_batch(struct ds_writer *w, int64_t t, int line)
 }
 /* Bytes written to stdout, from w's buffer or past it. */
 void	ds_metrics_wrote(struct ds_writer *, const char *, size_t);
-/* A read(2) returned: read the clock, send if due. */
-void	ds_metrics_tick(void);
+/*
+ * Read the clock and send if due: after a read(2), which brought data
+ * when got is set, or before one that would wait.
+ */
+void	ds_metrics_tick(int got);
 /* A source received n more of what (DS_RECV_...). */
 void	ds_metrics_count(int what, uint64_t n);
 

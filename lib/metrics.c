@@ -309,10 +309,10 @@ ds_metrics_item(struct ds_writer *w, int64_t t)
 }
 
 void
-ds_metrics_tick(void)
+ds_metrics_tick(int got)
 {
 	ds_metrics.now = ds_now_ms();
-	if (ds_metrics.first == 0)
+	if (got && ds_metrics.first == 0)
 		ds_metrics.first = ds_metrics.now;
 	if (ds_metrics.pending && ds_metrics.now >= m.due)
 		send_now(NULL, ds_metrics.now, "run");

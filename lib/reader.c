@@ -128,7 +128,7 @@ fill(struct ds_reader *r)
 			}
 			(void)ds_writer_flush(r->flush);
 			if (ds_metrics.pending)
-				ds_metrics_tick();
+				ds_metrics_tick(0);
 		}
 	}
 	/*
@@ -152,7 +152,7 @@ fill(struct ds_reader *r)
 	}
 	if (ds_metrics.on > 0) {
 		add_metrics(r);
-		ds_metrics_tick();
+		ds_metrics_tick(n > 0);
 	}
 	/* The scans by 16 bytes may look past the end: at zeros. */
 	memset(r->buf + r->end, 0, SLACK);
