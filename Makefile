@@ -30,7 +30,8 @@ SANFLAGS   = -O1 -g -fno-omit-frame-pointer \
 DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
        netcat-openbsd mawk gawk time clang libclang-rt-14-dev \
-       libmicrohttpd-dev libjansson-dev curl prometheus python3 chromium
+       libmicrohttpd-dev libjansson-dev curl prometheus python3 chromium \
+       jq libncurses-dev tmux
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -73,6 +74,7 @@ BIN = \
 	cmd/ds-save \
 	cmd/ds-socket \
 	cmd/ds-state \
+	cmd/ds-top \
 	cmd/ds-transform \
 	cmd/ds-ui \
 	cmd/ds-union \
@@ -95,6 +97,7 @@ MAN1 = \
 	man/ds-save.1 \
 	man/ds-socket.1 \
 	man/ds-state.1 \
+	man/ds-top.1 \
 	man/ds-transform.1 \
 	man/ds-ui.1 \
 	man/ds-union.1 \
@@ -138,6 +141,13 @@ UI_SRC     = ui/page.c ui/render.c
 cmd/ds-ui: cmd/ds-ui.c $(UI_SRC) ui/ui.h $(LIB) $(HDR)
 	$(CC) $(DS_CPPFLAGS) -Iui $(UI_CFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) \
 	    -o $@ cmd/ds-ui.c $(UI_SRC) $(LIB) $(LDLIBS) $(UI_LIBS)
+
+# ds-top alone links curses.
+TOP_CFLAGS != pkg-config --cflags ncursesw
+TOP_LIBS   != pkg-config --libs ncursesw
+cmd/ds-top: cmd/ds-top.c $(LIB) $(HDR)
+	$(CC) $(DS_CPPFLAGS) $(TOP_CFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) \
+	    -o $@ cmd/ds-top.c $(LIB) $(LDLIBS) $(TOP_LIBS)
 
 .c:
 	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ $< $(LIB) \
