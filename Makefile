@@ -49,6 +49,7 @@ LIBOBJ = \
 	lib/metrics.o \
 	lib/monitor.o \
 	lib/num.o \
+	lib/progress.o \
 	lib/reader.o \
 	lib/repr.o \
 	lib/swag.o \

@@ -436,6 +436,23 @@ size_t	ds_mon_pipe_batches(const struct ds_mon_pipe *,
 void	ds_mon_summary(const struct ds_mon_pipe *, struct ds_mon_summary *);
 
 /*
+ * progress.c: a progress line for long work, as pv(1) shows one.
+ */
+struct ds_progress {
+	int64_t		 start;		/* ms */
+	uint64_t	 bytes, lines;
+	uint64_t	 total;		/* bytes in all, 0 unknown */
+};
+
+/*
+ * Write into buf (NUL-terminated) "12.3MiB of 100MiB (12%), 12345 lines,
+ * 45.6MiB/s, 0:00:02 left", or without the total when it is unknown;
+ * returns the length.
+ */
+size_t	ds_progress_format(char *, size_t, const struct ds_progress *,
+	    int64_t now);
+
+/*
  * merge.c: reads several streams at once and lines their batches up on
  * batch time, for the programs that combine streams (union, join).  An
  * input is read only when it can be without waiting, so a slow input

@@ -82,6 +82,7 @@ static void
 setup(void)
 {
 	const char *env = getenv("DS_METRICS");
+	int fd;
 
 	ds_metrics.on = -1;
 	ds_metrics.full = 1;
@@ -98,9 +99,17 @@ setup(void)
 		m.ours = 1;
 	m.to.sun_family = AF_UNIX;
 	m.tolen = sizeof(m.to);
-	if ((m.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
 		return;
+	/* With stdin or stdout closed, the socket must not take its place. */
+	if (fd < 3) {
+		m.fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		close(fd);
+		if (m.fd == -1)
+			return;
+	} else
+		m.fd = fd;
 	m.pid = getpid();
 	describe();
 	if (atexit(at_exit) != 0) {
