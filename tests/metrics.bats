@@ -166,3 +166,19 @@ time.sleep(60)' "$DS_METRICS" &
 	! grep -q '^argv	ds-words' "$T/dgrams"
 	! grep -q '/ds-words$' "$T/dgrams"
 }
+
+@test "metrics: ds-socket reports its connections and over-long lines" {
+	listen
+	printf 'short\n%s\nok\n' "$(head -c 100 /dev/zero | tr '\0' x)" \
+	    >"$T/lines"
+	ds-socket -v -l -N 2 -m 10 127.0.0.1:0 >/dev/null 2>"$T/ds.err" &
+	pids+=($!)
+	wait_until 10 grep -q '^ds-socket: listening on ' "$T/ds.err"
+	port=$(sed -n 's/^ds-socket: listening on .*:\([0-9]*\)$/\1/p' \
+	    "$T/ds.err")
+	nc -N 127.0.0.1 "$port" <"$T/lines"
+	wait_until 10 ends 1
+	# recv: datagrams, connections, reconnects, over-long lines.
+	[ "$(last ds-socket recv)" = "0	1	0	1" ]
+	[ "$(last ds-socket total | cut -f2)" -eq 2 ]
+}
