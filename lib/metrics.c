@@ -49,7 +49,7 @@ static struct {
 	pid_t		 pid;
 	int64_t		 due;		/* the next datagram's earliest time */
 	uint64_t	 seq;
-	uint64_t	 batches;	/* ds_metrics.batches at the last send */
+	uint64_t	 batches;	/* batches closed at the last send */
 	struct ds_buf	 head;		/* the argv and pipe lines */
 	struct ds_buf	 msg;
 	struct item	 item[DS_METRICS_ITEMS];
@@ -59,6 +59,8 @@ static struct {
 	uint64_t	 outbytes;	/* bytes flushed to stdout */
 	size_t		 counted;	/* bytes of the writer's buffer whose
 					   LFs are in outlines */
+	uint64_t	 cbatches;	/* batch end and header lines among */
+	uint64_t	 cnonrec;	/* outlines */
 } m;
 
 static void	setup(void);
@@ -272,23 +274,30 @@ ds_metrics_wrote(struct ds_writer *w, const char *p, size_t len)
 	if (p == w->buf) {
 		m.outlines += count_lf(p + m.counted, len - m.counted);
 		m.counted = 0;
+		m.cbatches = ds_metrics.batches;
+		m.cnonrec = ds_metrics.outnonrec;
 	} else
 		m.outlines += count_lf(p, len);
 	m.outbytes += len;
 }
 
-/* The counts so far, the writer's unflushed bytes included. */
+/*
+ * The counts so far: with w, its unflushed bytes counted first; without,
+ * as of the last count, whose lines that were no record are known.
+ */
 static void
 counts_now(const struct ds_writer *w, struct counts *c)
 {
 	if (w != NULL && w->len >= m.counted) {
 		m.outlines += count_lf(w->buf + m.counted, w->len - m.counted);
 		m.counted = w->len;
+		m.cbatches = ds_metrics.batches;
+		m.cnonrec = ds_metrics.outnonrec;
 	}
 	c->rin = ds_metrics.records;
 	c->bin = ds_metrics.bytes;
-	c->rout = m.outlines - ds_metrics.outnonrec - ds_metrics.batches;
-	c->bout = m.outbytes + (w != NULL ? m.counted : 0);
+	c->rout = m.outlines - m.cnonrec - m.cbatches;
+	c->bout = m.outbytes + m.counted;
 }
 
 void
@@ -348,8 +357,8 @@ send_now(const struct ds_writer *w, int64_t now, const char *state)
 	    (long long)ds_metrics.start, (long long)now);
 	(void)ds_buf_append(&m.msg, m.head.data, m.head.len);
 	put("total\t%llu\t%llu\t%llu\t%llu\t%llu\n",
-	    (unsigned long long)(ds_metrics.batches + ds_metrics.marks), (unsigned long long)c.rin,
-	    (unsigned long long)c.bin, (unsigned long long)c.rout,
+	    (unsigned long long)(ds_metrics.batches + ds_metrics.marks),
+	    (unsigned long long)c.rin, (unsigned long long)c.bin, (unsigned long long)c.rout,
 	    (unsigned long long)c.bout);
 	put("recv\t%llu\t%llu\t%llu\t%llu\n",
 	    (unsigned long long)ds_metrics.recv[DS_RECV_DATAGRAMS],
@@ -368,6 +377,8 @@ send_now(const struct ds_writer *w, int64_t now, const char *state)
 		put("more\t%llu\n", (unsigned long long)(ds_metrics.batches +
 		    ds_metrics.marks - m.batches - m.nitem));
 	m.batches = ds_metrics.batches + ds_metrics.marks;
+	/* The batches not itemized are in the totals only. */
+	m.last = c;
 	m.nitem = 0;
 	ds_metrics.full = 0;
 	/* Reads while the datagram was full were not timed. */

@@ -109,7 +109,9 @@ batches() {
 	done
 	exec 4>&-
 	wait_until 20 ends 3
-	batches ds-reducebykey >"$T/b"
+	# The last batch, closed at the end of the input before its time
+	# (ds-lines(1)), may have come early.
+	batches ds-reducebykey | sed '$d' >"$T/b"
 	[ "$(wc -l <"$T/b")" -ge 2 ]
 	# sched, proc, total: 0 to 5 s; total at least sched.
 	awk -F'\t' '$7 < 0 || $8 < 0 || $9 < 0 || $7 > 5000 ||
