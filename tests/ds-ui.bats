@@ -252,10 +252,12 @@ page_batches() {
 	ds-lines -i 100ms <"$T/in" 4>&- | ds-words 4>&- |
 	    ds-reducebykey 4>&- >/dev/null &
 	pids+=($!)
-	while IFS= read -r line; do
+	# Lines for a while, the text three times, the last batches empty.
+	cat "$DATA/demo.txt" "$DATA/demo.txt" "$DATA/demo.txt" |
+	    while IFS= read -r line; do
 		printf '%s\n' "$line"
-		sleep 0.05
-	done <"$DATA/demo.txt" >&4 4>&- &
+		sleep 0.03
+	done >&4 4>&- &
 	pids+=($!)
 	wait_until 10 jqis /api/v1/applications length 1
 	id=$(get /api/v1/applications | jq -r '.[0].id')

@@ -170,15 +170,22 @@ stages(const struct ds_mon_pipe *p)
 	const struct ds_mon_stage *st;
 	const struct ds_mon_batch *last;
 	json_t *a = json_array(), *o;
-	size_t i;
+	size_t i, j;
+	int64_t own;
 
 	for (i = 0; i < p->n; i++) {
 		st = p->stage[i];
 		last = st->nring > 0 ? ds_mon_batch_at(st, st->nring - 1) :
 		    NULL;
+		/* What the stage adds: from a batch's end read to written. */
+		for (own = 0, j = 0; j < st->nring; j++)
+			own += ds_mon_batch_at(st, j)->total -
+			    ds_mon_batch_at(st, j)->sched;
+		if (st->nring > 0)
+			own /= (int64_t)st->nring;
 		o = json_pack("{s:I, s:I, s:I, s:s, s:s, s:b, s:I, s:I, s:I,"
-		    " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I,"
-		    " s:I}, s:I}",
+		    " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I,"
+		    " s:I, s:I}, s:I}",
 		    "index", (json_int_t)i,
 		    "pid", (json_int_t)st->pid,
 		    "pgid", (json_int_t)st->pgid,
@@ -196,6 +203,7 @@ stages(const struct ds_mon_pipe *p)
 		    "totalDelay", (json_int_t)(last ? last->total : 0),
 		    "avgProcessingTime", (json_int_t)(st->histcount > 0 ?
 		    st->histsum / (int64_t)st->histcount : 0),
+		    "avgOwnDelay", (json_int_t)own,
 		    "received",
 		    "datagrams", (json_int_t)st->recv[DS_RECV_DATAGRAMS],
 		    "connections", (json_int_t)st->recv[DS_RECV_CONNECTIONS],
