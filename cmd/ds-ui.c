@@ -271,8 +271,9 @@ route(struct MHD_Connection *c, const char *url, const char **type,
 	    url[sizeof(api) - 1] != '/')
 		return NULL;
 	p = url + sizeof(api);
-	if ((slash = strchr(p, '/')) == NULL ||
-	    (n = slash - p) == 0 || n >= sizeof(id) ||
+	if ((slash = strchr(p, '/')) == NULL && strlen(p) < sizeof(id))
+		return ui_application(&mon, p);
+	if (slash == NULL || (n = slash - p) == 0 || n >= sizeof(id) ||
 	    strlcpy(rest, slash, sizeof(rest)) >= sizeof(rest))
 		return NULL;
 	memcpy(id, p, n);

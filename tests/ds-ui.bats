@@ -72,6 +72,8 @@ jqge() {
 	    "ds-lines -n 100 -i 1s -T 0 | ds-words | ds-reducebykey | ds-cat" ]
 	[ "$(jq -r '.[0].attempts[0].startTime' "$T/apps")" != null ]
 	[[ "$(jq -r '.[0].attempts[0].startTime' "$T/apps")" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}GMT$ ]]
+	[ "$(get "/api/v1/applications/$id" | jq -c .)" = \
+	    "$(jq -c '.[0]' "$T/apps")" ]
 	s=/api/v1/applications/$id/streaming
 	get "$s/statistics" >"$T/stats"
 	[ "$(jq -c '[.batchDuration, .numTotalCompletedBatches,

@@ -245,6 +245,16 @@ ui_applications(struct ds_mon *mon)
 }
 
 char *
+ui_application(struct ds_mon *mon, const char *id)
+{
+	struct ds_mon_pipe *p;
+
+	if ((p = find_pipe(mon, id)) == NULL)
+		return NULL;
+	return dump(application(p));
+}
+
+char *
 ui_statistics(struct ds_mon *mon, const char *id)
 {
 	struct ds_mon_pipe *p;

@@ -10,6 +10,7 @@
 #include "ds.h"
 
 char	*ui_applications(struct ds_mon *);
+char	*ui_application(struct ds_mon *, const char *id);
 char	*ui_statistics(struct ds_mon *, const char *id);
 /* status: NULL, or a filter on Spark's batch status (COMPLETED). */
 char	*ui_batches(struct ds_mon *, const char *id, const char *status);
