@@ -244,24 +244,28 @@ ui_applications(struct ds_mon *mon)
 	return dump(a);
 }
 
-char *
-ui_application(struct ds_mon *mon, const char *id)
+/* What fn makes of pipeline id, or NULL when there is none. */
+static char *
+of_pipe(struct ds_mon *mon, const char *id,
+    json_t *(*fn)(const struct ds_mon_pipe *))
 {
 	struct ds_mon_pipe *p;
 
 	if ((p = find_pipe(mon, id)) == NULL)
 		return NULL;
-	return dump(application(p));
+	return dump(fn(p));
+}
+
+char *
+ui_application(struct ds_mon *mon, const char *id)
+{
+	return of_pipe(mon, id, application);
 }
 
 char *
 ui_statistics(struct ds_mon *mon, const char *id)
 {
-	struct ds_mon_pipe *p;
-
-	if ((p = find_pipe(mon, id)) == NULL)
-		return NULL;
-	return dump(statistics(p));
+	return of_pipe(mon, id, statistics);
 }
 
 /* The pipeline's kept batches, newest first as Spark lists them. */
@@ -360,11 +364,7 @@ pipeline(const struct ds_mon_pipe *p)
 char *
 ui_pipeline(struct ds_mon *mon, const char *id)
 {
-	struct ds_mon_pipe *p;
-
-	if ((p = find_pipe(mon, id)) == NULL)
-		return NULL;
-	return dump(pipeline(p));
+	return of_pipe(mon, id, pipeline);
 }
 
 /* A label value of the exposition format: \, " and LF escaped. */
