@@ -173,6 +173,8 @@ struct ds_reader {
 	uint64_t	 nonrecords;	/* lines that were no record */
 	uint64_t	 mrecords;	/* records and bytes already added */
 	uint64_t	 mbytes;	/* to ds_metrics */
+	int		 unmetered;	/* not the stage's input: left out
+					   of the metrics */
 	int		 nowait;	/* fail with EAGAIN rather than wait */
 	char		 why[96];	/* after EBADMSG: what was wrong */
 };

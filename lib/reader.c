@@ -502,6 +502,8 @@ add_metrics(struct ds_reader *r)
 	uint64_t recs = r->lineno - r->nonrecords;
 	uint64_t bytes = r->nread - (r->end - r->start);
 
+	if (r->unmetered)
+		return;
 	ds_metrics.records += recs - r->mrecords;
 	ds_metrics.bytes += bytes - r->mbytes;
 	r->mrecords = recs;
@@ -516,7 +518,7 @@ add_metrics(struct ds_reader *r)
 static inline void
 tell_metrics(struct ds_reader *r)
 {
-	if (ds_metrics.full)
+	if (ds_metrics.full || r->unmetered)
 		return;
 	add_metrics(r);
 	if (ds_metrics.first == 0)

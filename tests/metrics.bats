@@ -184,3 +184,13 @@ time.sleep(60)' "$DS_METRICS" &
 	[ "$(last ds-socket recv)" = "0	1	0	1" ]
 	[ "$(last ds-socket total | cut -f2)" -eq 2 ]
 }
+
+@test "metrics: ds-transform reports its input, not its command's" {
+	listen
+	seq 6 | ds-lines -n 3 -T 0 | ds-transform ds-words | ds-cat >/dev/null
+	wait_until 10 ends 3
+	[ "$(last ds-transform total | cut -f1,2,4)" = "2	6	6" ]
+	# The command, a ds program run for each batch, reports nothing.
+	[ "$(grep -c '^dsm1' "$T/dgrams")" -eq "$(grep -c '^argv' "$T/dgrams")" ]
+	! grep -q '^argv	ds-words' "$T/dgrams"
+}
