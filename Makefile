@@ -173,6 +173,7 @@ BENCHBIN = bench/gen bench/latency bench/wcfloor
 FUZZ = \
 	tests/fuzz/escape \
 	tests/fuzz/lua \
+	tests/fuzz/monitor \
 	tests/fuzz/parse \
 	tests/fuzz/reader \
 	tests/fuzz/record \

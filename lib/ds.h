@@ -424,6 +424,13 @@ int	ds_mon_open(struct ds_mon *, const char *path, int isdefault);
 void	ds_mon_close(struct ds_mon *);
 /* Take every datagram waiting.  0, or -1 with errno from recvmsg(2). */
 int	ds_mon_receive(struct ds_mon *, int64_t now);
+/*
+ * Take one datagram (ds-ui(1) has the format) of len bytes at s, which
+ * is changed and has a NUL at s[len], from process pid.  0, or -1 when
+ * it is malformed or memory ran out (what it held so far is kept).
+ */
+int	ds_mon_parse(struct ds_mon *, char *s, size_t len, pid_t pid,
+	    int64_t now);
 /* Forget pipelines ended more than mon->keep ago. */
 void	ds_mon_expire(struct ds_mon *, int64_t now);
 /* The pipelines, into *out (ds_mon_pipes_free); their count. */

@@ -30,7 +30,6 @@ const int64_t ds_mon_bounds[DS_MON_NBOUNDS] = {
 };
 
 static int	prepare_dir(const char *, int);
-static int	parse(struct ds_mon *, char *, size_t, pid_t, int64_t);
 static struct ds_mon_stage *stage_of(struct ds_mon *, pid_t, int64_t);
 static void	stage_free(struct ds_mon_stage *);
 static int	split(char *, char **, int);
@@ -178,7 +177,7 @@ ds_mon_receive(struct ds_mon *mon, int64_t now)
 		}
 		mon->datagrams++;
 		mon->buf[n] = '\0';
-		if (parse(mon, mon->buf, n, cred.pid, now) == -1)
+		if (ds_mon_parse(mon, mon->buf, n, cred.pid, now) == -1)
 			mon->malformed++;
 	}
 }
@@ -315,9 +314,8 @@ ds_mon_batch_at(const struct ds_mon_stage *st, size_t i)
 	return &st->ring[(st->head + i) % st->ringcap];
 }
 
-/* One datagram, as ds-ui(1) describes it. */
-static int
-parse(struct ds_mon *mon, char *s, size_t len, pid_t pid, int64_t now)
+int
+ds_mon_parse(struct ds_mon *mon, char *s, size_t len, pid_t pid, int64_t now)
 {
 	struct ds_mon_stage *st = NULL;
 	struct ds_mon_batch b;
