@@ -253,7 +253,8 @@ set_argv(struct ds_mon_stage *st, char **f, int n)
 	struct ds_buf b = { NULL, 0, 0 };
 	const char *p, *name;
 	size_t len;
-	int i, quote;
+	uint32_t cp;
+	int i, k, quote;
 
 	for (i = 1; i < n; i++) {
 		if (ds_unescape(f[i], f[i], strlen(f[i]), &len) == -1)
@@ -263,17 +264,31 @@ set_argv(struct ds_mon_stage *st, char **f, int n)
 		if ((i > 1 && ds_buf_append(&b, " ", 1) == -1) ||
 		    (quote && ds_buf_append(&b, "'", 1) == -1))
 			goto fail;
-		for (p = f[i]; p < f[i] + len; p++) {
-			if (*p == '\'' ? ds_buf_append(&b, "'\\''", 4) == -1 :
-			    ds_buf_append(&b, *p == '\0' ? "?" : p, 1) == -1)
+		for (p = f[i]; p < f[i] + len; p += k) {
+			/* Text for people (and JSON): UTF-8, U+FFFD if not. */
+			k = (unsigned char)*p < 0x80 ? 1 :
+			    ds_utf8_decode(p, f[i] + len - p, &cp);
+			if (k == 0 ? (k = 1, ds_buf_append(&b, "\xef\xbf\xbd",
+			    3) == -1) : *p == '\'' ? ds_buf_append(&b,
+			    "'\\''", 4) == -1 : ds_buf_append(&b, *p == '\0' ?
+			    "?" : p, k) == -1)
 				goto fail;
 		}
 		if (quote && ds_buf_append(&b, "'", 1) == -1)
 			goto fail;
 		if (i == 1) {
-			name = strrchr(f[1], '/');
-			strlcpy(st->prog, name != NULL ? name + 1 : f[1],
-			    sizeof(st->prog));
+			/* The name as shown: the command's first word. */
+			name = memrchr(b.data, '/', b.len);
+			len = name != NULL ? b.len - (name + 1 - b.data) : b.len;
+			if (len >= sizeof(st->prog))
+				len = sizeof(st->prog) - 1;
+			p = name != NULL ? name + 1 : b.data;
+			/* Not in the middle of a character. */
+			while (len > 0 && p + len < b.data + b.len &&
+			    ((unsigned char)p[len] & 0xc0) == 0x80)
+				len--;
+			memcpy(st->prog, name != NULL ? name + 1 : b.data, len);
+			st->prog[len] = '\0';
 		}
 	}
 	if (ds_buf_append(&b, "", 1) == -1)

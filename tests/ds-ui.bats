@@ -293,3 +293,12 @@ page_batches() {
 	    --screenshot="$BATS_TEST_DIRNAME/out/ds-ui.png" 2>"$T/chrome3.err"
 	[ -s "$BATS_TEST_DIRNAME/out/ds-ui.png" ]
 }
+
+@test "ds-ui: a command line that is not UTF-8 is shown, and JSON stays valid" {
+	ui
+	printf 'a\n' | ds-lines -n 1 | ds-filter -F $'caf\xe9' >/dev/null
+	wait_until 10 completed 1
+	get /api/v1/applications >"$T/apps"
+	[ "$(jq -r '.[0].name' "$T/apps")" = $'ds-lines -n 1 | ds-filter -F caf\xef\xbf\xbd' ]
+	get "/api/v1/applications/$id/streaming/pipeline" | jq -e .stages >/dev/null
+}
