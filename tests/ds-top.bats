@@ -92,4 +92,7 @@ window_has() {
 	    "env DS_METRICS='$DS_METRICS' PATH='$PATH' ds-top; echo exited \$?; sleep 30"
 	wait_until 10 window_has two '^exited 1$'
 	window_has two "^ds-top: $DS_METRICS: another listener has it"
+	# The first quits as asked, not by the hangup of the teardown.
+	"${tm[@]}" send-keys -t top:0 q
+	wait_until 10 window_has 0 '^exited 0$'
 }
