@@ -28,7 +28,8 @@ ui() {
 	ds-ui -v "$@" 127.0.0.1:0 2>"$T/ui.err" &
 	uipid=$!
 	pids+=($uipid)
-	wait_until 10 grep -q '^ds-ui: listening on ' "$T/ui.err"
+	wait_until 20 grep -q '^ds-ui: listening on ' "$T/ui.err" ||
+	    { cat "$T/ui.err"; ps -o pid,stat,wchan:20,args -p "$uipid"; false; }
 	port=$(sed -n 's|^ds-ui: listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
 	    "$T/ui.err")
 	[ -n "$port" ]
