@@ -29,7 +29,9 @@ SANFLAGS   = -O1 -g -fno-omit-frame-pointer \
 # The Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
-       netcat-openbsd mawk gawk time clang libclang-rt-14-dev tzdata xxhash
+       netcat-openbsd mawk gawk time clang libclang-rt-14-dev tzdata xxhash \
+       libmicrohttpd-dev libjansson-dev curl prometheus python3 chromium \
+       jq libncurses-dev tmux
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -48,8 +50,11 @@ LIBOBJ = \
 	lib/kept.o \
 	lib/lua.o \
 	lib/merge.o \
+	lib/metrics.o \
+	lib/monitor.o \
 	lib/num.o \
 	lib/partition.o \
+	lib/progress.o \
 	lib/reader.o \
 	lib/repr.o \
 	lib/spawn.o \
@@ -80,7 +85,9 @@ BIN = \
 	cmd/ds-session \
 	cmd/ds-socket \
 	cmd/ds-state \
+	cmd/ds-top \
 	cmd/ds-transform \
+	cmd/ds-ui \
 	cmd/ds-union \
 	cmd/ds-window \
 	cmd/ds-words
@@ -104,7 +111,9 @@ MAN1 = \
 	man/ds-session.1 \
 	man/ds-socket.1 \
 	man/ds-state.1 \
+	man/ds-top.1 \
 	man/ds-transform.1 \
+	man/ds-ui.1 \
 	man/ds-union.1 \
 	man/ds-window.1 \
 	man/ds-words.1
@@ -144,6 +153,22 @@ $(LIB): $(LIBOBJ)
 	rm -f $@
 	$(AR) -rcs $@ $(LIBOBJ)
 
+# ds-ui alone links the HTTP server and JSON; its pages are in ui/.
+UI_PKGS    = libmicrohttpd jansson
+UI_CFLAGS != pkg-config --cflags $(UI_PKGS)
+UI_LIBS   != pkg-config --libs $(UI_PKGS)
+UI_SRC     = ui/page.c ui/render.c
+cmd/ds-ui: cmd/ds-ui.c $(UI_SRC) ui/ui.h $(LIB) $(HDR)
+	$(CC) $(DS_CPPFLAGS) -Iui $(UI_CFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) \
+	    -o $@ cmd/ds-ui.c $(UI_SRC) $(LIB) $(LDLIBS) $(UI_LIBS)
+
+# ds-top alone links curses.
+TOP_CFLAGS != pkg-config --cflags ncursesw
+TOP_LIBS   != pkg-config --libs ncursesw
+cmd/ds-top: cmd/ds-top.c $(LIB) $(HDR)
+	$(CC) $(DS_CPPFLAGS) $(TOP_CFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) \
+	    -o $@ cmd/ds-top.c $(LIB) $(LDLIBS) $(TOP_LIBS)
+
 .c:
 	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ $< $(LIB) \
 	    $(LDLIBS)
@@ -170,6 +195,7 @@ BENCHBIN = bench/gen bench/latency bench/wcfloor
 FUZZ = \
 	tests/fuzz/escape \
 	tests/fuzz/lua \
+	tests/fuzz/monitor \
 	tests/fuzz/parse \
 	tests/fuzz/reader \
 	tests/fuzz/record \

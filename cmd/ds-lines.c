@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@
 #include "ds.h"
 
 static const char synopsis[] =
-    "ds-lines [-i interval] [-n count] [-T start] [file ...]";
+    "ds-lines [-P] [-i interval] [-n count] [-T start] [file ...]";
 
 static struct ds_writer	out;
 static int64_t		interval = 1000;
@@ -25,12 +26,16 @@ static long long	count;		/* -n: lines a batch, 0: clock */
 static long long	inbatch;	/* lines in the open batch */
 static int64_t		next;		/* the open batch's time, or -1
 					   past the last an int64 holds */
+static int		progress;	/* -P, or a terminal: show it */
+static struct ds_progress meter;
+static int64_t		shown;		/* when the meter was last shown */
 
 static void	by_count(struct ds_reader *);
 static void	by_clock(struct ds_reader *);
 static void	put_record(const struct ds_reader *);
 static int64_t	after(int64_t);
 static void	close_batch(void);
+static void	show(const struct ds_reader *, int);
 
 int
 main(int argc, char *argv[])
@@ -40,8 +45,12 @@ main(int argc, char *argv[])
 	int64_t start = -1;
 	int ch, fd, i, status = 0;
 
-	while ((ch = getopt(argc, argv, "hi:n:T:")) != -1) {
+	progress = isatty(STDERR_FILENO);
+	while ((ch = getopt(argc, argv, "hi:n:PT:")) != -1) {
 		switch (ch) {
+		case 'P':
+			progress = 2;
+			break;
 		case 'i':
 			if (ds_duration_parse(optarg, &interval) == -1 ||
 			    interval == 0)
@@ -65,6 +74,19 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (start != -1 && count == 0)
 		errx(2, "-T needs -n");
+	/* A terminal shows the meter for files, of known size, only. */
+	meter.start = ds_now_ms();
+	for (i = 0; i < argc && progress; i++) {
+		struct stat st;
+
+		if (strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			meter.total += st.st_size;
+		else if (progress == 1)
+			progress = 0;
+	}
+	if (argc == 0 && progress == 1)
+		progress = 0;
 
 	if (ds_writer_init(&out, STDOUT_FILENO) == -1)
 		err(1, NULL);
@@ -93,12 +115,17 @@ main(int argc, char *argv[])
 			r.nowait = 1;
 			by_clock(&r);
 		}
+		show(&r, 1);
+		meter.bytes += r.nread;
+		meter.lines += r.lineno;
 		ds_reader_free(&r);
 		if (fd != STDIN_FILENO)
 			close(fd);
 	}
 	if (inbatch > 0)
 		close_batch();
+	if (progress)
+		fputc('\n', stderr);
 	ds_writer_close_or_die(&out);
 	exit(status);
 }
@@ -109,6 +136,28 @@ put_record(const struct ds_reader *r)
 	if (ds_write_record(&out, r->field, r->nfield) == -1)
 		ds_write_failed_die(&out);
 	inbatch++;
+	if (progress && (r->lineno & 4095) == 0)
+		show(r, 0);
+}
+
+/*
+ * The progress line, pv's: redrawn in place at most five times a second,
+ * and when a file is done.
+ */
+static void
+show(const struct ds_reader *r, int now)
+{
+	struct ds_progress p = meter;
+	char line[160];
+	int64_t t = ds_now_ms();
+
+	if (!progress || (!now && t - shown < 200))
+		return;
+	shown = t;
+	p.bytes += r->nread;
+	p.lines += r->lineno;
+	ds_progress_format(line, sizeof(line), &p, t);
+	fprintf(stderr, "\r%-70s", line);
 }
 
 /* The batch time after t, or -1 when an int64 cannot hold it. */

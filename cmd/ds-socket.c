@@ -346,6 +346,7 @@ client_new(int fd, const char *name)
 		err(1, NULL);
 	c->r.nowait = 1;
 	c->r.maxline = maxline;
+	ds_metrics_count(DS_RECV_CONNECTIONS, 1);
 	return c;
 }
 

@@ -60,6 +60,8 @@ main(int argc, char *argv[])
 	    ds_writer_init(&out, STDOUT_FILENO) == -1)
 		err(1, NULL);
 	r.flush = &out;
+	/* A command a batch would report as a pipeline a batch. */
+	(void)setenv("DS_METRICS", "off", 1);
 	if (ds_write_header(&out) == -1)
 		ds_write_failed_die(&out);
 	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
@@ -105,6 +107,7 @@ start(void)
 	if (ds_reader_init(&output, fromchild, cmd[0], DS_AUTO_LINES) == -1)
 		err(1, NULL);
 	output.nowait = 1;
+	output.unmetered = 1;
 	running = 1;
 }
 

@@ -9,6 +9,8 @@
 #ifndef DS_H
 #define DS_H
 
+#include <sys/types.h>
+
 #include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -189,6 +191,12 @@ struct ds_reader {
 	size_t		 fieldcap;
 
 	struct ds_writer *flush;	/* flushed before a read would wait */
+	uint64_t	 nread;		/* bytes read(2), for the metrics */
+	uint64_t	 nonrecords;	/* lines that were no record */
+	uint64_t	 mrecords;	/* records and bytes already added */
+	uint64_t	 mbytes;	/* to ds_metrics */
+	int		 unmetered;	/* not the stage's input: left out
+					   of the metrics */
 	int		 nowait;	/* fail with EAGAIN rather than wait */
 	char		 why[96];	/* after EBADMSG: what was wrong */
 };
@@ -300,6 +308,203 @@ void	ds_writer_mark(struct ds_writer *);
  * adds their length to w->len.
  */
 int	ds_writer_room(struct ds_writer *, size_t n);
+
+/*
+ * metrics.c: each program's report of the batches it closes, fed by the
+ * reader and the writer of stdout, sent as datagrams (ds-ui(1) has the
+ * format) to $DS_METRICS, or by default to the socket that
+ * ds_metrics_default names; DS_METRICS=off sends nothing.  Sending never
+ * waits: a missing listener or a full socket loses the report, nothing
+ * else.  A datagram leaves at most every DS_METRICS_EVERY ms, holding the
+ * first DS_METRICS_ITEMS batches closed since the last one by one, and
+ * the count of the others.
+ */
+#define DS_METRICS_EVERY	100
+#define DS_METRICS_ITEMS	64
+
+/* What sources received, besides the lines and bytes their readers count. */
+enum {
+	DS_RECV_DATAGRAMS,
+	DS_RECV_CONNECTIONS,
+	DS_RECV_RECONNECTS,
+	DS_RECV_LONG,		/* lines over the limit, dropped */
+	DS_RECV_N
+};
+
+/* The state the reader and the writer update; the hot paths read on. */
+struct ds_metrics {
+	int		 on;		/* 1 reporting, -1 not, 0 unknown yet */
+	int		 pending;	/* batches not sent yet */
+	int		 full;		/* the datagram itemizes no more, or
+					   the metrics are off: only count */
+	int64_t		 start;		/* when the program started */
+	int64_t		 now;		/* the clock at the last read(2) */
+	int64_t		 first;		/* the first read since the last
+					   batch closed, or 0 */
+	int64_t		 endread;	/* when the last batch end was read,
+					   or 0 */
+	int64_t		 intime;	/* the last batch time read */
+	uint64_t	 records;	/* records read, all readers */
+	uint64_t	 bytes;		/* bytes of them */
+	uint64_t	 batches;	/* batch ends written to stdout */
+	uint64_t	 marks;		/* batches closed with no batch end
+					   line (ds_writer_mark) */
+	uint64_t	 outnonrec;	/* header lines written to stdout */
+	uint64_t	 recv[DS_RECV_N];
+};
+extern struct ds_metrics ds_metrics;
+
+/* Decide from the environment whether to report (once; cheap after). */
+void	ds_metrics_init(void);
+/*
+ * The default socket: $XDG_RUNTIME_DIR/ds/metrics when XDG_RUNTIME_DIR
+ * is set, else /tmp/ds-UID/metrics.  0, or -1 with errno ENAMETOOLONG.
+ */
+int	ds_metrics_default(char *, size_t);
+/*
+ * A batch of time t has been closed on stdout through w, its batch end
+ * line written when line is set.  Past the batches a datagram itemizes,
+ * it is only counted: this runs for every batch.
+ */
+void	ds_metrics_item(struct ds_writer *, int64_t t);
+static inline void
+ds_metrics_batch(struct ds_writer *w, int64_t t, int line)
+{
+	if (line)
+		ds_metrics.batches++;
+	else
+		ds_metrics.marks++;
+	if (!ds_metrics.full)
+		ds_metrics_item(w, t);
+}
+/* Bytes written to stdout, from w's buffer or past it. */
+void	ds_metrics_wrote(struct ds_writer *, const char *, size_t);
+/*
+ * Read the clock and send if due: after a read(2), which brought data
+ * when got is set, or before one that would wait.
+ */
+void	ds_metrics_tick(int got);
+/* A source received n more of what (DS_RECV_...). */
+void	ds_metrics_count(int what, uint64_t n);
+
+/*
+ * monitor.c: the listener of the metrics (ds-ui, ds-top): datagrams of
+ * the user's own processes only (SO_PASSCRED), the last ringcap batches
+ * of each stage, stages chained into pipelines by their pipes.
+ */
+struct ds_mon_batch {
+	int64_t		 time;
+	uint64_t	 rin, bin, rout, bout;
+	int64_t		 sched, proc, total;	/* ms */
+};
+
+#define DS_MON_NBOUNDS	12
+/* The processing time histogram's upper bounds, ms (and +Inf). */
+extern const int64_t ds_mon_bounds[DS_MON_NBOUNDS];
+
+struct ds_mon_stage {
+	pid_t		 pid;
+	long		 pgid;
+	int64_t		 start;		/* the stage's, by its clock */
+	int64_t		 last;		/* its last datagram's time */
+	int64_t		 seen;		/* when that came, by ours */
+	int		 ended;
+	int		 gone;		/* private: being expired */
+	long		 pipe;		/* index in the last ds_mon_pipes */
+	char		 prog[64];	/* argv[0]'s base name */
+	char		*cmd;		/* the command line, for people */
+	char		 in[48], out[48];	/* DEV:INO of the pipes, or - */
+	uint64_t	 seq, lost;	/* datagrams lost on the way */
+	uint64_t	 batches, rin, bin, rout, bout;
+	uint64_t	 unitemized;	/* batches counted only */
+	uint64_t	 recv[DS_RECV_N];
+	uint64_t	 hist[DS_MON_NBOUNDS + 1];	/* processing times */
+	int64_t		 histsum;
+	uint64_t	 histcount;
+	struct ds_mon_batch *ring;	/* oldest at head */
+	size_t		 ringcap, head, nring;
+};
+
+struct ds_mon {
+	int		 fd;
+	char		 path[108];
+	size_t		 ringcap;	/* batches kept a stage */
+	int64_t		 keep;		/* ms an ended pipeline stays */
+	struct ds_mon_stage **stage;
+	size_t		 nstage;
+	uint64_t	 datagrams, refused, malformed;
+	char		*buf;
+};
+
+/* A pipeline: its stages in the data's order; id is the first's pid. */
+struct ds_mon_pipe {
+	char		 id[24];
+	struct ds_mon_stage **stage;
+	size_t		 n;
+	int		 ended;
+	int64_t		 start, end;	/* end: the last datagram's time */
+};
+
+/* A pipeline's batch (see ds_mon_pipe_batches). */
+struct ds_mon_pbatch {
+	int64_t		 time;
+	uint64_t	 records;
+	int64_t		 sched, proc, total;
+	int		 known;		/* the first stage's batch is kept */
+};
+
+struct ds_mon_summary {
+	int64_t		 interval;	/* the smallest step, ms; 0 unknown */
+	uint64_t	 batches, records, retained, inrecords;
+	double		 rate;		/* records a second, retained */
+	int64_t		 sched, proc, total;	/* their means, ms */
+};
+
+/*
+ * Bind the socket path (mon->ringcap and keep set first); at the default
+ * place, its directory is made mode 0700 or must be so.  -1 with errno:
+ * EADDRINUSE when a listener has it, EPERM for a directory not ours.
+ */
+int	ds_mon_open(struct ds_mon *, const char *path, int isdefault);
+void	ds_mon_close(struct ds_mon *);
+/* Take every datagram waiting.  0, or -1 with errno from recvmsg(2). */
+int	ds_mon_receive(struct ds_mon *, int64_t now);
+/*
+ * Take one datagram (ds-ui(1) has the format) of len bytes at s, which
+ * is changed and has a NUL at s[len], from process pid.  0, or -1 when
+ * it is malformed or memory ran out (what it held so far is kept).
+ */
+int	ds_mon_parse(struct ds_mon *, char *s, size_t len, pid_t pid,
+	    int64_t now);
+/* Forget pipelines ended more than mon->keep ago. */
+void	ds_mon_expire(struct ds_mon *, int64_t now);
+/* The pipelines, into *out (ds_mon_pipes_free); their count. */
+size_t	ds_mon_pipes(struct ds_mon *, struct ds_mon_pipe **out);
+void	ds_mon_pipes_free(struct ds_mon_pipe *, size_t);
+/* The i-th batch kept of a stage, from the oldest. */
+const struct ds_mon_batch *ds_mon_batch_at(const struct ds_mon_stage *,
+	    size_t i);
+/* The pipeline's last batches, at most max, oldest first; their count. */
+size_t	ds_mon_pipe_batches(const struct ds_mon_pipe *,
+	    struct ds_mon_pbatch *, size_t max);
+void	ds_mon_summary(const struct ds_mon_pipe *, struct ds_mon_summary *);
+
+/*
+ * progress.c: a progress line for long work, as pv(1) shows one.
+ */
+struct ds_progress {
+	int64_t		 start;		/* ms */
+	uint64_t	 bytes, lines;
+	uint64_t	 total;		/* bytes in all, 0 unknown */
+};
+
+/*
+ * Write into buf (NUL-terminated) "12.3MiB of 100MiB (12%), 12345 lines,
+ * 45.6MiB/s, 0:00:02 left", or without the total when it is unknown;
+ * returns the length.
+ */
+size_t	ds_progress_format(char *, size_t, const struct ds_progress *,
+	    int64_t now);
 
 /*
  * merge.c: reads several streams at once and lines their batches up on

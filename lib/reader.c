@@ -43,6 +43,8 @@ static int	split_line(struct ds_reader *, char *, size_t);
 static int	split_raw(struct ds_reader *, char *, size_t);
 static int	split_escaped(struct ds_reader *, char *, size_t);
 static int	batch_end(struct ds_reader *, const char *, size_t);
+static inline void tell_metrics(struct ds_reader *);
+static void	add_metrics(struct ds_reader *);
 
 int
 ds_reader_init(struct ds_reader *r, int fd, const char *name, int mode)
@@ -53,6 +55,7 @@ ds_reader_init(struct ds_reader *r, int fd, const char *name, int mode)
 	r->mode = mode;
 	r->lasttime = -1;
 	r->cap = READ_CHUNK;
+	ds_metrics_init();
 	if ((r->buf = malloc(r->cap + SLACK)) == NULL)
 		return -1;
 	r->fieldcap = 16;
@@ -124,6 +127,8 @@ fill(struct ds_reader *r)
 				return -1;
 			}
 			(void)ds_writer_flush(r->flush);
+			if (ds_metrics.pending)
+				ds_metrics_tick(0);
 		}
 	}
 	/*
@@ -141,8 +146,14 @@ fill(struct ds_reader *r)
 		if (n != -1 || errno != EINTR)
 			break;
 	}
-	if (n > 0)
+	if (n > 0) {
 		r->end += n;
+		r->nread += n;
+	}
+	if (ds_metrics.on > 0) {
+		add_metrics(r);
+		ds_metrics_tick(n > 0);
+	}
 	/* The scans by 16 bytes may look past the end: at zeros. */
 	memset(r->buf + r->end, 0, SLACK);
 	return n;
@@ -177,6 +188,8 @@ next_line(struct ds_reader *r, char **line, size_t *len)
 			r->lineno++;
 			/* A long line may arrive whole, with its LF. */
 			if (r->maxline != 0 && *len > r->maxline) {
+				r->nonrecords++;
+				ds_metrics.recv[DS_RECV_LONG]++;
 				errno = EMSGSIZE;
 				return -1;
 			}
@@ -191,6 +204,8 @@ next_line(struct ds_reader *r, char **line, size_t *len)
 			r->start = r->end;
 			r->scanned = 0;
 			r->lineno++;
+			r->nonrecords++;
+			ds_metrics.recv[DS_RECV_LONG]++;
 			errno = EMSGSIZE;
 			return -1;
 		}
@@ -389,6 +404,7 @@ batch_end(struct ds_reader *r, const char *line, size_t len)
 	r->time = r->lasttime = t;
 	r->inbatch = 0;
 	r->synthetic = 0;
+	tell_metrics(r);
 	return DS_BATCH;
 }
 
@@ -419,6 +435,7 @@ read_item(struct ds_reader *r)
 		if ((rc = next_line(r, &line, &len)) == -1)
 			return -1;
 		if (rc == 0) {
+			add_metrics(r);
 			if (!r->inbatch)
 				return DS_EOF;
 			if (r->lasttime == INT64_MAX)
@@ -429,6 +446,8 @@ read_item(struct ds_reader *r)
 			r->lasttime = r->time;
 			r->inbatch = 0;
 			r->synthetic = 1;
+			ds_metrics.endread = ds_metrics.now;
+			ds_metrics.intime = r->time;
 			return DS_BATCH;
 		}
 		if (!r->started) {
@@ -436,6 +455,7 @@ read_item(struct ds_reader *r)
 			if (len == 4 && memcmp(line, "#ds1", 4) == 0 &&
 			    (r->mode == DS_AUTO || r->mode == DS_AUTO_LINES)) {
 				r->mode = DS_STREAM;
+				r->nonrecords++;
 				continue;
 			}
 			if (r->mode == DS_AUTO)
@@ -448,8 +468,10 @@ read_item(struct ds_reader *r)
 			    split_line(r, line, len)) == -1)
 				return -1;
 			r->inbatch = 1;
+			tell_metrics(r);
 			return DS_RECORD;
 		}
+		r->nonrecords += len > 0 && (line[0] == '#' || line[0] == '%');
 		if (len > 0 && line[0] == '#') {
 			if (len == 4 && memcmp(line, "#ds1", 4) == 0 &&
 			    r->inbatch)
@@ -501,4 +523,42 @@ ds_reader_line(const struct ds_reader *r, struct ds_buf *b)
 	b->len += r->reclen;
 	b->data[b->len++] = '\n';
 	return 0;
+}
+
+/*
+ * Add what r read since the last call to the metrics: records are the
+ * lines that were none of the others, counted here rather than once a
+ * record on the hot path.
+ */
+static void
+add_metrics(struct ds_reader *r)
+{
+	uint64_t recs = r->lineno - r->nonrecords;
+	uint64_t bytes = r->nread - (r->end - r->start);
+
+	if (r->unmetered)
+		return;
+	ds_metrics.records += recs - r->mrecords;
+	ds_metrics.bytes += bytes - r->mbytes;
+	r->mrecords = recs;
+	r->mbytes = bytes;
+}
+
+/*
+ * A batch end or a raw record was read: what the next batch itemized
+ * needs.  Past the batches a datagram itemizes, the counts wait for the
+ * next read(2), which costs more than they do.
+ */
+static inline void
+tell_metrics(struct ds_reader *r)
+{
+	if (ds_metrics.full || r->unmetered)
+		return;
+	add_metrics(r);
+	if (ds_metrics.first == 0)
+		ds_metrics.first = ds_metrics.now;
+	if (r->mode == DS_STREAM && !r->inbatch) {
+		ds_metrics.endread = ds_metrics.now;
+		ds_metrics.intime = r->time;
+	}
 }

@@ -16,6 +16,8 @@
  */
 #define WRITE_CAP	(64 * 1024)
 
+/* Only what goes to stdout is a stage's output, to the metrics. */
+#define MEASURED(w)	((w)->fd == STDOUT_FILENO && ds_metrics.on > 0)
 
 int
 ds_writer_init(struct ds_writer *w, int fd)
@@ -23,6 +25,7 @@ ds_writer_init(struct ds_writer *w, int fd)
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
 	w->cap = WRITE_CAP;
+	ds_metrics_init();
 	if ((w->buf = malloc(w->cap)) == NULL)
 		return -1;
 	return 0;
@@ -38,6 +41,8 @@ ds_writer_flush(struct ds_writer *w)
 		errno = w->error;
 		return -1;
 	}
+	if (MEASURED(w))
+		ds_metrics_wrote(w, w->buf, w->len);
 	while (off < w->len) {
 		n = write(w->fd, w->buf + off, w->len - off);
 		if (n == -1) {
@@ -96,6 +101,8 @@ ds_write_bytes(struct ds_writer *w, const void *p, size_t len)
 	if (len >= w->cap) {
 		if (ds_writer_flush(w) == -1)
 			return -1;
+		if (MEASURED(w))
+			ds_metrics_wrote(w, p, len);
 		while (len > 0) {
 			ssize_t n = write(w->fd, p, len);
 			if (n == -1) {
@@ -119,6 +126,8 @@ ds_write_bytes(struct ds_writer *w, const void *p, size_t len)
 int
 ds_write_header(struct ds_writer *w)
 {
+	if (MEASURED(w))
+		ds_metrics.outnonrec++;
 	return ds_write_bytes(w, "#ds1\n", 5);
 }
 
@@ -202,6 +211,8 @@ ds_write_batch(struct ds_writer *w, int64_t ms)
 		return -1;
 	w->nfield = 0;
 	w->pending = 1;
+	if (MEASURED(w))
+		ds_metrics_batch(w, ms, 1);
 	return 0;
 }
 
@@ -209,4 +220,6 @@ void
 ds_writer_mark(struct ds_writer *w)
 {
 	w->pending = 1;
+	if (MEASURED(w))
+		ds_metrics_batch(w, ds_metrics.intime, 0);
 }

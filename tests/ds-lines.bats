@@ -356,7 +356,7 @@ c
 @test "ds-lines: -h prints the usage on stdout and exits 0" {
 	run -0 --separate-stderr ds-lines -h
 	assert_equal "$output" \
-	    "usage: ds-lines [-i interval] [-n count] [-T start] [file ...]"
+	    "usage: ds-lines [-P] [-i interval] [-n count] [-T start] [file ...]"
 	assert_equal "$stderr" ""
 }
 
@@ -364,7 +364,7 @@ c
 	run -2 --separate-stderr ds-lines -x
 	assert_equal "$output" ""
 	assert_equal "$stderr" "ds-lines: invalid option -- 'x'
-usage: ds-lines [-i interval] [-n count] [-T start] [file ...]"
+usage: ds-lines [-P] [-i interval] [-n count] [-T start] [file ...]"
 }
 
 @test "ds-lines: a failed write exits 1" {
@@ -374,4 +374,42 @@ usage: ds-lines [-i interval] [-n count] [-T start] [file ...]"
 	assert_equal "$stderr" "ds-lines: stdout: No space left on device"
 	run -1 --separate-stderr bash -c 'ds-lines -i 10ms <"$1" >&-' _ "$in"
 	assert_equal "$stderr" "ds-lines: stdout: Bad file descriptor"
+}
+
+@test "ds-lines: -P keeps a progress line on stderr, as pv does" {
+	printf 'a\nb\nc\n' >"$BATS_TEST_TMPDIR/f"
+	ds-lines -P -n 2 -T 0 "$BATS_TEST_TMPDIR/f" \
+	    >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+	diff -u - "$BATS_TEST_TMPDIR/out" <<-EOF
+	#ds1
+	a
+	b
+	%1000
+	c
+	%2000
+	EOF
+	# The last drawing, then an LF.
+	tr '\r' '\n' <"$BATS_TEST_TMPDIR/err" | sed 's/  *$//' |
+	    tail -n 2 >"$BATS_TEST_TMPDIR/last"
+	run cat "$BATS_TEST_TMPDIR/last"
+	assert_line --index 0 --regexp '^6B of 6B \(100%\), 3 lines, [0-9.]+[KMG]?i?B/s, 0:00:00 left$'
+	assert_line --index 1 ''
+	# Of unknown size, the standard input: what was read, how fast.
+	run --separate-stderr sh -c 'printf "a\nb\n" | ds-lines -P -n 5'
+	[[ "$stderr" =~ 4B,\ 2\ lines,\ [0-9.]+[KMG]?i?B/s ]]
+	! [[ "$stderr" =~ " of " ]]
+}
+
+@test "ds-lines: a terminal shows the progress of files, not of stdin" {
+	command -v script >/dev/null || skip "no script(1)"
+	printf 'a\nb\nc\n' >"$BATS_TEST_TMPDIR/f"
+	script -qec "ds-lines -n 2 '$BATS_TEST_TMPDIR/f' >/dev/null" \
+	    /dev/null >"$BATS_TEST_TMPDIR/tty" </dev/null
+	grep -q '6B of 6B (100%), 3 lines' "$BATS_TEST_TMPDIR/tty"
+	script -qec "printf 'a\n' | ds-lines -n 2 >/dev/null" \
+	    /dev/null >"$BATS_TEST_TMPDIR/tty" </dev/null
+	! grep -q 'lines' "$BATS_TEST_TMPDIR/tty"
+	# Not a terminal: nothing.
+	run --separate-stderr ds-lines -n 2 "$BATS_TEST_TMPDIR/f"
+	[ -z "$stderr" ]
 }

@@ -451,7 +451,8 @@ two"
 }
 
 @test "ds-socket: make demo's script runs the seed's job, no stdin needed" {
-	run -0 --separate-stderr sh "$BATS_TEST_DIRNAME/demo.sh" <&-
+	DEMO_UI=127.0.0.1:0 DS_METRICS=$T/m.sock \
+	    run -0 --separate-stderr sh "$BATS_TEST_DIRNAME/demo.sh" <&-
 	assert_equal "$stderr" ""
 	assert_equal "$(grep -c '^Time: ' <<<"$output")" 5
 	grep -q "^('[a-zA-Z]*', [0-9]*)$" <<<"$output"
