@@ -568,8 +568,9 @@ struct ds_recv {
 	 * Called with the time of a batch about to end, before its batch
 	 * end is written (a write-ahead log records the boundary here),
 	 * and once it is written and flushed (a sink of acknowledgements
-	 * answers here: Flume's calls, Kafka's commits).  Either may be
-	 * NULL; both return 0 or -1 as a callback does.
+	 * answers here: Flume's calls, Kafka's commits); filled still says
+	 * whether the batch held anything.  Either may be NULL; both
+	 * return 0 or -1 as a callback does.
 	 */
 	int		(*closing)(void *arg, int64_t t);
 	int		(*written)(void *arg, int64_t t);
