@@ -36,9 +36,11 @@ LIB = lib/libds.a
 LIBOBJ = \
 	lib/agg.o \
 	lib/buf.o \
+	lib/checkpoint.o \
 	lib/cli.o \
 	lib/clilua.o \
 	lib/clock.o \
+	lib/commit.o \
 	lib/duration.o \
 	lib/escape.o \
 	lib/keyed.o \
@@ -103,6 +105,7 @@ MAN7 = man/ds.7
 MAN = $(MAN1) $(MAN5) $(MAN7)
 UNIT = \
 	tests/unit/t_buf \
+	tests/unit/t_checkpoint \
 	tests/unit/t_clock \
 	tests/unit/t_duration \
 	tests/unit/t_escape \
