@@ -56,6 +56,7 @@ LIBOBJ = \
 	lib/table.o \
 	lib/time.o \
 	lib/utf8.o \
+	lib/wal.o \
 	lib/window.o \
 	lib/writer.o
 BIN = \

@@ -754,6 +754,11 @@ void	ds_connect_free(struct ds_connect *);
  *	as downstream confirms: ds_wal_trim(&wal, confirmed)
  */
 #define DS_WAL_SEGMENT	(64 * 1024 * 1024)
+/*
+ * A confirmed time for ds_wal_replay and ds_wal_trim when no stage
+ * confirms: every batch that was ended is taken to have been taken.
+ */
+#define DS_WAL_ENDED	INT64_MAX
 
 /* When the log is fsync'd (sync= of the spec). */
 #define DS_WAL_SYNC_BATCH	0	/* at each batch end after records
@@ -780,6 +785,7 @@ struct ds_wal {
 	int64_t		 lastsync;
 	int		 dirty;		/* records since the last fsync */
 	size_t		 size;		/* of the open segment */
+	size_t		 endmark;	/* its size after the last batch end */
 	struct ds_wal_seg *seg;		/* the segments, oldest first */
 	size_t		 nseg, segcap;
 };
@@ -792,8 +798,9 @@ struct ds_wal {
  */
 int	ds_wal_open(struct ds_wal *, const char *spec);
 /*
- * Write to out the batches the log holds after time confirmed, records
- * and batch ends, oldest first; a batch a crash left without its end is
+ * Write to out the batches the log holds after time confirmed (with
+ * DS_WAL_ENDED: none but those a crash cut short), records and batch
+ * ends, oldest first; a batch a crash left without its end is
  * ended with the time one interval after the batch before it (or its
  * segment's first time), in out and in the log, and the torn last line
  * of a segment is cut off.  Stores the last batch time the log holds in
@@ -807,7 +814,8 @@ int	ds_wal_start(struct ds_wal *, int64_t t, int64_t interval);
 /*
  * The batch of time t ends: its end is appended, the buffer written, and
  * the segment synced as the schedule says; call it before the batch end
- * goes downstream.  0, or -1 with errno.
+ * goes downstream.  0, 1 when a new segment was started (a time to trim),
+ * or -1 with errno.
  */
 int	ds_wal_batch(struct ds_wal *, int64_t t);
 /* Write what is buffered (before a wait, so a kill loses less). */
