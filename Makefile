@@ -117,6 +117,7 @@ UNIT = \
 	tests/unit/t_table \
 	tests/unit/t_time \
 	tests/unit/t_utf8 \
+	tests/unit/t_wal \
 	tests/unit/t_writer
 
 all: $(BIN)

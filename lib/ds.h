@@ -821,8 +821,8 @@ int	ds_wal_batch(struct ds_wal *, int64_t t);
 /* Write what is buffered (before a wait, so a kill loses less). */
 int	ds_wal_flush(struct ds_wal *);
 /*
- * Remove the segments whose batches are all at or before confirmed, the
- * open one excepted.  0, or -1 with errno.
+ * Remove the segments whose batches are all at or before confirmed, but
+ * the open one and those ds_wal_replay has not read.  0, or -1 with errno.
  */
 int	ds_wal_trim(struct ds_wal *, int64_t confirmed);
 /* Flush, sync and close; the lock goes.  0, or -1 with errno. */

@@ -26,6 +26,7 @@
 struct ds_wal_seg {
 	int64_t	 first;		/* its name: the time of its first batch */
 	int64_t	 last;		/* its last batch end, or INT64_MIN */
+	int	 known;		/* last is known: replayed, or ours */
 };
 
 static void
@@ -55,6 +56,7 @@ add_seg(struct ds_wal *wal, int64_t first)
 		wal->segcap += 16;
 	}
 	wal->seg[wal->nseg].first = first;
+	wal->seg[wal->nseg].known = 0;
 	wal->seg[wal->nseg++].last = INT64_MIN;
 	return 0;
 }
@@ -278,6 +280,7 @@ ds_wal_replay(struct ds_wal *wal, int64_t confirmed, int64_t interval,
 			s->last = tail;
 		}
 		close(fd);
+		s->known = 1;
 		if (s->last > *last)
 			*last = s->last;
 	}
@@ -297,7 +300,10 @@ open_seg(struct ds_wal *wal, int64_t t)
 	if ((wal->fd = openat(wal->dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
 	    O_APPEND | O_CLOEXEC, 0666)) == -1)
 		return -1;
-	if (add_seg(wal, t) == -1 || ds_writer_init(&wal->w, wal->fd) == -1 ||
+	if (add_seg(wal, t) == -1)
+		return -1;
+	wal->seg[wal->nseg - 1].known = 1;
+	if (ds_writer_init(&wal->w, wal->fd) == -1 ||
 	    ds_write_header(&wal->w) == -1 || ds_writer_flush(&wal->w) == -1 ||
 	    fsync(wal->fd) == -1 || fsync(wal->dirfd) == -1)
 		return -1;
@@ -372,9 +378,12 @@ ds_wal_trim(struct ds_wal *wal, int64_t confirmed)
 	size_t i, j, gone = 0;
 
 	for (i = j = 0; i < wal->nseg; i++) {
-		/* The open segment stays, and those not wholly committed. */
+		/*
+		 * The open segment stays, and those not wholly committed or
+		 * not yet read.
+		 */
 		if ((i == wal->nseg - 1 && wal->fd != -1) ||
-		    (wal->seg[i].last != INT64_MIN &&
+		    !wal->seg[i].known || (wal->seg[i].last != INT64_MIN &&
 		    wal->seg[i].last > confirmed)) {
 			wal->seg[j++] = wal->seg[i];
 			continue;
