@@ -29,7 +29,7 @@ SANFLAGS   = -O1 -g -fno-omit-frame-pointer \
 # The Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
-       netcat-openbsd mawk gawk time clang libclang-rt-14-dev
+       netcat-openbsd mawk gawk time clang libclang-rt-14-dev xxhash
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -44,6 +44,7 @@ LIBOBJ = \
 	lib/duration.o \
 	lib/escape.o \
 	lib/keyed.o \
+	lib/kept.o \
 	lib/lua.o \
 	lib/merge.o \
 	lib/net.o \
@@ -101,7 +102,7 @@ MAN1 = \
 	man/ds-union.1 \
 	man/ds-window.1 \
 	man/ds-words.1
-MAN5 = man/ds.5
+MAN5 = man/ds-checkpoint.5 man/ds.5
 MAN7 = man/ds.7
 MAN = $(MAN1) $(MAN5) $(MAN7)
 UNIT = \
@@ -110,6 +111,7 @@ UNIT = \
 	tests/unit/t_clock \
 	tests/unit/t_duration \
 	tests/unit/t_escape \
+	tests/unit/t_kept \
 	tests/unit/t_lua \
 	tests/unit/t_merge \
 	tests/unit/t_num \

@@ -1157,6 +1157,55 @@ int	ds_commit_oldest(const char *dir, const char *except, int64_t *t,
 	    struct ds_ckpt *c);
 
 /*
+ * kept.c: the output a stateful stage keeps until the stages after it
+ * have committed it, to write again when a replayed batch comes that its
+ * checkpoint already holds (ds(7), EXACTLY ONCE).  Batches are kept in
+ * increasing time, each as the escaped record lines written for it.
+ */
+struct ds_kept_batch {
+	int64_t		 t;
+	struct ds_buf	 lines;		/* escaped records, each ending LF */
+};
+
+struct ds_kept {
+	struct ds_kept_batch *batch;	/* oldest first */
+	size_t		 n;
+	size_t		 cap;
+	int		 open;		/* the last batch is being written */
+};
+
+/* Start keeping the batch being written.  0, or -1 with errno ENOMEM. */
+int	ds_kept_open(struct ds_kept *);
+/*
+ * Write a record to w, and keep it when a batch is open.  0, or -1 with
+ * errno ENOMEM or w's error.
+ */
+int	ds_kept_record(struct ds_kept *, struct ds_writer *w,
+	    const struct ds_field *, size_t n);
+/* The open batch has ended, at time t (later than the batches kept). */
+void	ds_kept_close(struct ds_kept *, int64_t t);
+/*
+ * Keep batch t as lines (escaped records, each ending LF), as a
+ * checkpoint gives it back.  0, or -1 with errno EINVAL (t not after the
+ * last batch, lines not ending LF) or ENOMEM.
+ */
+int	ds_kept_add(struct ds_kept *, int64_t t, const char *lines,
+	    size_t len);
+/* Forget the batches at or before t. */
+void	ds_kept_trim(struct ds_kept *, int64_t t);
+/*
+ * Write batch t's kept output again to w, its batch end included: 1, or
+ * 0 when batch t is not kept, or -1 with w's errno.
+ */
+int	ds_kept_replay(const struct ds_kept *, int64_t t, struct ds_writer *w);
+/*
+ * Write the kept batches to w as records of two fields, the batch time
+ * and the lines, for a checkpoint.  0, or -1 with w's errno.
+ */
+int	ds_kept_save(const struct ds_kept *, struct ds_writer *w);
+void	ds_kept_free(struct ds_kept *);
+
+/*
  * lua.c: Lua 5.4 expressions, Spark's lambdas: compiled once, run per
  * record inside the process.  An expression is an expression list, the
  * body of "return EXPR", and sees its parameters as locals.  A record

@@ -149,6 +149,12 @@ test_round_trip(void)
 	    42) == 0);
 	CHECK(n == 42 + 17 + 15 && head[42 + 16] == '\n');
 	CHECK(strcmp(head + 59, "#ds1\na\t1\n%1000\n") == 0);
+	/* The checksum is XXH64 with seed 0, as xxhsum -H1 prints it. */
+	CHECK(ds_ckpt_save(dir, "hello", "hello", 5) == 0);
+	n = get_file("hello", head, sizeof(head) - 1);
+	head[n] = '\0';
+	CHECK(strcmp(head, "ds-checkpoint 1 hello 00000000000000000005 "
+	    "26c7827d889f6da3\nhello") == 0);
 
 	/* Any bytes; nothing; more than a read's chunk. */
 	CHECK(ds_ckpt_save(dir, "bin", bin, sizeof(bin)) == 0);
