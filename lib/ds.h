@@ -882,6 +882,71 @@ void	*ds_table_value(struct ds_table *, size_t i);
 const char *ds_table_key(const struct ds_table *, size_t i, size_t *len);
 
 /*
+ * ledger.c: the journal of a source that takes named things into batches
+ * (ds-dir's files), the file NAME of a directory held locked.  Its lines:
+ * TIME TAB KEY, KEY taken into batch TIME; %TIME, every batch up to TIME
+ * written whole; - TAB KEY, KEY forgotten; # comments.  Keys are names
+ * (not empty, no NUL, no '/'), escaped as ds(5) fields.  Lines are
+ * appended as things are taken and batches written; a stop cuts at most
+ * the last, which then does not count.  A rewrite puts the keys done, as
+ * taken into batch 0, and the last batch in a temporary file renamed over
+ * the journal, so that a stop leaves the one or the other whole.
+ */
+struct ds_ledger_entry {
+	int64_t	 time;
+	char	*key;		/* NUL-terminated */
+	size_t	 len;
+};
+
+struct ds_ledger {
+	int64_t		 last;		/* the last batch recorded written */
+	struct ds_ledger_entry *pend;	/* after load: taken into batches
+					   not written, in order */
+	size_t		 npend, pendcap;
+	uint64_t	 lineno;	/* after a load's EBADMSG: the line */
+	const char	*where;		/* after -1: the file's name */
+
+	/* Private to ledger.c. */
+	const char	*name;
+	char		 tmp[80];
+	int		 dirfd;
+	int		 fd;		/* open to append after a rewrite */
+	size_t		 appended;	/* lines since the rewrite */
+	struct ds_buf	 line;
+};
+
+/*
+ * Create dir if need be, open it and lock it for journal name.  0, or -1
+ * with errno: EWOULDBLOCK when another process holds it, or mkdir(2)'s,
+ * open(2)'s.
+ */
+int	ds_ledger_open(struct ds_ledger *, const char *dir, const char *name);
+/*
+ * Read the journal: the keys done go into done, those of batches not
+ * written into pend, the last batch into last.  0 when there is none
+ * yet, 1 when read, -1 with errno (EBADMSG: a malformed line, lineno).
+ */
+int	ds_ledger_load(struct ds_ledger *, struct ds_table *done);
+/*
+ * Rewrite the journal with the keys of done and last, and open it to
+ * append (the first rewrite comes before any append).  0, or -1 with
+ * errno (where names the file).
+ */
+int	ds_ledger_rewrite(struct ds_ledger *, struct ds_table *done);
+/* Append: key taken into batch t; not synced.  0, or -1 with errno. */
+int	ds_ledger_take(struct ds_ledger *, int64_t t, const char *, size_t);
+/* Sync what was appended.  0, or -1 with errno. */
+int	ds_ledger_sync(struct ds_ledger *);
+/* Append: every batch up to t written; last becomes t. */
+int	ds_ledger_written(struct ds_ledger *, int64_t t);
+/* Append: key forgotten. */
+int	ds_ledger_forget(struct ds_ledger *, const char *, size_t);
+/* Nonzero when the journal has grown past twice what live keys need. */
+int	ds_ledger_grown(const struct ds_ledger *, size_t live);
+/* Free what load took and close; the lock goes. */
+void	ds_ledger_close(struct ds_ledger *);
+
+/*
  * window.c: the clock of windowed streams, Spark's rules: LENGTH and
  * SLIDE are multiples of the batch interval; zero time is one interval
  * before the first batch; a window is due at every t where t - zero is a
