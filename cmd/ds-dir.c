@@ -110,12 +110,18 @@ main(int argc, char *argv[])
 		if (st.st_dev == cst.st_dev && st.st_ino == cst.st_ino)
 			errx(2, "-c %s: the directory watched", statedir);
 		if ((existed = ds_ledger_load(&state, &done)) == -1) {
+			if (errno == EBADMSG && state.lineno == 0)
+				errx(1, "%s/%s: %s", statedir, state.where,
+				    state.why);
 			if (errno == EBADMSG)
 				errx(1, "%s/%s:%llu: malformed state line",
-				    statedir, STATE,
+				    statedir, state.where,
 				    (unsigned long long)state.lineno);
 			state_failed();
 		}
+		if (state.previous)
+			warnx("%s/%s: %s; using its previous", statedir, STATE,
+			    state.why);
 	}
 
 	/* SIGINT and SIGTERM end the open batch, if it holds a file. */

@@ -882,15 +882,18 @@ void	*ds_table_value(struct ds_table *, size_t i);
 const char *ds_table_key(const struct ds_table *, size_t i, size_t *len);
 
 /*
- * ledger.c: the journal of a source that takes named things into batches
- * (ds-dir's files), the file NAME of a directory held locked.  Its lines:
- * TIME TAB KEY, KEY taken into batch TIME; %TIME, every batch up to TIME
- * written whole; - TAB KEY, KEY forgotten; # comments.  Keys are names
- * (not empty, no NUL, no '/'), escaped as ds(5) fields.  Lines are
+ * ledger.c: the state of a source that takes named things into batches
+ * (ds-dir's files) in a directory held locked: a snapshot, the
+ * checkpoint NAME of the store (checkpoint.c), and the journal
+ * NAME.journal of what happened since.  Their lines: TIME TAB KEY, KEY
+ * taken into batch TIME; %TIME, every batch up to TIME written whole;
+ * - TAB KEY, KEY forgotten; #gen N, the generation a journal goes with
+ * its snapshot by; other # lines are comments.  Keys are names (not
+ * empty, no NUL, no '/'), escaped as ds(5) fields.  Journal lines are
  * appended as things are taken and batches written; a stop cuts at most
- * the last, which then does not count.  A rewrite puts the keys done, as
- * taken into batch 0, and the last batch in a temporary file renamed over
- * the journal, so that a stop leaves the one or the other whole.
+ * the last, which then does not count.  A rewrite saves the keys done, as
+ * taken into batch 0, and the last batch as a new snapshot, then starts a
+ * journal of its generation.
  */
 struct ds_ledger_entry {
 	int64_t	 time;
@@ -903,12 +906,20 @@ struct ds_ledger {
 	struct ds_ledger_entry *pend;	/* after load: taken into batches
 					   not written, in order */
 	size_t		 npend, pendcap;
-	uint64_t	 lineno;	/* after a load's EBADMSG: the line */
+	uint64_t	 lineno;	/* after a load's EBADMSG: the line, or
+					   0 when the store refused the file
+					   (why says how) */
 	const char	*where;		/* after -1: the file's name */
+	int		 previous;	/* after load: the snapshot was the
+					   previous one (why says why) */
+	char		 why[96];
 
 	/* Private to ledger.c. */
+	const char	*dir;
 	const char	*name;
-	char		 tmp[80];
+	char		 journal[80];
+	char		 tmp[88];
+	int64_t		 gen;
 	int		 dirfd;
 	int		 fd;		/* open to append after a rewrite */
 	size_t		 appended;	/* lines since the rewrite */
@@ -922,9 +933,10 @@ struct ds_ledger {
  */
 int	ds_ledger_open(struct ds_ledger *, const char *dir, const char *name);
 /*
- * Read the journal: the keys done go into done, those of batches not
- * written into pend, the last batch into last.  0 when there is none
- * yet, 1 when read, -1 with errno (EBADMSG: a malformed line, lineno).
+ * Read the snapshot and its journal: the keys done go into done, those of
+ * batches not written into pend, the last batch into last.  0 when there
+ * is no snapshot yet, 1 when read, -1 with errno (EBADMSG: a malformed
+ * line of where, lineno, or a file the store refused, why).
  */
 int	ds_ledger_load(struct ds_ledger *, struct ds_table *done);
 /*

@@ -17,18 +17,20 @@
 
 #include "ds.h"
 
-#define TMP_PREFIX	"."
-#define TMP_SUFFIX	".tmp"
+#define JOURNAL		".journal"
+#define GEN		"#gen "
 
 int
 ds_ledger_open(struct ds_ledger *l, const char *dir, const char *name)
 {
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
+	l->dir = dir;
 	l->name = name;
 	l->where = name;
-	if (snprintf(l->tmp, sizeof(l->tmp), TMP_PREFIX "%s" TMP_SUFFIX,
-	    name) >= (int)sizeof(l->tmp)) {
+	if (snprintf(l->journal, sizeof(l->journal), "%s" JOURNAL, name) >=
+	    (int)sizeof(l->journal) || snprintf(l->tmp, sizeof(l->tmp),
+	    "." "%s" JOURNAL ".tmp", name) >= (int)sizeof(l->tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -83,6 +85,13 @@ parse_line(struct ds_ledger *l, struct ds_table *done, const char *s,
 	size_t i, n;
 	void *p;
 
+	if (len > sizeof(GEN) - 1 && memcmp(s, GEN, sizeof(GEN) - 1) == 0) {
+		if (parse_time(s + sizeof(GEN) - 1, len - (sizeof(GEN) - 1),
+		    &t) == -1)
+			goto bad;
+		l->gen = t;
+		return 0;
+	}
 	if (len > 0 && s[0] == '#')
 		return 0;
 	if (len > 0 && s[0] == '%') {
@@ -136,38 +145,79 @@ bad:
 	return -1;
 }
 
+/*
+ * The lines of len bytes at p, numbered from first; a last line without
+ * LF was cut by a stop and does not count.
+ */
+static int
+parse(struct ds_ledger *l, struct ds_table *done, const char *p, size_t len,
+    uint64_t first)
+{
+	const char *end = p + len, *lf;
+
+	for (l->lineno = first; p < end &&
+	    (lf = memchr(p, '\n', end - p)) != NULL; p = lf + 1, l->lineno++)
+		if (parse_line(l, done, p, lf - p) == -1)
+			return -1;
+	return 0;
+}
+
 int
 ds_ledger_load(struct ds_ledger *l, struct ds_table *done)
 {
 	struct ds_buf b = { NULL, 0, 0 };
-	const char *p, *end, *lf;
+	struct ds_ckpt c;
+	char line[32];
+	int64_t gen;
 	ssize_t n;
-	int fd, saved;
+	int fd = -1, rc, saved;
 
+	/* The snapshot: its payload's line n is line n + 1 of the file. */
 	l->where = l->name;
-	if ((fd = openat(l->dirfd, l->name, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? 0 : -1;
-	for (;;) {
-		if (ds_buf_reserve(&b, 64 * 1024) == -1)
-			goto fail;
-		n = read(fd, b.data + b.len, b.cap - b.len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			goto fail;
-		if (n == 0)
-			break;
-		b.len += n;
+	if ((rc = ds_ckpt_load(l->dir, l->name, &b, &c)) == -1) {
+		if (errno == EBADMSG)
+			snprintf(l->why, sizeof(l->why), "%s", c.why);
+		goto fail;
 	}
-	close(fd);
-	fd = -1;
-	/* A last line without LF was cut by a stop and does not count. */
-	end = b.data + b.len;
-	l->lineno = 0;
-	for (p = b.data; p < end && (lf = memchr(p, '\n', end - p)) != NULL;
-	    p = lf + 1) {
-		l->lineno++;
-		if (parse_line(l, done, p, lf - p) == -1)
+	if (rc == DS_CKPT_NONE) {
+		ds_buf_free(&b);
+		return 0;
+	}
+	l->previous = rc == DS_CKPT_PREVIOUS;
+	if (l->previous)
+		snprintf(l->why, sizeof(l->why), "%s", c.why);
+	if (parse(l, done, b.data, b.len, 2) == -1)
+		goto fail;
+	/* The journal of that snapshot, not of one before it. */
+	gen = l->gen;
+	l->where = l->journal;
+	b.len = 0;
+	if ((fd = openat(l->dirfd, l->journal, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			goto fail;
+	} else {
+		for (;;) {
+			if (ds_buf_reserve(&b, 64 * 1024) == -1)
+				goto fail;
+			n = read(fd, b.data + b.len, b.cap - b.len);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1)
+				goto fail;
+			if (n == 0)
+				break;
+			b.len += n;
+		}
+		close(fd);
+		fd = -1;
+		/*
+		 * A journal of an older generation is what a stop between
+		 * a snapshot and its journal left: the snapshot has it all.
+		 */
+		n = snprintf(line, sizeof(line), GEN "%lld\n",
+		    (long long)gen);
+		if (b.len >= (size_t)n && memcmp(b.data, line, n) == 0 &&
+		    parse(l, done, b.data, b.len, 1) == -1)
 			goto fail;
 	}
 	ds_buf_free(&b);
@@ -181,14 +231,25 @@ fail:
 	return -1;
 }
 
-/* Append tag TAB key (or tag alone); not synced. */
+/* Write len bytes, whole. */
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t w;
+
+	for (; len > 0; p += w, len -= w)
+		if ((w = write(fd, p, len)) == -1) {
+			if (errno != EINTR)
+				return -1;
+			w = 0;
+		}
+	return 0;
+}
+
+/* Append tag TAB key (or tag alone) to the journal; not synced. */
 static int
 append(struct ds_ledger *l, const char *tag, const char *key, size_t len)
 {
-	const char *p;
-	size_t left;
-	ssize_t w;
-
 	l->line.len = 0;
 	if (ds_buf_append(&l->line, tag, strlen(tag)) == -1)
 		return -1;
@@ -200,16 +261,10 @@ append(struct ds_ledger *l, const char *tag, const char *key, size_t len)
 	}
 	if (ds_buf_append(&l->line, "\n", 1) == -1)
 		return -1;
-	l->where = l->name;
+	l->where = l->journal;
 	/* A stop cuts at most the last line, which then does not count. */
-	for (p = l->line.data, left = l->line.len; left > 0; p += w,
-	    left -= w) {
-		if ((w = write(l->fd, p, left)) == -1) {
-			if (errno != EINTR)
-				return -1;
-			w = 0;
-		}
-	}
+	if (write_all(l->fd, l->line.data, l->line.len) == -1)
+		return -1;
 	l->appended++;
 	return 0;
 }
@@ -226,7 +281,7 @@ ds_ledger_take(struct ds_ledger *l, int64_t t, const char *key, size_t len)
 int
 ds_ledger_sync(struct ds_ledger *l)
 {
-	l->where = l->name;
+	l->where = l->journal;
 	return fsync(l->fd);
 }
 
@@ -260,23 +315,30 @@ ds_ledger_rewrite(struct ds_ledger *l, struct ds_table *done)
 {
 	struct ds_writer w;
 	const char *key;
-	char tag[24];
+	char tag[48];
 	size_t i, len;
-	int fd, saved;
+	int fd, n;
 
-	l->where = l->tmp;
-	if ((fd = openat(l->dirfd, l->tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0666)) == -1)
+	/*
+	 * The snapshot, through the checkpoint store; then a journal of
+	 * its generation, so that the old journal left by a stop in
+	 * between is known for stale.
+	 */
+	l->where = l->name;
+	if ((fd = ds_ckpt_create(l->dir, l->name)) == -1)
 		return -1;
 	if (ds_writer_init(&w, fd) == -1)
-		goto fail;
+		goto abandon;
+	n = snprintf(tag, sizeof(tag), GEN "%lld\n", (long long)++l->gen);
+	if (ds_write_bytes(&w, tag, n) == -1)
+		goto abandon;
 	for (i = 0; i < ds_table_end(done); i++) {
 		if (ds_table_value(done, i) == NULL)
 			continue;
 		key = ds_table_key(done, i, &len);
 		l->line.len = 0;
 		if (ds_buf_reserve(&l->line, 2 * len + 3) == -1)
-			goto fail;
+			goto abandon;
 		l->line.data[l->line.len++] = '0';
 		l->line.data[l->line.len++] = '\t';
 		l->line.len += ds_escape(l->line.data + l->line.len, key, len);
@@ -284,33 +346,36 @@ ds_ledger_rewrite(struct ds_ledger *l, struct ds_table *done)
 		if (ds_write_bytes(&w, l->line.data, l->line.len) == -1)
 			break;
 	}
-	snprintf(tag, sizeof(tag), "%%%lld\n", (long long)l->last);
-	if (ds_write_bytes(&w, tag, strlen(tag)) == -1 ||
-	    ds_writer_close(&w) == -1 || fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
+	n = snprintf(tag, sizeof(tag), "%%%lld\n", (long long)l->last);
+	if (ds_write_bytes(&w, tag, n) == -1 || ds_writer_close(&w) == -1)
+		goto abandon;
+	if (ds_ckpt_commit(l->dir, l->name, fd) == -1)
+		return -1;
+
+	l->where = l->tmp;
+	n = snprintf(tag, sizeof(tag), GEN "%lld\n", (long long)l->gen);
+	if ((fd = openat(l->dirfd, l->tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_APPEND | O_CLOEXEC, 0666)) == -1)
+		return -1;
+	if (write_all(fd, tag, n) == -1 || fsync(fd) == -1 ||
+	    renameat(l->dirfd, l->tmp, l->dirfd, l->journal) == -1 ||
+	    (fsync(l->dirfd) == -1 && errno != EINVAL)) {
+		int saved = errno;
+
+		close(fd);
+		(void)unlinkat(l->dirfd, l->tmp, 0);
+		errno = saved;
+		return -1;
 	}
-	/* A stop leaves the old journal or the new one, whole. */
-	l->where = l->name;
-	if (renameat(l->dirfd, l->tmp, l->dirfd, l->name) == -1)
-		return -1;
-	if (fsync(l->dirfd) == -1 && errno != EINVAL)
-		return -1;
 	if (l->fd != -1)
 		close(l->fd);
-	if ((l->fd = openat(l->dirfd, l->name, O_WRONLY | O_APPEND |
-	    O_CLOEXEC)) == -1)
-		return -1;
+	l->fd = fd;
+	l->where = l->journal;
 	l->appended = 0;
 	return 0;
-fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	(void)unlinkat(l->dirfd, l->tmp, 0);
-	errno = saved;
+abandon:
+	ds_writer_close(&w);
+	ds_ckpt_abandon(l->dir, l->name, fd);
 	return -1;
 }
 
