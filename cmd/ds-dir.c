@@ -62,7 +62,8 @@ static int	 drain(void *, short);
 static void	 rescan(void);
 static void	 tick(void);
 static int	 on_written(void *, int64_t);
-static int	 add_done(const char *);
+static int	 add_done(const char *, int64_t);
+static int	 add_done_to(struct ds_table *, const char *, size_t, int64_t);
 
 int
 main(int argc, char *argv[])
@@ -99,10 +100,11 @@ main(int argc, char *argv[])
 		err(1, "inotify_init1");
 	if (inotify_add_watch(ifd, watchdir, WATCH_MASK) == -1)
 		err(1, "%s", watchdir);
-	if (ds_table_init(&done, 0) == -1)
+	if (ds_table_init(&done, sizeof(int64_t)) == -1)
 		err(1, NULL);
 	if (statedir != NULL) {
 		open_state();
+		state.confirmed = ds_committed_or_die();
 		if (stat(watchdir, &st) == -1)
 			err(1, "%s", watchdir);
 		if (stat(statedir, &cst) == -1)
@@ -162,9 +164,10 @@ state_failed(void)
 }
 
 /*
- * Write again, with their own times, the batches a stop cut short: a
- * program downstream that keeps batches by time, as ds-save does, ends
- * up with each of them once.  Files gone since are left out.
+ * Write again, with their own times, the batches downstream has not
+ * committed, and those a stop cut short: a program downstream that keeps
+ * batches by time, as ds-save does, ends up with each of them once.
+ * Files gone since are left out.
  */
 static void
 replay(void)
@@ -178,11 +181,12 @@ replay(void)
 	if ((names = reallocarray(NULL, npend, sizeof(*names))) == NULL)
 		err(1, NULL);
 	for (i = 0; i < npend; i = j) {
-		rv.next = pend[i].time > state.last ? pend[i].time :
-		    state.last + 1;
-		for (j = i; j < npend && pend[j].time == pend[i].time; j++) {
+		rv.next = pend[i].written || pend[i].time > state.last ?
+		    pend[i].time : state.last + 1;
+		for (j = i; j < npend && pend[j].time == pend[i].time &&
+		    pend[j].written == pend[i].written; j++) {
 			names[j - i] = pend[j].key;
-			if (add_done(pend[j].key) == -1)
+			if (add_done(pend[j].key, rv.next) == -1)
 				err(1, NULL);
 		}
 		take(names, j - i, 0);
@@ -190,7 +194,8 @@ replay(void)
 			if (ds_write_batch(&out, rv.next) == -1 ||
 			    ds_writer_flush(&out) == -1)
 				ds_source_write_failed_die(&out);
-			state.last = rv.next;
+			if (rv.next > state.last)
+				state.last = rv.next;
 		}
 		rv.filled = 0;
 	}
@@ -200,33 +205,50 @@ replay(void)
 /*
  * The files there at the start: those not done go into the first batch
  * when takeall is set, and are done without being read when not.  Names
- * done but gone are forgotten, and the state is rewritten.
+ * done but gone are forgotten, the others keep their order and times, and
+ * the state is rewritten.
  */
 static void
 start(int takeall)
 {
-	struct ds_table was;
+	struct ds_table was, there;
+	const char *name;
 	char **names;
-	size_t i, n, ntake = 0;
+	int64_t *t;
+	size_t i, n, len, ntake = 0;
 
 	names = scan(&n);
 	was = done;
-	if (ds_table_init(&done, 0) == -1)
+	if (ds_table_init(&done, sizeof(int64_t)) == -1 ||
+	    ds_table_init(&there, 0) == -1)
 		err(1, NULL);
+	for (i = 0; i < n; i++)
+		if (add_done_to(&there, names[i], strlen(names[i]), 0) == -1)
+			err(1, NULL);
+	for (i = 0; i < ds_table_end(&was); i++) {
+		if ((t = ds_table_value(&was, i)) == NULL)
+			continue;
+		name = ds_table_key(&was, i, &len);
+		if (ds_table_find(&there, name, len) != NULL &&
+		    add_done_to(&done, name, len, *t) == -1)
+			err(1, NULL);
+	}
 	for (i = 0; i < n; i++) {
-		if (ds_table_find(&was, names[i], strlen(names[i])) != NULL ||
-		    !takeall) {
-			if (add_done(names[i]) == -1)
+		if (ds_table_find(&done, names[i], strlen(names[i])) != NULL)
+			free(names[i]);
+		else if (!takeall) {
+			if (add_done(names[i], 0) == -1)
 				err(1, NULL);
 			free(names[i]);
 		} else
 			names[ntake++] = names[i];
 	}
+	ds_table_free(&there);
 	ds_table_free(&was);
 	if (statedir != NULL && ds_ledger_rewrite(&state, &done) == -1)
 		state_failed();
 	for (i = 0; i < ntake; i++)
-		if (add_done(names[i]) == -1)
+		if (add_done(names[i], 0) == -1)
 			err(1, NULL);
 	take(names, ntake, 1);
 	for (i = 0; i < ntake; i++)
@@ -299,9 +321,9 @@ take(char **names, size_t n, int log)
 				    strlen(names[i + j]));
 				continue;
 			}
-			if (log && statedir != NULL &&
-			    ds_ledger_take(&state, rv.next, names[i + j],
-			    strlen(names[i + j])) == -1)
+			if (log && statedir != NULL && (add_done(names[i + j],
+			    rv.next) == -1 || ds_ledger_take(&state, rv.next,
+			    names[i + j], strlen(names[i + j])) == -1))
 				state_failed();
 			k++;
 		}
@@ -453,7 +475,7 @@ drain(void *arg, short revents)
 				forget(ev->name);
 			else if (ds_table_find(&done, ev->name,
 			    strlen(ev->name)) == NULL) {
-				if (add_done(ev->name) == -1 ||
+				if (add_done(ev->name, 0) == -1 ||
 				    (group[n++] = strdup(ev->name)) == NULL)
 					err(1, NULL);
 			}
@@ -495,7 +517,7 @@ rescan(void)
 		    &isnew) == NULL)
 			err(1, NULL);
 		if (ds_table_find(&done, names[i], strlen(names[i])) == NULL) {
-			if (add_done(names[i]) == -1)
+			if (add_done(names[i], 0) == -1)
 				err(1, NULL);
 			names[ntake++] = names[i];
 		} else
@@ -546,12 +568,22 @@ on_written(void *arg, int64_t t)
 	return 0;
 }
 
+/* Name done, with the time of its batch (0: committed, or not read). */
 static int
-add_done(const char *name)
+add_done(const char *name, int64_t t)
 {
+	return add_done_to(&done, name, strlen(name), t);
+}
+
+static int
+add_done_to(struct ds_table *tab, const char *name, size_t len, int64_t t)
+{
+	int64_t *v;
 	int isnew;
 
-	if (ds_table_upsert(&done, name, strlen(name), &isnew) == NULL)
+	if ((v = ds_table_upsert(tab, name, len, &isnew)) == NULL)
 		return -1;
+	if (tab->valsize != 0)
+		*v = t;
 	return 0;
 }

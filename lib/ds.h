@@ -897,11 +897,16 @@ const char *ds_table_key(const struct ds_table *, size_t i, size_t *len);
  */
 struct ds_ledger_entry {
 	int64_t	 time;
+	int	 written;	/* its batch was written (not committed) */
 	char	*key;		/* NUL-terminated */
 	size_t	 len;
 };
 
 struct ds_ledger {
+	int64_t		 confirmed;	/* set before load: the batches
+					   downstream has committed, at or
+					   before it (INT64_MAX, the default:
+					   every batch written) */
 	int64_t		 last;		/* the last batch recorded written */
 	struct ds_ledger_entry *pend;	/* after load: taken into batches
 					   not written, in order */
@@ -933,16 +938,18 @@ struct ds_ledger {
  */
 int	ds_ledger_open(struct ds_ledger *, const char *dir, const char *name);
 /*
- * Read the snapshot and its journal: the keys done go into done, those of
- * batches not written into pend, the last batch into last.  0 when there
- * is no snapshot yet, 1 when read, -1 with errno (EBADMSG: a malformed
- * line of where, lineno, or a file the store refused, why).
+ * Read the snapshot and its journal: the keys done go into done (a table
+ * of int64_t, the time of the key's batch when after confirmed, else 0),
+ * those of batches not written or not committed into pend in the order
+ * taken, the last batch into last.  0 when there is no snapshot yet, 1
+ * when read, -1 with errno (EBADMSG: a malformed line of where, lineno,
+ * or a file the store refused, why).
  */
 int	ds_ledger_load(struct ds_ledger *, struct ds_table *done);
 /*
- * Rewrite the journal with the keys of done and last, and open it to
- * append (the first rewrite comes before any append).  0, or -1 with
- * errno (where names the file).
+ * Save the keys of done (each with its time when after confirmed, else 0)
+ * and last as a new snapshot, and start its journal (the first rewrite
+ * comes before any append).  0, or -1 with errno (where names the file).
  */
 int	ds_ledger_rewrite(struct ds_ledger *, struct ds_table *done);
 /* Append: key taken into batch t; not synced.  0, or -1 with errno. */
@@ -1481,6 +1488,14 @@ void	ds_outage_down_warn(struct ds_outage *, const char *place,
 	    const char *why);
 /* "PLACE: connected" after an outage, or always with verbose. */
 void	ds_outage_up_warn(struct ds_outage *, const char *place, int verbose);
+/*
+ * The oldest batch time the stages of $DS_CHECKPOINT have committed, -1
+ * when none has, INT64_MAX without $DS_CHECKPOINT (what went downstream
+ * is taken to be done): what a source replays after.  Warns when a
+ * commit record gave way to its previous one; exits 1 when one is
+ * refused.
+ */
+int64_t	ds_committed_or_die(void);
 /*
  * ds_recv_run for main(): returns when the loop stopped (rv->why), out
  * flushed; exits 0 when the reader of out has gone, 1 naming stdout on a

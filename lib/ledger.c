@@ -25,6 +25,7 @@ ds_ledger_open(struct ds_ledger *l, const char *dir, const char *name)
 {
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
+	l->confirmed = INT64_MAX;
 	l->dir = dir;
 	l->name = name;
 	l->where = name;
@@ -66,12 +67,17 @@ parse_time(const char *s, size_t len, int64_t *t)
 	return 0;
 }
 
+/* Key done, with the time of its batch (0 once committed). */
 static int
-add(struct ds_table *t, const char *key, size_t len)
+add(struct ds_table *t, const char *key, size_t len, int64_t time)
 {
+	int64_t *v;
 	int isnew;
 
-	return ds_table_upsert(t, key, len, &isnew) == NULL ? -1 : 0;
+	if ((v = ds_table_upsert(t, key, len, &isnew)) == NULL)
+		return -1;
+	*v = time;
+	return 0;
 }
 
 /* One line; -1 with errno EBADMSG when malformed, ENOMEM. */
@@ -79,10 +85,11 @@ static int
 parse_line(struct ds_ledger *l, struct ds_table *done, const char *s,
     size_t len)
 {
+	struct ds_ledger_entry *e;
 	const char *tab;
 	char *key;
 	int64_t t;
-	size_t i, n;
+	size_t i, j, n;
 	void *p;
 
 	if (len > sizeof(GEN) - 1 && memcmp(s, GEN, sizeof(GEN) - 1) == 0) {
@@ -97,12 +104,19 @@ parse_line(struct ds_ledger *l, struct ds_table *done, const char *s,
 	if (len > 0 && s[0] == '%') {
 		if (parse_time(s + 1, len - 1, &t) == -1)
 			goto bad;
-		for (i = 0; i < l->npend; i++) {
-			if (add(done, l->pend[i].key, l->pend[i].len) == -1)
+		/* Those of batches not committed stay, to be written again. */
+		for (i = j = 0; i < l->npend; i++) {
+			e = &l->pend[i];
+			if (!e->written && add(done, e->key, e->len,
+			    e->time > l->confirmed ? e->time : 0) == -1)
 				return -1;
-			free(l->pend[i].key);
+			e->written = 1;
+			if (e->time > l->confirmed)
+				l->pend[j++] = *e;
+			else
+				free(e->key);
 		}
-		l->npend = 0;
+		l->npend = j;
 		if (t > l->last)
 			l->last = t;
 		return 0;
@@ -120,6 +134,14 @@ parse_line(struct ds_ledger *l, struct ds_table *done, const char *s,
 	key[n] = '\0';
 	if (tab - s == 1 && s[0] == '-') {
 		(void)ds_table_remove(done, key, n);
+		for (i = j = 0; i < l->npend; i++) {
+			if (l->pend[i].len == n &&
+			    memcmp(l->pend[i].key, key, n) == 0)
+				free(l->pend[i].key);
+			else
+				l->pend[j++] = l->pend[i];
+		}
+		l->npend = j;
 		free(key);
 		return 0;
 	}
@@ -137,6 +159,7 @@ parse_line(struct ds_ledger *l, struct ds_table *done, const char *s,
 		l->pend = p;
 	}
 	l->pend[l->npend].time = t;
+	l->pend[l->npend].written = 0;
 	l->pend[l->npend].len = n;
 	l->pend[l->npend++].key = key;
 	return 0;
@@ -316,6 +339,7 @@ ds_ledger_rewrite(struct ds_ledger *l, struct ds_table *done)
 	struct ds_writer w;
 	const char *key;
 	char tag[48];
+	int64_t *v, t;
 	size_t i, len;
 	int fd, n;
 
@@ -333,13 +357,14 @@ ds_ledger_rewrite(struct ds_ledger *l, struct ds_table *done)
 	if (ds_write_bytes(&w, tag, n) == -1)
 		goto abandon;
 	for (i = 0; i < ds_table_end(done); i++) {
-		if (ds_table_value(done, i) == NULL)
+		if ((v = ds_table_value(done, i)) == NULL)
 			continue;
 		key = ds_table_key(done, i, &len);
+		t = *v > l->confirmed ? *v : 0;
 		l->line.len = 0;
-		if (ds_buf_reserve(&l->line, 2 * len + 3) == -1)
+		if (ds_buf_reserve(&l->line, 2 * len + DS_NUM_MAX + 2) == -1)
 			goto abandon;
-		l->line.data[l->line.len++] = '0';
+		l->line.len += ds_int_format(t, l->line.data);
 		l->line.data[l->line.len++] = '\t';
 		l->line.len += ds_escape(l->line.data + l->line.len, key, len);
 		l->line.data[l->line.len++] = '\n';

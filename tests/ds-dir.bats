@@ -482,3 +482,42 @@ EOF
 	run ls -A "$BATS_TEST_TMPDIR/saved"
 	refute_output --partial .p-tmp
 }
+
+# commit STAGE T: STAGE has committed batch T in $DS_CHECKPOINT.
+commit() {
+	mkdir -p "$DS_CHECKPOINT"
+	printf 'ds-checkpoint 1 %s.commit\n%s\n' "$1" "$2" \
+	    >"$DS_CHECKPOINT/$1.commit"
+	reseal "$DS_CHECKPOINT/$1.commit"
+}
+
+@test "ds-dir: with DS_CHECKPOINT, the batches after the oldest commit come again with their times" {
+	export DS_CHECKPOINT=$BATS_TEST_TMPDIR/pipe
+	run_dir "$out" -c "$st" -i 100ms "$in"
+	arrive f1 one
+	wait_until 10 seen "$out" one
+	arrive f2 two
+	wait_until 10 seen "$out" two
+	stop "$pid"
+	t1=$(grep -A1 -x one "$out" | sed -n 's/^%//p')
+	t2=$(grep -A1 -x two "$out" | sed -n 's/^%//p')
+	[ -n "$t1" ] && [ -n "$t2" ]
+	# Nothing committed: both, before anything new.
+	run_dir "$out.2" -c "$st" -i 100ms "$in"
+	stop "$pid"
+	run head -n 5 "$out.2"
+	assert_output "$(printf '#ds1\none\n%%%s\ntwo\n%%%s' "$t1" "$t2")"
+	# The oldest commit is that of the first batch: the second again.
+	commit ds-save "$t2"
+	commit ds-state "$t1"
+	run_dir "$out.3" -c "$st" -i 100ms "$in"
+	stop "$pid"
+	run head -n 3 "$out.3"
+	assert_output "$(printf '#ds1\ntwo\n%%%s' "$t2")"
+	# Both committed: none.
+	commit ds-state "$t2"
+	run_dir "$out.4" -c "$st" -i 100ms "$in"
+	stop "$pid"
+	[ "$(records "$out.4")" = "" ]
+	[ ! -s "$err" ]
+}
