@@ -623,6 +623,18 @@ up() {
 	ds-save -q "$T/out/b" <"$T/f3" 2>>"$T/err" &
 	stages+=($!)
 	pids+=("${stages[@]}" "$teepid")
+	wait_until 10 joined
+}
+
+# joined: every process of the pipeline has its FIFOs open, so that a
+# kill cannot leave another waiting forever in an open(2).
+joined() {
+	local p n=0
+
+	for p in "${stages[@]}" "$teepid"; do
+		n=$((n + $(ls -l "/proc/$p/fd" 2>/dev/null | grep -c "$T/f[0-3]")))
+	done
+	[ "$n" -eq 8 ]
 }
 
 # down: wait for every process of the pipeline to end.
