@@ -87,12 +87,15 @@ static void
 test_clock(void)
 {
 	char buf[4096];
+	int64_t t0, t1;
 	int i;
 
 	CHECK(pipe(pipefd) == 0);
 	CHECK(ds_writer_init(&out, pipefd[1]) == 0);
+	t0 = ds_now_ms();
 	CHECK(ds_recv_init(&rv, &out, 20) == 0);
-	CHECK(rv.next % 20 == 0 && rv.next > ds_now_ms() - 1);
+	t1 = ds_now_ms();
+	CHECK(rv.next % 20 == 0 && rv.next > t0 && rv.next <= t1 + 20);
 	rv.maxbatches = 5;
 	rv.closing = on_closing;
 	rv.written = on_written;
