@@ -48,21 +48,26 @@ LIBOBJ = \
 	lib/fanout.o \
 	lib/keyed.o \
 	lib/kept.o \
+	lib/ledger.o \
 	lib/lua.o \
 	lib/merge.o \
 	lib/metrics.o \
 	lib/monitor.o \
+	lib/net.o \
 	lib/num.o \
 	lib/partition.o \
 	lib/progress.o \
 	lib/reader.o \
+	lib/receiver.o \
 	lib/repr.o \
 	lib/spawn.o \
+	lib/source.o \
 	lib/swag.o \
 	lib/table.o \
 	lib/time.o \
 	lib/utf8.o \
 	lib/wake.o \
+	lib/wal.o \
 	lib/window.o \
 	lib/writer.o
 BIN = \
@@ -132,9 +137,11 @@ UNIT = \
 	tests/unit/t_num \
 	tests/unit/t_partition \
 	tests/unit/t_reader \
+	tests/unit/t_receiver \
 	tests/unit/t_table \
 	tests/unit/t_time \
 	tests/unit/t_utf8 \
+	tests/unit/t_wal \
 	tests/unit/t_writer
 # The property test's generator and decoder, on its own, without lib/;
 # built with the programs, so that bats runs it after a plain make.
