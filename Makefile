@@ -29,7 +29,8 @@ SANFLAGS   = -O1 -g -fno-omit-frame-pointer \
 # The Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
-       netcat-openbsd mawk gawk time clang libclang-rt-14-dev
+       netcat-openbsd mawk gawk time clang libclang-rt-14-dev \
+       librdkafka-dev libjansson-dev kcat
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -62,6 +63,8 @@ BIN = \
 	cmd/ds-flatmap \
 	cmd/ds-groupbykey \
 	cmd/ds-join \
+	cmd/ds-kafka \
+	cmd/ds-kafka-out \
 	cmd/ds-lines \
 	cmd/ds-map \
 	cmd/ds-print \
@@ -83,6 +86,8 @@ MAN1 = \
 	man/ds-flatmap.1 \
 	man/ds-groupbykey.1 \
 	man/ds-join.1 \
+	man/ds-kafka.1 \
+	man/ds-kafka-out.1 \
 	man/ds-lines.1 \
 	man/ds-map.1 \
 	man/ds-print.1 \
@@ -112,7 +117,15 @@ UNIT = \
 	tests/unit/t_utf8 \
 	tests/unit/t_writer
 
-all: $(BIN)
+# The Kafka programs alone link librdkafka, through lib/kafka.o.
+KAFKA_LIBS != pkg-config --libs rdkafka jansson
+KAFKA_BIN  = cmd/ds-kafka cmd/ds-kafka-out
+KAFKA_OBJ  = lib/kafka.o
+KAFKA_HDR  = lib/kafka.h
+# The mock Kafka cluster of the tests.
+TESTBIN    = tests/kafka-mock
+
+all: $(BIN) $(TESTBIN)
 
 $(BIN) $(UNIT): $(LIB)
 $(LIBOBJ) $(BIN) $(UNIT): $(HDR)
@@ -120,6 +133,17 @@ $(UNIT): tests/unit/check.h
 
 .c.o:
 	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) -c -o $@ $<
+
+$(KAFKA_OBJ): $(HDR) $(KAFKA_HDR)
+cmd/ds-kafka: cmd/ds-kafka.c $(KAFKA_OBJ) $(LIB) $(HDR) $(KAFKA_HDR)
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ cmd/ds-kafka.c \
+	    $(KAFKA_OBJ) $(LIB) $(LDLIBS) $(KAFKA_LIBS)
+cmd/ds-kafka-out: cmd/ds-kafka-out.c $(KAFKA_OBJ) $(LIB) $(HDR) $(KAFKA_HDR)
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ \
+	    cmd/ds-kafka-out.c $(KAFKA_OBJ) $(LIB) $(LDLIBS) $(KAFKA_LIBS)
+tests/kafka-mock: tests/kafka-mock.c
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ \
+	    tests/kafka-mock.c $(LDLIBS) $(KAFKA_LIBS)
 
 $(LIB): $(LIBOBJ)
 	rm -f $@
@@ -130,7 +154,7 @@ $(LIB): $(LIBOBJ)
 	    $(LDLIBS)
 
 check: test
-test: all $(UNIT)
+test: all $(UNIT) $(TESTBIN)
 	sh tests/run $(UNIT)
 
 lint:
@@ -177,7 +201,7 @@ fuzz:
 		    tests/fuzz/out/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
 
-bench: all $(BENCHBIN)
+bench: all $(BENCHBIN) $(TESTBIN)
 	sh bench/run
 
 # The seed's job end to end, over a local line server (tests/demo.sh).
@@ -219,6 +243,7 @@ deps:
 	fi
 
 clean:
-	rm -f $(BIN) $(UNIT) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(LIB)
+	rm -f $(BIN) $(UNIT) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(LIB) \
+	    $(KAFKA_OBJ) $(TESTBIN)
 
 .PHONY: all check test lint sanitize bench demo fuzz install uninstall deps clean
