@@ -22,7 +22,7 @@ static const char synopsis[] = "ds-kafka-out [-b brokers] [-k field] "
 static rd_kafka_t	*rk;
 static const char	*topic;
 static const char	*brokers = "localhost:9092";
-static struct ds_kafka_link link;
+static struct ds_kafka_link kafka;
 static size_t		 kfield = 1;	/* 0: no key */
 static size_t		 vfield = 2;	/* 0: the whole record */
 
@@ -139,7 +139,7 @@ on_error(rd_kafka_t *k, int e, const char *reason, void *opaque)
 {
 	(void)k;
 	(void)opaque;
-	if (ds_kafka_link_error(&link, e))
+	if (ds_kafka_link_error(&kafka, e))
 		warnx("%s: %s", brokers, reason);
 }
 
