@@ -49,6 +49,9 @@ ds_kafka_conf_new(const char *brokers, void (*say)(const char *),
 	    rd_kafka_conf_set(conf, "client.id", "ds", why, whysize) !=
 	    RD_KAFKA_CONF_OK ||
 	    rd_kafka_conf_set(conf, "statistics.interval.ms", "1000", why,
+	    whysize) != RD_KAFKA_CONF_OK ||
+	    /* Back within 2s of the brokers, Spark's receiverRestartDelay. */
+	    rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "2000", why,
 	    whysize) != RD_KAFKA_CONF_OK) {
 		rd_kafka_conf_destroy(conf);
 		errno = EINVAL;
