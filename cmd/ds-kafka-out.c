@@ -139,7 +139,7 @@ on_error(rd_kafka_t *k, int e, const char *reason, void *opaque)
 {
 	(void)k;
 	(void)opaque;
-	if (ds_kafka_link_error(&kafka, e))
+	if (ds_kafka_link_error(&kafka, e, reason))
 		warnx("%s: %s", brokers, reason);
 }
 

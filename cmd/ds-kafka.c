@@ -25,7 +25,7 @@
 
 static const char synopsis[] = "ds-kafka [-m] [-b brokers] "
     "[-g group] [-i interval] [-o earliest|latest] [-R max-rate] "
-    "[-X property=value]... topic...";
+    "[-X property=value]... topic ...";
 
 /* A partition being read: where its emitted records end, its batch. */
 struct part {
@@ -51,6 +51,7 @@ static struct part	*part;
 static size_t		 npart, partcap;
 static rd_kafka_topic_partition_list_t *wanted;	/* topics and partitions */
 static int		 assigned;	/* without -g: wanted is assigned */
+static int64_t		 retried;	/* the batch of the last try */
 
 static volatile sig_atomic_t gotsig;
 static int		 selfpipe[2], wakepipe[2];
@@ -58,6 +59,7 @@ static int		 selfpipe[2], wakepipe[2];
 static void	say(const char *);
 static void	on_signal(int);
 static void	on_error(rd_kafka_t *, int, const char *, void *);
+static void	went_down(void);
 static int	on_stats(rd_kafka_t *, char *, size_t, void *);
 static void	on_rebalance(rd_kafka_t *, rd_kafka_resp_err_t,
 		    rd_kafka_topic_partition_list_t *, void *);
@@ -225,9 +227,10 @@ main(int argc, char *argv[])
 			close_batch(0);
 			continue;
 		}
-		if (group == NULL && !assigned) {
-			assign_all(ds_ms_until(next, ds_now_ms()));
-			continue;
+		/* Once a batch, while the brokers are away. */
+		if (group == NULL && !assigned && retried != next) {
+			retried = next;
+			assign_all(ds_ms_until(next, ds_now_ms()) / 2);
 		}
 		/* What librdkafka has, up to the batch's time. */
 		for (k = 0; (m = rd_kafka_consumer_poll(rk, 0)) != NULL; k++) {
@@ -286,13 +289,19 @@ on_error(rd_kafka_t *k, int e, const char *reason, void *opaque)
 		rd_kafka_fatal_error(k, why, sizeof(why));
 		errx(1, "%s: %s", brokers, why);
 	}
-	if (ds_kafka_link_error(&kafka, e))
-		warnx("%s: %s; batches go on empty until they are back",
-		    brokers, reason);
+	if (ds_kafka_link_error(&kafka, e, reason))
+		went_down();
 	else if (e != RD_KAFKA_RESP_ERR__TRANSPORT &&
 	    e != RD_KAFKA_RESP_ERR__RESOLVE &&
 	    e != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
 		warnx("%s: %s", brokers, reason);
+}
+
+static void
+went_down(void)
+{
+	warnx("%s: %s; batches go on empty until they are back", brokers,
+	    kafka.why);
 }
 
 static int
@@ -300,8 +309,14 @@ on_stats(rd_kafka_t *k, char *json, size_t len, void *opaque)
 {
 	(void)k;
 	(void)opaque;
-	if (ds_kafka_link_stats(&kafka, json, len))
+	switch (ds_kafka_link_stats(&kafka, json, len)) {
+	case 1:
 		warnx("%s: connected", brokers);
+		break;
+	case -1:
+		went_down();
+		break;
+	}
 	return 0;
 }
 

@@ -89,13 +89,22 @@ ds_kafka_conf_set(rd_kafka_conf_t *conf, const char *arg, char *why,
 }
 
 int
-ds_kafka_link_error(struct ds_kafka_link *l, rd_kafka_resp_err_t e)
+ds_kafka_link_error(struct ds_kafka_link *l, rd_kafka_resp_err_t e,
+    const char *reason)
 {
+	if (e == RD_KAFKA_RESP_ERR__TRANSPORT ||
+	    e == RD_KAFKA_RESP_ERR__RESOLVE) {
+		if (!l->failing && !l->down)
+			snprintf(l->why, sizeof(l->why), "%s", reason);
+		l->failing = 1;
+		return 0;
+	}
 	if (e != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
 		return 0;
 	l->up = 0;
 	if (l->down)
 		return 0;
+	snprintf(l->why, sizeof(l->why), "%s", reason);
 	l->down = 1;
 	return 1;
 }
@@ -125,6 +134,12 @@ ds_kafka_link_stats(struct ds_kafka_link *l, const char *json, size_t len)
 	}
 	json_decref(root);
 	l->up = up;
+	if (!up && l->failing && !l->down) {
+		l->down = 1;
+		return -1;
+	}
+	if (up)
+		l->failing = 0;
 	if (!up || !l->down)
 		return 0;
 	l->down = 0;

@@ -39,11 +39,22 @@ int	ds_kafka_conf_set(rd_kafka_conf_t *, const char *arg, char *why,
 struct ds_kafka_link {
 	int	 down;		/* reported down, not yet reported up */
 	int	 up;		/* a broker connection is up */
+	int	 failing;	/* a connection failed since the last
+				   statistics */
+	char	 why[256];	/* the outage's first error, librdkafka's */
 };
 
-/* An error event: 1 when it begins an outage. */
-int	ds_kafka_link_error(struct ds_kafka_link *, rd_kafka_resp_err_t);
-/* A statistics event: 1 when it ends an outage (a broker is up again). */
+/*
+ * An error event (err, and librdkafka's reason): 1 when it begins an
+ * outage (every broker down), 0 when not or not yet.
+ */
+int	ds_kafka_link_error(struct ds_kafka_link *, rd_kafka_resp_err_t,
+	    const char *reason);
+/*
+ * A statistics event: 1 when it ends an outage (a broker is up again),
+ * -1 when it begins one (connections failed and no broker is up: brokers
+ * that never came up raise no error of their own), else 0.
+ */
 int	ds_kafka_link_stats(struct ds_kafka_link *, const char *json,
 	    size_t len);
 

@@ -27,7 +27,8 @@ kafka_cmd() {
 
 	echo "$*" >&7
 	kreplies=$((kreplies + 1))
-	wait_until 10 test "$(wc -l <"$d/kafka.out")" -ge "$kreplies"
+	wait_until 10 test "$(wc -l <"$d/kafka.out")" -ge "$kreplies" ||
+	    { cat "$d/kafka.out" "$d/kafka.err"; ls -l /proc/$kpid/fd; return 1; }
 	[ "$(sed -n "${kreplies}p" "$d/kafka.out")" = ok ]
 }
 

@@ -1,0 +1,212 @@
+#!/usr/bin/env bats
+# ds-kafka.bats: topics of the mock cluster (tests/kafka-mock) into
+# batches, kcat producing: the clock, values and metadata byte for byte,
+# groups and their commits, outages, -R, stopping, and each failure.
+load helper
+load kafka
+
+# Short group timeouts: the mock's rejoin waits session.timeout.ms.
+G="-X session.timeout.ms=3000 -X heartbeat.interval.ms=500"
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	pids=()
+	kafka_start -n 3 t1:1 t6:6
+}
+
+teardown() {
+	local p
+
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	kafka_stop
+}
+
+# consume NAME ARGS...: ds-kafka -b $B ARGS in the background, its output
+# in $T/NAME.out and .err, its PID in $pid.
+consume() {
+	local name=$1
+
+	shift
+	ds-kafka -b "$B" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+	pid=$!
+	pids+=("$pid")
+}
+
+records() {
+	grep -av '^[#%]' "$1" || true
+}
+
+has_records() {
+	[ "$(records "$1" | wc -l)" -ge "$2" ]
+}
+
+has_batches() {
+	[ "$(grep -c '^%' "$1")" -ge "$2" ]
+}
+
+has_line() {
+	grep -q -- "$2" "$1"
+}
+
+# stop PID: SIGTERM, and its exit status must be 0.
+stop() {
+	kill -TERM "$1"
+	wait "$1"
+}
+
+@test "ds-kafka: an empty topic gives empty batches on the clock" {
+	consume a -i 200ms t1
+	wait_until 10 has_batches "$T/a.out" 5
+	stop "$pid"
+	[ "$(head -n 1 "$T/a.out")" = '#ds1' ]
+	[ -z "$(records "$T/a.out")" ]
+	# Consecutive multiples of the interval.
+	sed 1d "$T/a.out" | tr -d % | awk 'NR > 1 && $1 != prev + 200 { exit 1 }
+	    $1 % 200 != 0 { exit 1 } { prev = $1 }'
+	[ ! -s "$T/a.err" ]
+}
+
+@test "ds-kafka: values as records, -o earliest, in each partition's order" {
+	seq 1 100 | kcat -b "$B" -P -t t6
+	consume a -o earliest -i 200ms t6
+	wait_until 20 has_records "$T/a.out" 100
+	stop "$pid"
+	[ "$(records "$T/a.out" | sort -n)" = "$(seq 1 100)" ]
+	[ ! -s "$T/a.err" ]
+}
+
+@test "ds-kafka: -m writes key, value, topic, partition, offset, timestamp" {
+	printf 'k1:v1\nk2:v2\n' | kcat -b "$B" -P -t t1 -K :
+	printf 'nokey\n' | kcat -b "$B" -P -t t1
+	consume a -m -o earliest t1
+	wait_until 20 has_records "$T/a.out" 3
+	stop "$pid"
+	records "$T/a.out" | cut -f 1-5 >"$T/got"
+	printf 'k1\tv1\tt1\t0\t0\nk2\tv2\tt1\t0\t1\n\tnokey\tt1\t0\t2\n' |
+	    diff -u - "$T/got"
+	# A timestamp of now, in milliseconds.
+	records "$T/a.out" | cut -f 6 | awk -v now="$(date +%s)" '
+	    $1 / 1000 < now - 60 || $1 / 1000 > now + 60 { exit 1 }'
+}
+
+@test "ds-kafka: keys and values of any bytes come escaped, byte for byte" {
+	printf 'k\t\001\\|a\tb\nc\r\000\377@@' |
+	    kcat -b "$B" -P -t t1 -K '|' -D '@@'
+	consume a -m -o earliest t1
+	wait_until 20 has_records "$T/a.out" 1
+	stop "$pid"
+	records "$T/a.out" | cut -f 1,2 >"$T/got"
+	printf 'k\\t\001\\\\\ta\\tb\\nc\\r\000\377\n' | cmp - "$T/got"
+	# ds-cat undoes the escapes.
+	records "$T/a.out" | cut -f 1,2 | sed '1s/^/#ds1\n/' | ds-cat >"$T/raw"
+	printf 'k\t\001\\\ta\tb\nc\r\000\377\n' | cmp - "$T/raw"
+}
+
+@test "ds-kafka: partitions assigned by hand, and -o latest" {
+	printf 'a\nb\nc\nd\ne\nf\n' | kcat -b "$B" -P -t t6 -p 0
+	printf 'x\n' | kcat -b "$B" -P -t t6 -p 3
+	consume a -o earliest t6:0,2
+	wait_until 20 has_records "$T/a.out" 6
+	consume b t6:3
+	wait_until 10 has_batches "$T/b.out" 2
+	printf 'y\n' | kcat -b "$B" -P -t t6 -p 3
+	wait_until 20 has_records "$T/b.out" 1
+	stop "${pids[0]}"
+	stop "${pids[1]}"
+	[ "$(records "$T/a.out" | tr -d '\n')" = abcdef ]
+	[ "$(records "$T/b.out")" = y ]
+}
+
+@test "ds-kafka: -R caps the records of a batch per partition" {
+	seq 1 30 | kcat -b "$B" -P -t t1
+	consume a -o earliest -R 20 -i 500ms t1
+	wait_until 30 has_records "$T/a.out" 30
+	stop "$pid"
+	[ "$(records "$T/a.out")" = "$(seq 1 30)" ]
+	# At most 10 a batch: 20 a second times 500ms.
+	awk '/^%/ { if (n > 10) exit 1; n = 0; next } !/^#/ { n++ }
+	    END { if (n > 10) exit 1 }' "$T/a.out"
+}
+
+@test "ds-kafka: a group commits what it wrote; SIGTERM mid-batch closes the batch" {
+	seq 1 5 | kcat -b "$B" -P -t t1
+	consume a -g g -o earliest -i 1h $G t1
+	wait_until 30 has_records "$T/a.out" 5
+	stop "$pid"
+	# The open batch was closed at its time, the next hour.
+	[ "$(tail -n 1 "$T/a.out")" = "%$(( ($(date +%s) / 3600 + 1) * 3600000 ))" ]
+	[ "$(records "$T/a.out")" = "$(seq 1 5)" ]
+	seq 6 8 | kcat -b "$B" -P -t t1
+	# The group resumes after what was written.
+	consume b -g g -o earliest -i 200ms $G t1
+	wait_until 30 has_records "$T/b.out" 3
+	stop "$pid"
+	[ "$(records "$T/b.out")" = "$(seq 6 8)" ]
+}
+
+@test "ds-kafka: | head -1 ends quietly" {
+	seq 1 10 | kcat -b "$B" -P -t t1
+	run -0 --separate-stderr timeout 20 \
+	    bash -o pipefail -c "ds-kafka -b '$B' -o earliest t1 | head -n 1"
+	assert_output '#ds1'
+	[ -z "$stderr" ]
+	run -0 --separate-stderr timeout 20 bash -c \
+	    "ds-kafka -b '$B' -o earliest t1 | sed -n '2{p;q}'"
+	assert_output 1
+	[ -z "$stderr" ]
+}
+
+@test "ds-kafka: brokers down at start: empty batches, said once, then connected" {
+	kafka_cmd down -1
+	consume a -o earliest -i 200ms t1
+	wait_until 10 has_batches "$T/a.out" 5
+	wait_until 10 has_line "$T/a.err" 'batches go on empty'
+	kafka_cmd up -1
+	wait_until 20 has_line "$T/a.err" connected
+	printf 'hello\n' | kcat -b "$B" -P -t t1
+	wait_until 20 has_records "$T/a.out" 1
+	stop "$pid"
+	[ "$(records "$T/a.out")" = hello ]
+	[ "$(wc -l <"$T/a.err")" -eq 2 ]
+	[[ "$(sed -n 1p "$T/a.err")" == "ds-kafka: $B: "*"; batches go on empty until they are back" ]]
+	[ "$(sed -n 2p "$T/a.err")" = "ds-kafka: $B: connected" ]
+}
+
+@test "ds-kafka: brokers down mid-stream: batches go on, nothing lost" {
+	consume a -o earliest -i 200ms t6
+	seq 1 10 | kcat -b "$B" -P -t t6
+	wait_until 20 has_records "$T/a.out" 10
+	kafka_cmd down -1
+	wait_until 10 has_line "$T/a.err" 'brokers are down'
+	n=$(grep -c '^%' "$T/a.out")
+	wait_until 10 has_batches "$T/a.out" $((n + 5))
+	kafka_cmd up -1
+	wait_until 20 has_line "$T/a.err" connected
+	seq 11 20 | kcat -b "$B" -P -t t6
+	wait_until 20 has_records "$T/a.out" 20
+	stop "$pid"
+	[ "$(records "$T/a.out" | sort -n)" = "$(seq 1 20)" ]
+}
+
+@test "ds-kafka: an unknown topic is an error naming it" {
+	run -1 --separate-stderr timeout 20 ds-kafka -b "$B" nope
+	assert_equal "$stderr" \
+	    'ds-kafka: topic nope: Broker: Unknown topic or partition'
+	assert_output '#ds1'
+}
+
+@test "ds-kafka: usage errors and a bad -X" {
+	run -2 ds-kafka
+	run -2 ds-kafka -o middle t1
+	run -2 ds-kafka -R 0 t1
+	run -2 ds-kafka t1:x
+	run -2 ds-kafka -g g t1 t6:1
+	run -2 --separate-stderr ds-kafka -X no.such=1 t1
+	assert_equal "$stderr" \
+	    'ds-kafka: -X no.such: No such configuration property: "no.such"'
+	run -0 ds-kafka -h
+	assert_output "usage: $(synopsis_of ds-kafka)"
+}
