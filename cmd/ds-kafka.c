@@ -23,7 +23,7 @@
 #include "ds.h"
 #include "kafka.h"
 
-static const char synopsis[] = "ds-kafka [-m] [-b brokers] "
+static const char synopsis[] = "ds-kafka [-mv] [-b brokers] "
     "[-g group] [-i interval] [-o earliest|latest] [-R max-rate] "
     "[-X property=value]... topic ...";
 
@@ -41,6 +41,7 @@ static rd_kafka_t	*rk;
 static const char	*brokers = "localhost:9092";
 static const char	*group;
 static int		 mflag;
+static int		 vflag;		/* say what a group assigns */
 static int64_t		 interval = 1000;
 static long long	 batchcap;	/* -R's records a batch, 0: none */
 static struct ds_kafka_link kafka;
@@ -63,6 +64,8 @@ static void	went_down(void);
 static int	on_stats(rd_kafka_t *, char *, size_t, void *);
 static void	on_rebalance(rd_kafka_t *, rd_kafka_resp_err_t,
 		    rd_kafka_topic_partition_list_t *, void *);
+static void	say_parts(const char *,
+		    const rd_kafka_topic_partition_list_t *);
 static struct part *part_of(const char *, int32_t);
 static void	take(const rd_kafka_message_t *);
 static void	assign_all(int);
@@ -89,7 +92,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if ((xopt = calloc(argc, sizeof(*xopt))) == NULL)
 		err(1, NULL);
-	while ((ch = getopt(argc, argv, "b:g:hi:mo:R:X:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:g:hi:mo:R:vX:")) != -1) {
 		switch (ch) {
 		case 'b':
 			brokers = optarg;
@@ -114,6 +117,9 @@ main(int argc, char *argv[])
 			maxrate = strtonum(optarg, 1, INT32_MAX, &errstr);
 			if (errstr != NULL)
 				errx(2, "-R %s: %s", optarg, errstr);
+			break;
+		case 'v':
+			vflag = 1;
 			break;
 		case 'X':
 			xopt[nx++] = optarg;
@@ -329,6 +335,9 @@ on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
     rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	(void)opaque;
+	if (vflag)
+		say_parts(e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ?
+		    "assigned" : "revoked", parts);
 	if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		rd_kafka_assign(k, parts);
 		return;
@@ -336,6 +345,32 @@ on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
 	commit(0);
 	npart = 0;
 	rd_kafka_assign(k, NULL);
+}
+
+/* -v: "assigned t6:0,1 t1:0", the partitions of each topic in a row. */
+static void
+say_parts(const char *what, const rd_kafka_topic_partition_list_t *l)
+{
+	struct ds_buf b = { NULL, 0, 0 };
+	char num[DS_NUM_MAX];
+	const char *t;
+	int i;
+
+	for (i = 0; i < l->cnt; i++) {
+		t = l->elems[i].topic;
+		if (i == 0 || strcmp(t, l->elems[i - 1].topic) != 0) {
+			if (ds_buf_append(&b, " ", 1) == -1 ||
+			    ds_buf_append(&b, t, strlen(t)) == -1 ||
+			    ds_buf_append(&b, ":", 1) == -1)
+				err(1, NULL);
+		} else if (ds_buf_append(&b, ",", 1) == -1)
+			err(1, NULL);
+		if (ds_buf_append(&b, num, ds_int_format(
+		    l->elems[i].partition, num)) == -1)
+			err(1, NULL);
+	}
+	warnx("%s%.*s", what, (int)b.len, b.data != NULL ? b.data : "");
+	ds_buf_free(&b);
 }
 
 static struct part *
@@ -509,6 +544,7 @@ static void
 commit(int async)
 {
 	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t e;
 	size_t i;
 
 	if (group == NULL)
@@ -519,8 +555,8 @@ commit(int async)
 		if (part[i].next != -1)
 			rd_kafka_topic_partition_list_add(l, part[i].topic,
 			    part[i].partition)->offset = part[i].next;
-	if (l->cnt > 0)
-		rd_kafka_commit(rk, l, async);
+	if (l->cnt > 0 && (e = rd_kafka_commit(rk, l, async)) != 0)
+		warnx("commit: %s", rd_kafka_err2str(e));
 	rd_kafka_topic_partition_list_destroy(l);
 }
 

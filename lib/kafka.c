@@ -16,7 +16,8 @@ static void	(*log_say)(const char *);
 
 /*
  * librdkafka logs each failed connection attempt; the outage report says
- * it once instead.  What else it says at warning level or worse (a
+ * it once instead, and the programs report a failed commit themselves.
+ * What else it says at warning level or worse (a
  * configuration property that does not apply, a TLS failure) goes on.
  */
 static void
@@ -25,7 +26,7 @@ log_line(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 	char line[1024];
 
 	if (level > LOG_WARNING || strcmp(fac, "FAIL") == 0 ||
-	    strcmp(fac, "ERROR") == 0)
+	    strcmp(fac, "ERROR") == 0 || strcmp(fac, "COMMITFAIL") == 0)
 		return;
 	(void)rk;
 	if (log_say == NULL)

@@ -11,7 +11,7 @@ G="-X session.timeout.ms=3000 -X heartbeat.interval.ms=500"
 setup() {
 	T=$BATS_TEST_TMPDIR
 	pids=()
-	kafka_start -n 3 t1:1 t6:6
+	kafka_start -n 3 t1:1 t6:6 lines:1
 }
 
 teardown() {
@@ -209,4 +209,79 @@ stop() {
 	    'ds-kafka: -X no.such: No such configuration property: "no.such"'
 	run -0 ds-kafka -h
 	assert_output "usage: $(synopsis_of ds-kafka)"
+}
+
+# totals FILE...: the count of each word over every batch of the streams,
+# through the pipeline's own ds-words | ds-reducebykey.
+totals() {
+	local f
+
+	for f; do
+		ds-words <"$f" | ds-reducebykey | ds-cat
+	done | awk '{ n[$1] += $2 } END { for (w in n) print w "\t" n[w] }' |
+	    sort
+}
+
+# settled: each of c1..c3 was last assigned partitions of t6, and the
+# three assignments are the six partitions.
+settled() {
+	local i
+
+	for i in 1 2 3; do
+		grep 'ds-kafka: \(assigned\|revoked\)' "$T/c$i.err" | tail -n 1
+	done | sed -n 's/^ds-kafka: assigned t6://p' | tr ',' '\n' | sort |
+	    tr -d '\n' | grep -qx 012345
+}
+
+# all_have N: the consumers c1..c3 have written N records between them.
+all_have() {
+	[ "$(cat "$T"/c?.out | grep -avc '^[#%]')" -ge "$1" ]
+}
+
+# covers: every word of the 600 inputs counted at least as often as it
+# was sent, over c1..c3.
+covers() {
+	totals "$T"/c?.out | awk 'NR == FNR { want[$1] = $2; next }
+	    { got[$1] = $2 } END { for (w in want) if (got[w] < want[w])
+	    exit 1 }' "$T/want" -
+}
+
+# Without -c a group is at least once: a commit the broker refuses while
+# the group rebalances (the mock refuses them all) leaves what was read
+# since the last batch end to be read again by the next owner.
+@test "ds-kafka: three of a group share six partitions; one stops, the others take its share" {
+	local i
+
+	seq 1 600 | awk '{ n["w" ($1 % 17)]++ }
+	    END { for (w in n) print w "\t" n[w] }' | sort >"$T/want"
+	for i in 1 2 3; do
+		consume c$i -v -g counters -o earliest -i 200ms $G t6
+	done
+	wait_until 60 settled
+	for i in $(seq 1 300); do
+		echo "w$((i % 17)):w$((i % 17))"
+	done | kcat -b "$B" -P -t t6 -K :
+	wait_until 60 all_have 300
+	# Each member had partitions of its own.
+	for i in 1 2 3; do
+		[ "$(records "$T/c$i.out" | wc -l)" -gt 0 ]
+	done
+	stop "${pids[0]}"
+	for i in $(seq 301 600); do
+		echo "w$((i % 17)):w$((i % 17))"
+	done | kcat -b "$B" -P -t t6 -K :
+	wait_until 60 covers
+	stop "${pids[1]}"
+	stop "${pids[2]}"
+	# The survivors took the stopped member's partitions.
+	grep -q 'assigned t6:.*,.*,' "$T/c2.err" "$T/c3.err"
+}
+
+@test "ds-kafka: README's example, kcat producing into the word count" {
+	consume a -o earliest -i 500ms lines
+	printf 'the cat\nthe hat\n' | kcat -b "$B" -P -t lines
+	wait_until 30 has_records "$T/a.out" 2
+	stop "$pid"
+	run -0 sh -c "ds-words <'$T/a.out' | ds-reducebykey | ds-cat | sort"
+	assert_output "$(printf 'cat\t1\nhat\t1\nthe\t2')"
 }
