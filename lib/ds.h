@@ -719,6 +719,170 @@ int	ds_repr(struct ds_buf *, const char *, size_t);
 int	ds_utf8_decode(const char *, size_t, uint32_t *cp);
 
 /*
+ * checkpoint.c: the checkpoint store, the one way a program keeps durable
+ * state.  A checkpoint is a payload of any bytes saved under a name in a
+ * directory, as the file DIR/NAME of ds-checkpoint(5): a header line with
+ * the format's version, the name, the payload's length and its XXH64,
+ * then the payload.  A save writes DIR/.NAME.tmp, fsyncs it, keeps the
+ * checkpoint it replaces as DIR/NAME.prev, renames the new one over
+ * DIR/NAME and fsyncs the directory, so that a crash at any moment leaves
+ * the new checkpoint or the old one, and the one before beside it.  A
+ * load verifies the header, the length and the checksum: a torn, corrupt
+ * or foreign file is refused, never taken for an empty state; only a
+ * newest that is torn, corrupt or missing gives way to a good previous
+ * one, and the caller is told so it can warn.
+ *
+ * A name is 1 to DS_CKPT_NAME_MAX bytes of letters, digits, '.', '_' and
+ * '-', not starting with '.' and not ending in ".prev" or ".tmp".
+ */
+#define DS_CKPT_VERSION		1	/* the format this build writes */
+#define DS_CKPT_NAME_MAX	64
+
+/* What a load found (struct ds_ckpt's status and newest). */
+enum {
+	DS_CKPT_NONE = 0,	/* no checkpoint of the name: a first start */
+	DS_CKPT_GOOD,		/* the newest checkpoint, verified */
+	DS_CKPT_PREVIOUS,	/* the newest was torn, corrupt or missing;
+				   the previous one is verified and used */
+	DS_CKPT_TORN,		/* shorter than its header says */
+	DS_CKPT_FOREIGN,	/* not a checkpoint, or one of another name */
+	DS_CKPT_OLD,		/* a version this build does not read */
+	DS_CKPT_CORRUPT		/* the bytes do not match the checksum */
+};
+
+struct ds_ckpt {
+	int	 status;	/* DS_CKPT_*: of the file used, or when
+				   refused of the newest */
+	int	 newest;	/* after DS_CKPT_PREVIOUS: what was wrong
+				   with the newest (DS_CKPT_NONE: missing) */
+	int	 fd;		/* after ds_ckpt_open: at the payload's first
+				   byte, its last being at EOF; else -1 */
+	uint64_t len;		/* the payload's length */
+	char	 name[DS_CKPT_NAME_MAX + 1]; /* the checkpoint's name */
+	char	 why[96];	/* after a refusal or DS_CKPT_PREVIOUS: the
+				   newest's problem in words, such as
+				   "checksum mismatch" */
+};
+
+/*
+ * Save len bytes as checkpoint name in dir, creating dir (one level) if
+ * need be.  0, or -1 with errno: EINVAL (a bad name), or from the file
+ * system (ENOSPC, EIO ...), in which case the checkpoints are as they
+ * were and the temporary file is gone.
+ */
+int	ds_ckpt_save(const char *dir, const char *name, const void *,
+	    size_t len);
+/*
+ * The same in steps, for a payload written as it is made (by write(2) or
+ * a ds_writer): ds_ckpt_create returns the descriptor of the temporary
+ * file, positioned for the payload, or -1 with errno as ds_ckpt_save;
+ * ds_ckpt_commit makes what was written the checkpoint and closes fd (0
+ * or -1 as ds_ckpt_save); ds_ckpt_abandon closes fd and removes the
+ * temporary file instead, keeping errno.
+ */
+int	ds_ckpt_create(const char *dir, const char *name);
+int	ds_ckpt_commit(const char *dir, const char *name, int fd);
+void	ds_ckpt_abandon(const char *dir, const char *name, int fd);
+/*
+ * Load checkpoint name of dir into b (replacing its contents).  Returns
+ * DS_CKPT_NONE (nothing there, b empty), DS_CKPT_GOOD, or DS_CKPT_PREVIOUS
+ * (the program warns with c->why); or -1 with errno EBADMSG when refused
+ * (c->status says why, c->why in words), EINVAL for a bad name, or errno
+ * of the file system or malloc(3).  Nothing is ever written.
+ */
+int	ds_ckpt_load(const char *dir, const char *name, struct ds_buf *b,
+	    struct ds_ckpt *c);
+/*
+ * The same, leaving the verified payload to be read from c->fd (for
+ * ds_reader_init; the caller closes it).  Line n of the payload is line
+ * n + 1 of the file.
+ */
+int	ds_ckpt_open(const char *dir, const char *name, struct ds_ckpt *c);
+
+/*
+ * commit.c: the committed batches of a pipeline, the record that makes it
+ * exactly-once (ds(7), EXACTLY ONCE).  The stages of a pipeline share a
+ * checkpoint directory, $DS_CHECKPOINT.  There, a stage that needs the
+ * batches after time t replayed after a crash keeps t as the checkpoint
+ * "STAGE.commit": a sink, t the last batch it has made durable; a
+ * stateful stage, t the batch its own checkpoint holds.  A source
+ * restarting replays, with their original times, the batches after the
+ * oldest of these, and may forget the batches at or before it.  STAGE is
+ * the program's name (ds-save, ds-state): one of each to a directory.
+ */
+#define DS_CHECKPOINT_ENV	"DS_CHECKPOINT"
+
+/* $DS_CHECKPOINT, or NULL when it is unset or empty. */
+const char *ds_pipeline_dir(void);
+/* Record that stage has done every batch up to time t.  As ds_ckpt_save. */
+int	ds_commit_save(const char *dir, const char *stage, int64_t t);
+/*
+ * The time stage has committed, into *t.  Returns as ds_ckpt_load (with
+ * DS_CKPT_NONE, *t is -1); a payload that is not a time is refused as
+ * DS_CKPT_CORRUPT.
+ */
+int	ds_commit_load(const char *dir, const char *stage, int64_t *t,
+	    struct ds_ckpt *c);
+/*
+ * The oldest time committed in dir by any stage but except (NULL: all),
+ * into *t: what a source replays after.  Returns DS_CKPT_NONE (no stage
+ * has committed; *t is -1), DS_CKPT_GOOD, or DS_CKPT_PREVIOUS when a
+ * stage's newest record gave way to its previous one (c->name says
+ * which); or -1 as ds_ckpt_load, c->name naming the record refused.
+ */
+int	ds_commit_oldest(const char *dir, const char *except, int64_t *t,
+	    struct ds_ckpt *c);
+
+/*
+ * kept.c: the output a stateful stage keeps until the stages after it
+ * have committed it, to write again when a replayed batch comes that its
+ * checkpoint already holds (ds(7), EXACTLY ONCE).  Batches are kept in
+ * increasing time, each as the escaped record lines written for it.
+ */
+struct ds_kept_batch {
+	int64_t		 t;
+	struct ds_buf	 lines;		/* escaped records, each ending LF */
+};
+
+struct ds_kept {
+	struct ds_kept_batch *batch;	/* oldest first */
+	size_t		 n;
+	size_t		 cap;
+	int		 open;		/* the last batch is being written */
+};
+
+/* Start keeping the batch being written.  0, or -1 with errno ENOMEM. */
+int	ds_kept_open(struct ds_kept *);
+/*
+ * Write a record to w, and keep it when a batch is open.  0, or -1 with
+ * errno ENOMEM or w's error.
+ */
+int	ds_kept_record(struct ds_kept *, struct ds_writer *w,
+	    const struct ds_field *, size_t n);
+/* The open batch has ended, at time t (later than the batches kept). */
+void	ds_kept_close(struct ds_kept *, int64_t t);
+/*
+ * Keep batch t as lines (escaped records, each ending LF), as a
+ * checkpoint gives it back.  0, or -1 with errno EINVAL (t not after the
+ * last batch, lines not ending LF) or ENOMEM.
+ */
+int	ds_kept_add(struct ds_kept *, int64_t t, const char *lines,
+	    size_t len);
+/* Forget the batches at or before t. */
+void	ds_kept_trim(struct ds_kept *, int64_t t);
+/*
+ * Write batch t's kept output again to w, its batch end included: 1, or
+ * 0 when batch t is not kept, or -1 with w's errno.
+ */
+int	ds_kept_replay(const struct ds_kept *, int64_t t, struct ds_writer *w);
+/*
+ * Write the kept batches to w as records of two fields, the batch time
+ * and the lines, for a checkpoint.  0, or -1 with w's errno.
+ */
+int	ds_kept_save(const struct ds_kept *, struct ds_writer *w);
+void	ds_kept_free(struct ds_kept *);
+
+/*
  * lua.c: Lua 5.4 expressions, Spark's lambdas: compiled once, run per
  * record inside the process.  An expression is an expression list, the
  * body of "return EXPR", and sees its parameters as locals.  A record
