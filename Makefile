@@ -48,13 +48,17 @@ LIBOBJ = \
 	lib/kept.o \
 	lib/lua.o \
 	lib/merge.o \
+	lib/net.o \
 	lib/num.o \
 	lib/reader.o \
+	lib/receiver.o \
 	lib/repr.o \
+	lib/source.o \
 	lib/swag.o \
 	lib/table.o \
 	lib/time.o \
 	lib/utf8.o \
+	lib/wal.o \
 	lib/window.o \
 	lib/writer.o
 BIN = \
@@ -120,6 +124,7 @@ UNIT = \
 	tests/unit/t_table \
 	tests/unit/t_time \
 	tests/unit/t_utf8 \
+	tests/unit/t_wal \
 	tests/unit/t_writer
 
 # The Kafka programs alone link librdkafka, through lib/kafka.o.

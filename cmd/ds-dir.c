@@ -8,7 +8,6 @@
 #include <sys/types.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -16,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,10 +40,8 @@ struct taken {
 };
 
 static struct ds_writer	out;
-static int64_t		interval = 1000;
-static int64_t		next;		/* the open batch's time */
+static struct ds_recv	rv;
 static int64_t		last;		/* the last batch the state holds */
-static size_t		nfiles;		/* files taken into the open batch */
 static int		status;
 
 /*
@@ -81,35 +77,27 @@ static int	 open_file(const char *);
 static void	 read_file(int, const char *);
 static const char *path_of(const char *);
 static void	 forget(const char *);
-static void	 drain(int);
+static int	 drain(void *, short);
 static void	 rescan(void);
 static void	 tick(void);
-static void	 close_batch(void);
+static int	 on_written(void *, int64_t);
 static int	 add_done(const char *);
 
 int
 main(int argc, char *argv[])
 {
-	struct signalfd_siginfo si;
-	struct pollfd pfd[2];
+	struct ds_source_opts opt;
 	struct stat st, cst;
-	sigset_t mask;
 	int64_t now;
-	int aflag = 0, ch, ifd, sfd, existed = 0;
+	int aflag = 0, ch, ifd, existed = 0;
 
+	ds_source_opts_init(&opt);
 	while ((ch = getopt(argc, argv, "ac:hi:")) != -1) {
+		if (ds_source_opt_or_die(&opt, "ci", ch, optarg))
+			continue;
 		switch (ch) {
 		case 'a':
 			aflag = 1;
-			break;
-		case 'c':
-			statedir = optarg;
-			break;
-		case 'i':
-			if (ds_duration_parse(optarg, &interval) == -1 ||
-			    interval == 0)
-				errx(2, "-i %s: not a positive duration",
-				    optarg);
 			break;
 		default:
 			ds_usage_exit(synopsis, ch == 'h');
@@ -120,6 +108,7 @@ main(int argc, char *argv[])
 	if (argc != 1)
 		ds_usage_exit(synopsis, 0);
 	watchdir = argv[0];
+	statedir = opt.checkpoint;
 
 	/*
 	 * The watch comes before the first listing, so that a file arriving
@@ -142,44 +131,21 @@ main(int argc, char *argv[])
 		existed = load_state();
 	}
 
-	/* SIGINT and SIGTERM end the open batch and exit 0. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
-		err(1, "sigprocmask");
-	if ((sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		err(1, "signalfd");
-
-	if (ds_writer_init(&out, STDOUT_FILENO) == -1)
+	/* SIGINT and SIGTERM end the open batch, if it holds a file. */
+	if (ds_writer_init(&out, STDOUT_FILENO) == -1 ||
+	    ds_recv_init(&rv, &out, opt.interval) == -1 ||
+	    ds_recv_watch(&rv, ifd, POLLIN, 0, drain, &ifd) == -1)
 		err(1, NULL);
+	rv.stopempty = 0;
+	rv.written = on_written;
 	if (ds_write_header(&out) == -1)
-		ds_write_failed_die(&out);
+		ds_source_write_failed_die(&out);
 	replay();
 	/* After a stop, new batches come after every batch recorded. */
 	now = ds_now_ms();
-	next = ds_batch_after(now > last ? now : last, interval);
+	rv.next = ds_batch_after(now > last ? now : last, opt.interval);
 	start(existed || aflag);
-
-	pfd[0].fd = ifd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = sfd;
-	pfd[1].events = POLLIN;
-	for (;;) {
-		tick();
-		if (poll(pfd, 2, ds_ms_until(next, ds_now_ms())) == -1) {
-			if (errno == EINTR)
-				continue;
-			err(1, "poll");
-		}
-		if (pfd[1].revents & POLLIN &&
-		    read(sfd, &si, sizeof(si)) == sizeof(si))
-			break;
-		if (pfd[0].revents & POLLIN)
-			drain(ifd);
-	}
-	if (nfiles > 0)
-		close_batch();
+	ds_recv_run_or_die(&rv);
 	ds_writer_close_or_die(&out);
 	exit(status);
 }
@@ -417,20 +383,20 @@ replay(void)
 	if ((names = reallocarray(NULL, npend, sizeof(*names))) == NULL)
 		err(1, NULL);
 	for (i = 0; i < npend; i = j) {
-		next = pend[i].time > last ? pend[i].time : last + 1;
+		rv.next = pend[i].time > last ? pend[i].time : last + 1;
 		for (j = i; j < npend && pend[j].time == pend[i].time; j++) {
 			names[j - i] = pend[j].name;
 			if (add_done(pend[j].name) == -1)
 				err(1, NULL);
 		}
 		take(names, j - i, 0);
-		if (nfiles > 0) {
-			if (ds_write_batch(&out, next) == -1 ||
+		if (rv.filled) {
+			if (ds_write_batch(&out, rv.next) == -1 ||
 			    ds_writer_flush(&out) == -1)
-				ds_write_failed_die(&out);
-			last = next;
+				ds_source_write_failed_die(&out);
+			last = rv.next;
 		}
-		nfiles = 0;
+		rv.filled = 0;
 	}
 	for (i = 0; i < npend; i++)
 		free(pend[i].name);
@@ -533,7 +499,7 @@ take(char **names, size_t n, int log)
 	int fd[GROUP_MAX];
 	size_t i, j, k, m;
 
-	snprintf(tag, sizeof(tag), "%lld", (long long)next);
+	snprintf(tag, sizeof(tag), "%lld", (long long)rv.next);
 	for (i = 0; i < n; i += m) {
 		m = n - i < GROUP_MAX ? n - i : GROUP_MAX;
 		for (j = k = 0; j < m; j++) {
@@ -553,7 +519,7 @@ take(char **names, size_t n, int log)
 				continue;
 			read_file(fd[j], names[i + j]);
 			close(fd[j]);
-			nfiles++;
+			rv.filled = 1;
 		}
 	}
 }
@@ -611,7 +577,7 @@ read_file(int fd, const char *name)
 		}
 		if (rc == DS_RECORD &&
 		    ds_write_record(&out, r.field, r.nfield) == -1)
-			ds_write_failed_die(&out);
+			ds_source_write_failed_die(&out);
 	}
 	ds_reader_free(&r);
 }
@@ -646,9 +612,10 @@ forget(const char *name)
  * writing or moved in, unless it is done; the files of one read are
  * taken together.
  */
-static void
-drain(int ifd)
+static int
+drain(void *arg, short revents)
 {
+	int ifd = *(int *)arg;
 	char buf[64 * 1024]
 	    __attribute__((__aligned__(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
@@ -658,6 +625,7 @@ drain(int ifd)
 	char *p;
 	int overflow = 0, gone = 0;
 
+	(void)revents;
 	for (;;) {
 		if ((len = read(ifd, buf, sizeof(buf))) == -1) {
 			if (errno == EINTR)
@@ -701,14 +669,13 @@ drain(int ifd)
 	for (i = 0; i < n; i++)
 		free(group[i]);
 	if (gone) {
-		if (nfiles > 0)
-			close_batch();
-		if (ds_writer_flush(&out) == -1)
-			ds_write_failed_die(&out);
+		if (rv.filled && ds_recv_end(&rv, rv.next) == -1)
+			ds_source_write_failed_die(&out);
 		errx(1, "%s: directory gone", watchdir);
 	}
 	if (overflow)
 		rescan();
+	return 0;
 }
 
 /*
@@ -759,35 +726,33 @@ rescan(void)
 	free(names);
 }
 
-/* Close every batch whose time has come, each at once. */
+/* End every batch whose time has come, even in the middle of a read. */
 static void
 tick(void)
 {
-	while (ds_now_ms() >= next)
-		close_batch();
+	if (ds_recv_tick(&rv) == -1)
+		ds_source_write_failed_die(&out);
 }
 
 /*
- * The batch end goes out and is flushed before the state records the
- * batch written: a stop in between replays it.
+ * The batch end has gone out and been flushed: now the state records the
+ * batch written, so that a stop in between replays it.
  */
-static void
-close_batch(void)
+static int
+on_written(void *arg, int64_t t)
 {
 	char tag[24];
 
-	if (ds_write_batch(&out, next) == -1 || ds_writer_flush(&out) == -1)
-		ds_write_failed_die(&out);
-	if (statefd != -1 && nfiles > 0) {
-		snprintf(tag, sizeof(tag), "%%%lld", (long long)next);
+	(void)arg;
+	if (statefd != -1 && rv.filled) {
+		snprintf(tag, sizeof(tag), "%%%lld", (long long)t);
 		log_line(tag, NULL);
-		last = next;
+		last = t;
 		/* Keep the state near the size of what it must hold. */
 		if (appended > 1024 && appended / 2 > ds_table_count(&done))
 			rewrite_state();
 	}
-	nfiles = 0;
-	next += interval;
+	return 0;
 }
 
 static int

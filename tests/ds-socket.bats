@@ -512,3 +512,97 @@ handled_term() {
 	wait "$dspid" || status=$?
 	assert_equal "$status" 143
 }
+
+# -- the write-ahead log --------------------------------------------------
+
+# segments DIR: the names of the log's segments, one a line.
+segments() {
+	ls "$1" | grep -E '^[0-9]{20}\.ds$' || true
+}
+
+@test "ds-socket: -W: the log holds the stream as it went out" {
+	local seg
+
+	listen ds -W "$T/w" -l -i 100ms 127.0.0.1:0
+	printf 'one\ntwo\tfields\n\\x\n' | nc -N 127.0.0.1 "$port"
+	wait_until 10 has_records "$T/ds.out" 3
+	n=$(nbatches "$T/ds.out")
+	wait_until 10 has_batches "$T/ds.out" $((n + 1))
+	kill -TERM "$dspid"
+	wait "$dspid"
+	seg=$(segments "$T/w")
+	# One segment, named by the time of its first batch.
+	assert_equal "$(wc -l <<<"$seg")" 1
+	assert_equal "$(grep -m 1 '^%' "$T/ds.out")" "%$((10#${seg%.ds}))"
+	diff -u "$T/ds.out" "$T/w/$seg"
+}
+
+@test "ds-socket: -W: killed in a batch, that batch comes again with its time" {
+	local seg t
+
+	listen ds -W "$T/w" -l -i 1h 127.0.0.1:0
+	printf 'one\ntwo\n' | nc -N 127.0.0.1 "$port"
+	wait_until 10 grep -q ': closed$' "$T/ds.err"
+	seg=$(segments "$T/w")
+	wait_until 10 grep -qx two "$T/w/$seg"
+	kill -9 "$dspid"
+	wait "$dspid" || true
+	t=$((10#${seg%.ds}))
+	[ $((t % 3600000)) -eq 0 ]
+	# Before anything new, and the new after it.
+	listen ds2 -W "$T/w" -l -i 1h 127.0.0.1:0
+	printf 'three\n' | nc -N 127.0.0.1 "$port"
+	wait_until 10 grep -q ': closed$' "$T/ds2.err"
+	kill -TERM "$dspid"
+	wait "$dspid"
+	run cat "$T/ds2.out"
+	assert_output "$(printf '#ds1\none\ntwo\n%%%s\nthree\n%%%s\n' "$t" \
+	    $((t + 3600000)))"
+	# Without DS_CHECKPOINT what went out was taken: the old segment
+	# has gone, the new one holds the new run.
+	run segments "$T/w"
+	assert_output "$(printf '%020d.ds' $((t + 3600000)))"
+	assert_equal "$(grep -v '^#' "$T/w/$output" | tr '\n' ' ')" \
+	    "three %$((t + 3600000)) "
+}
+
+@test "ds-socket: -W: with DS_CHECKPOINT and no commit, every batch again" {
+	mkdir "$T/w"
+	printf '#ds1\na\n%%1000\n%%1100\nb\\tc\td\n%%1200\n' \
+	    >"$T/w/00000000000000001000.ds"
+	DS_CHECKPOINT=$T/ck run -0 --separate-stderr \
+	    ds-socket -W "$T/w" -N 1 -i 100ms -u 127.0.0.1:0
+	assert_equal "$stderr" ""
+	assert_equal "$(head -n 6 <<<"$output")" \
+	    "$(printf '#ds1\na\n%%1000\n%%1100\nb\\tc\td\n%%1200')"
+	[[ ${lines[6]} =~ ^%[0-9]+00$ ]]
+	[ "${#lines[@]}" -eq 7 ]
+	assert_equal "$(segments "$T/w" | wc -l)" 2
+	# Without it, what went out was taken: nothing again, the old gone.
+	run -0 --separate-stderr ds-socket -W "$T/w" -N 1 -i 100ms \
+	    -u 127.0.0.1:0
+	assert_equal "$(grep -c . <<<"$output")" 2
+	assert_equal "$(segments "$T/w" | wc -l)" 1
+}
+
+@test "ds-socket: -W: a torn last line is cut, the open batch ended" {
+	mkdir "$T/w"
+	printf '#ds1\na\n%%1000\nb\nhalf a li' >"$T/w/00000000000000001000.ds"
+	run -0 --separate-stderr ds-socket -W "$T/w:sync=none" -N 1 \
+	    -i 100ms -u 127.0.0.1:0
+	assert_equal "$(head -n 3 <<<"$output")" "$(printf '#ds1\nb\n%%1100')"
+}
+
+@test "ds-socket: -W: bad values, a log in use, a segment not a stream" {
+	run -2 --separate-stderr ds-socket -W "$T/w:sync=often" -u :0
+	assert_equal "$stderr" "ds-socket: -W $T/w:sync=often: sync=often: not batch, none or a positive duration"
+	run -2 --separate-stderr ds-socket -W ":sync=1s" -u :0
+	assert_equal "$stderr" "ds-socket: -W :sync=1s: no directory"
+	listen ds -W "$T/w:sync=1s" -u 127.0.0.1:0
+	run -1 --separate-stderr ds-socket -W "$T/w" -u 127.0.0.1:0
+	assert_equal "$stderr" "ds-socket: $T/w: in use by another ds-socket"
+	mkdir "$T/bad"
+	echo junk >"$T/bad/00000000000000001000.ds"
+	run -1 --separate-stderr ds-socket -W "$T/bad" -u 127.0.0.1:0
+	assert_equal "$stderr" "ds-socket: $T/bad/00000000000000001000.ds:1: not a ds stream"
+}
