@@ -1,101 +1,98 @@
 /*
  * ds-kafka: read Kafka topics into batches on the batch clock, Spark's
  * KafkaUtils.createDirectStream: a consumer group, or partitions assigned
- * by hand, offsets committed once their batch is out.
+ * by hand; with -c, each batch's offset ranges logged before it ends, and
+ * replayed after a crash.
  */
 
-/* ppoll(2): poll's milliseconds would let a batch leave up to one late. */
+/* pipe2(2) */
 #define _GNU_SOURCE
+
+#include <sys/stat.h>
 
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ds.h"
 #include "kafka.h"
 
-static const char synopsis[] = "ds-kafka [-mv] [-b brokers] "
+static const char synopsis[] = "ds-kafka [-mv] [-b brokers] [-c dir] "
     "[-g group] [-i interval] [-o earliest|latest] [-R max-rate] "
     "[-X property=value]... topic ...";
 
-/* A partition being read: where its emitted records end, its batch. */
-struct part {
-	char		*topic;
-	int32_t		 partition;
-	int64_t		 next;		/* offset after the last emitted, or -1 */
-	int64_t		 first;		/* the batch's first offset, or -1 */
-	long long	 n;		/* records in the open batch */
-	int		 paused;	/* -R: its batch is full */
-};
+#define LOG_NAME	"kafka-ranges.ds"
+#define POLL_MAX	4096	/* messages a wakeup, between clock checks */
+#define POLL_EVERY	100	/* ms: librdkafka's wakeups are not always */
 
 static rd_kafka_t	*rk;
 static const char	*brokers = "localhost:9092";
 static const char	*group;
-static int		 mflag;
-static int		 vflag;		/* say what a group assigns */
-static int64_t		 interval = 1000;
-static long long	 batchcap;	/* -R's records a batch, 0: none */
+static const char	*dir;		/* -c */
+static int		 mflag, vflag;
+static long long	 batchcap;	/* -R's messages a batch, 0: none */
 static struct ds_kafka_link kafka;
 static struct ds_writer	 out;
-static int64_t		 next;		/* the open batch's time */
+static struct ds_recv	 rv;
 
-static struct part	*part;
-static size_t		 npart, partcap;
-static rd_kafka_topic_partition_list_t *wanted;	/* topics and partitions */
-static int		 assigned;	/* without -g: wanted is assigned */
-static int64_t		 retried;	/* the batch of the last try */
+static struct ds_kafka_parts parts;
+static struct ds_kafka_spans spans;	/* the open batch's, with -c */
+static rd_kafka_topic_partition_list_t *wanted;	/* without a group */
+static int		 assigned, wakepipe[2];
 
-static volatile sig_atomic_t gotsig;
-static int		 selfpipe[2], wakepipe[2];
+/* -c: the log, and the positions of batches the pipeline has not done. */
+static struct ds_writer	 ranges;
+static struct pending {
+	int64_t		 t;
+	rd_kafka_topic_partition_list_t *l;
+} *pending;
+static size_t		 npending, pendingcap;
 
 static void	say(const char *);
-static void	on_signal(int);
 static void	on_error(rd_kafka_t *, int, const char *, void *);
-static void	went_down(void);
 static int	on_stats(rd_kafka_t *, char *, size_t, void *);
 static void	on_rebalance(rd_kafka_t *, rd_kafka_resp_err_t,
 		    rd_kafka_topic_partition_list_t *, void *);
-static void	say_parts(const char *,
-		    const rd_kafka_topic_partition_list_t *);
-static struct part *part_of(const char *, int32_t);
+static int	on_wake(void *, short);
+static int	on_assign_timer(void *);
+static int	on_poll_timer(void *);
+static int	on_closing(void *, int64_t);
+static int	on_written(void *, int64_t);
+static int	on_idle(void *);
+static int	emit(const rd_kafka_message_t *);
 static void	take(const rd_kafka_message_t *);
-static void	assign_all(int);
-static void	close_batch(int);
-static void	until(int64_t, struct timespec *);
-static void	commit(int);
-static __dead void finish(void);
-static void	out_failed(void);
-static void	pipe_nonblock(int *);
+static void	start_log(void);
+static void	replay_from(const struct ds_kafka_spans *, size_t);
+static void	commit(rd_kafka_topic_partition_list_t *, int);
+static int64_t	pipeline_done(void);
 
 int
 main(int argc, char *argv[])
 {
 	rd_kafka_conf_t *conf;
 	rd_kafka_topic_partition_list_t *topics;
-	struct sigaction sa;
 	const char *reset = "latest", *errstr;
 	char why[512], *colon, *p, **xopt;
-	size_t nx = 0, i;
+	int64_t interval = 1000;
 	long long maxrate = 0;
-	long n;
-	int ch;
+	size_t nx = 0, i;
+	int ch, timer, polltimer;
 
-	signal(SIGPIPE, SIG_IGN);
 	if ((xopt = calloc(argc, sizeof(*xopt))) == NULL)
 		err(1, NULL);
-	while ((ch = getopt(argc, argv, "b:g:hi:mo:R:vX:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:g:hi:mo:R:vX:")) != -1) {
 		switch (ch) {
 		case 'b':
 			brokers = optarg;
+			break;
+		case 'c':
+			dir = optarg;
 			break;
 		case 'g':
 			group = optarg;
@@ -144,29 +141,26 @@ main(int argc, char *argv[])
 		if ((colon = strrchr(argv[i], ':')) == NULL) {
 			if (argv[i][0] == '\0')
 				errx(2, "an empty topic name");
-			rd_kafka_topic_partition_list_add(topics, argv[i],
-			    RD_KAFKA_PARTITION_UA);
+			rd_kafka_topic_partition_list_add(group != NULL ?
+			    topics : wanted, argv[i], RD_KAFKA_PARTITION_UA);
 			continue;
 		}
 		*colon++ = '\0';
 		while ((p = strsep(&colon, ",")) != NULL) {
-			n = strtonum(p, 0, INT32_MAX, &errstr);
+			ch = strtonum(p, 0, INT32_MAX, &errstr);
 			if (errstr != NULL)
 				errx(2, "%s: partition %s: %s", argv[i], p,
 				    errstr);
-			rd_kafka_topic_partition_list_add(wanted, argv[i],
-			    n)->offset = RD_KAFKA_OFFSET_INVALID;
+			rd_kafka_topic_partition_list_add(wanted, argv[i], ch);
 		}
 	}
-	if (group != NULL && wanted->cnt > 0 && topics->cnt > 0)
+	if (topics->cnt > 0 && wanted->cnt > 0)
 		errx(2, "a group either subscribes to topics or has "
 		    "partitions assigned, not both");
 
 	if ((conf = ds_kafka_conf_new(brokers, say, why, sizeof(why))) ==
 	    NULL ||
 	    ds_kafka_conf_set(conf, "enable.auto.commit=false", why,
-	    sizeof(why)) == -1 ||
-	    ds_kafka_conf_set(conf, "enable.auto.offset.store=false", why,
 	    sizeof(why)) == -1 ||
 	    rd_kafka_conf_set(conf, "auto.offset.reset", reset, why,
 	    sizeof(why)) != RD_KAFKA_CONF_OK ||
@@ -180,8 +174,7 @@ main(int argc, char *argv[])
 	free(xopt);
 	rd_kafka_conf_set_error_cb(conf, on_error);
 	rd_kafka_conf_set_stats_cb(conf, on_stats);
-	if (group != NULL)
-		rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
 	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why))) ==
 	    NULL)
 		errx(2, "%s", why);
@@ -189,99 +182,47 @@ main(int argc, char *argv[])
 
 	if (fcntl(STDOUT_FILENO, F_GETFL) == -1)
 		err(1, "stdout");
-	pipe_nonblock(selfpipe);
-	pipe_nonblock(wakepipe);
+	if (ds_writer_init(&out, STDOUT_FILENO) == -1 ||
+	    ds_recv_init(&rv, &out, interval) == -1 ||
+	    pipe2(wakepipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		err(1, NULL);
+	rv.closing = on_closing;
+	rv.written = on_written;
+	rv.idle = on_idle;
+	if (ds_write_header(&out) == -1 || ds_writer_flush(&out) == -1)
+		ds_source_write_failed_die(&out);
+	if (dir != NULL)
+		start_log();
+
 	/* librdkafka writes a byte when its queue goes from empty to not. */
 	rd_kafka_queue_io_event_enable(rd_kafka_queue_get_consumer(rk),
 	    wakepipe[1], "1", 1);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESETHAND;	/* a second one kills */
-	if (sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGTERM, &sa, NULL) == -1)
-		err(1, "sigaction");
-
-	if (group != NULL && topics->cnt > 0) {
-		if (rd_kafka_subscribe(rk, topics) != 0)
-			errx(1, "subscribe failed");
-		rd_kafka_topic_partition_list_destroy(topics);
-		topics = NULL;
-	} else {
-		/* Bare topics: each of their partitions, once known. */
-		for (i = 0; i < (size_t)topics->cnt; i++)
-			rd_kafka_topic_partition_list_add(wanted,
-			    topics->elems[i].topic, RD_KAFKA_PARTITION_UA);
-		rd_kafka_topic_partition_list_destroy(topics);
-	}
-
-	if (ds_writer_init(&out, STDOUT_FILENO) == -1)
+	if (ds_recv_watch(&rv, wakepipe[0], POLLIN, 0, on_wake, NULL) == -1 ||
+	    (timer = ds_recv_timer(&rv, on_assign_timer, &timer)) == -1 ||
+	    (polltimer = ds_recv_timer(&rv, on_poll_timer, &polltimer)) == -1)
 		err(1, NULL);
-	if (ds_write_header(&out) == -1 || ds_writer_flush(&out) == -1)
-		out_failed();
-	next = ds_batch_after(ds_now_ms(), interval);
-	for (;;) {
-		struct pollfd pfd[3];
-		struct timespec ts;
-		rd_kafka_message_t *m;
-		char drain[64];
-		int k;
+	ds_recv_timer_set(&rv, polltimer, 0);
+	if (topics->cnt > 0 && rd_kafka_subscribe(rk, topics) != 0)
+		errx(1, "subscribe failed");
+	rd_kafka_topic_partition_list_destroy(topics);
+	if (wanted->cnt > 0)
+		ds_recv_timer_set(&rv, timer, 0);
+	ds_recv_run_or_die(&rv);
 
-		if (gotsig)
-			finish();
-		if (ds_now_ms() >= next) {
-			close_batch(0);
-			continue;
-		}
-		/* Once a batch, while the brokers are away. */
-		if (group == NULL && !assigned && retried != next) {
-			retried = next;
-			assign_all(ds_ms_until(next, ds_now_ms()) / 2);
-		}
-		/* What librdkafka has, up to the batch's time. */
-		for (k = 0; (m = rd_kafka_consumer_poll(rk, 0)) != NULL; k++) {
-			take(m);
-			rd_kafka_message_destroy(m);
-			if ((k & 255) == 255 && (ds_now_ms() >= next ||
-			    gotsig))
-				break;
-		}
-		if (m != NULL)
-			continue;
-		if (ds_writer_flush(&out) == -1)
-			out_failed();
-		pfd[0].fd = selfpipe[0];
-		pfd[0].events = POLLIN;
-		pfd[1].fd = wakepipe[0];
-		pfd[1].events = POLLIN;
-		pfd[2].fd = STDOUT_FILENO;	/* POLLERR: its reader left */
-		pfd[2].events = 0;
-		until(next, &ts);
-		if (ppoll(pfd, 3, &ts, NULL) == -1 && errno != EINTR)
-			err(1, "poll");
-		if (pfd[2].revents & (POLLERR | POLLHUP))
-			exit(0);
-		while (read(wakepipe[0], drain, sizeof(drain)) > 0)
-			;
-	}
+	/* A signal: what the batches that went out hold is committed. */
+	if (npending > 0)
+		commit(pending[npending - 1].l, 0);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	if (ds_writer_close(&out) == -1)
+		ds_source_write_failed_die(&out);
+	return 0;
 }
 
 static void
 say(const char *line)
 {
 	warnx("%s", line);
-}
-
-static void
-on_signal(int signo)
-{
-	int saved = errno;
-	ssize_t n;
-
-	gotsig = signo;
-	n = write(selfpipe[1], "", 1);
-	(void)n;
-	errno = saved;
 }
 
 /* Connection errors make one outage report; librdkafka reconnects. */
@@ -296,18 +237,12 @@ on_error(rd_kafka_t *k, int e, const char *reason, void *opaque)
 		errx(1, "%s: %s", brokers, why);
 	}
 	if (ds_kafka_link_error(&kafka, e, reason))
-		went_down();
+		warnx("%s: %s; batches go on empty until they are back",
+		    brokers, kafka.why);
 	else if (e != RD_KAFKA_RESP_ERR__TRANSPORT &&
 	    e != RD_KAFKA_RESP_ERR__RESOLVE &&
 	    e != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
 		warnx("%s: %s", brokers, reason);
-}
-
-static void
-went_down(void)
-{
-	warnx("%s: %s; batches go on empty until they are back", brokers,
-	    kafka.why);
 }
 
 static int
@@ -320,87 +255,156 @@ on_stats(rd_kafka_t *k, char *json, size_t len, void *opaque)
 		warnx("%s: connected", brokers);
 		break;
 	case -1:
-		went_down();
+		warnx("%s: %s; batches go on empty until they are back",
+		    brokers, kafka.why);
 		break;
 	}
 	return 0;
 }
 
 /*
- * A group's partitions change: what was emitted of those it loses is
- * committed first, so that their next owner starts after it.
+ * A group's partitions change.  Those it gets start where this process
+ * has read them to (-c), else at the group's commit; of those it loses,
+ * what went out is committed first, so that their next owner starts
+ * after it (unless the pipeline has yet to finish it, with -c).
  */
 static void
 on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
-    rd_kafka_topic_partition_list_t *parts, void *opaque)
+    rd_kafka_topic_partition_list_t *l, void *opaque)
 {
-	(void)opaque;
-	if (vflag)
-		say_parts(e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ?
-		    "assigned" : "revoked", parts);
-	if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		rd_kafka_assign(k, parts);
-		return;
-	}
-	commit(0);
-	npart = 0;
-	rd_kafka_assign(k, NULL);
-}
-
-/* -v: "assigned t6:0,1 t1:0", the partitions of each topic in a row. */
-static void
-say_parts(const char *what, const rd_kafka_topic_partition_list_t *l)
-{
+	rd_kafka_topic_partition_list_t *c = NULL;
 	struct ds_buf b = { NULL, 0, 0 };
-	char num[DS_NUM_MAX];
-	const char *t;
+	ssize_t j;
 	int i;
 
-	for (i = 0; i < l->cnt; i++) {
-		t = l->elems[i].topic;
-		if (i == 0 || strcmp(t, l->elems[i - 1].topic) != 0) {
-			if (ds_buf_append(&b, " ", 1) == -1 ||
-			    ds_buf_append(&b, t, strlen(t)) == -1 ||
-			    ds_buf_append(&b, ":", 1) == -1)
-				err(1, NULL);
-		} else if (ds_buf_append(&b, ",", 1) == -1)
+	(void)opaque;
+	if (vflag) {
+		if (ds_kafka_parts_format(&b, l) == -1)
 			err(1, NULL);
-		if (ds_buf_append(&b, num, ds_int_format(
-		    l->elems[i].partition, num)) == -1)
-			err(1, NULL);
+		warnx("%s %.*s", e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ?
+		    "assigned" : "revoked", (int)b.len, b.data);
+		ds_buf_free(&b);
 	}
-	warnx("%s%.*s", what, (int)b.len, b.data != NULL ? b.data : "");
-	ds_buf_free(&b);
+	if (e != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		if ((c = rd_kafka_topic_partition_list_new(l->cnt)) == NULL)
+			err(1, NULL);
+		for (i = 0; i < l->cnt; i++) {
+			if ((j = ds_kafka_part(&parts, l->elems[i].topic,
+			    l->elems[i].partition)) == -1)
+				err(1, NULL);
+			if (parts.p[j].pos != -1)
+				rd_kafka_topic_partition_list_add(c,
+				    parts.p[j].topic, parts.p[j].partition)->
+				    offset = parts.p[j].pos;
+			if (dir == NULL)
+				parts.p[j].pos = -1;
+		}
+		if (dir == NULL) {
+			commit(c, 0);
+			while (npending > 0)
+				rd_kafka_topic_partition_list_destroy(
+				    pending[--npending].l);
+		}
+		rd_kafka_topic_partition_list_destroy(c);
+		rd_kafka_assign(k, NULL);
+		return;
+	}
+	for (i = 0; i < l->cnt; i++) {
+		if ((j = ds_kafka_part(&parts, l->elems[i].topic,
+		    l->elems[i].partition)) == -1)
+			err(1, NULL);
+		parts.p[j].paused = 0;
+		if (dir == NULL)
+			parts.p[j].pos = -1;	/* the group's commit */
+		else if (parts.p[j].pos != -1)
+			l->elems[i].offset = parts.p[j].pos;
+	}
+	rd_kafka_assign(k, l);
 }
 
-static struct part *
-part_of(const char *topic, int32_t partition)
+/* Without a group: assign once the cluster says what the topics hold. */
+static int
+on_assign_timer(void *arg)
 {
-	static size_t last;
-	struct part *p;
-	size_t i;
+	rd_kafka_topic_partition_list_t *l;
+	char why[512];
 
-	if (last < npart && part[last].partition == partition &&
-	    strcmp(part[last].topic, topic) == 0)
-		return &part[last];
-	for (i = 0; i < npart; i++)
-		if (part[i].partition == partition &&
-		    strcmp(part[i].topic, topic) == 0)
-			return &part[last = i];
-	if (npart == partcap) {
-		if ((p = reallocarray(part, partcap + 16, sizeof(*p))) == NULL)
+	if (ds_kafka_expand(rk, wanted, ds_ms_until(rv.next, ds_now_ms()) / 2,
+	    &l, why, sizeof(why)) == -1) {
+		if (errno == ENOENT)
+			errx(1, "%s", why);
+		if (errno != EAGAIN)
 			err(1, NULL);
-		part = p;
-		partcap += 16;
+		/* Down: empty batches meanwhile, and again at the next. */
+		ds_recv_timer_set(&rv, *(int *)arg, rv.next);
+		return 0;
 	}
-	p = &part[last = npart++];
-	if ((p->topic = strdup(topic)) == NULL)
-		err(1, NULL);
-	p->partition = partition;
-	p->next = p->first = -1;
-	p->n = 0;
-	p->paused = 0;
-	return p;
+	on_rebalance(rk, RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS, l, NULL);
+	rd_kafka_topic_partition_list_destroy(l);
+	assigned = 1;
+	return 0;
+}
+
+/*
+ * The queue's wakeup can be missed (a fetch moved into it whole, it
+ * seems), so it is also looked at every POLL_EVERY.
+ */
+static int
+on_poll_timer(void *arg)
+{
+	ds_recv_timer_set(&rv, *(int *)arg, ds_now_ms() + POLL_EVERY);
+	return on_wake(NULL, 0);
+}
+
+/*
+ * What librdkafka has, batch ends in between as their time comes.  It
+ * wakes us only when its queue was empty: if we stop before, we wake
+ * ourselves.
+ */
+static int
+on_wake(void *arg, short revents)
+{
+	rd_kafka_message_t *m;
+	char drain[64];
+	int n;
+
+	(void)arg;
+	(void)revents;
+	while (read(wakepipe[0], drain, sizeof(drain)) > 0)
+		;
+	for (n = 0; n < POLL_MAX; n++) {
+		if ((n & 255) == 255 && ds_recv_tick(&rv) != 0)
+			break;
+		if ((m = rd_kafka_consumer_poll(rk, 0)) == NULL)
+			return 0;
+		take(m);
+		rd_kafka_message_destroy(m);
+	}
+	(void)write(wakepipe[1], "1", 1);
+	return 0;
+}
+
+/* A message as a record.  0, or -1 after a write error (out says). */
+static int
+emit(const rd_kafka_message_t *m)
+{
+	const char *topic = rd_kafka_topic_name(m->rkt);
+	char num[DS_NUM_MAX];
+	int64_t ts;
+
+	rv.filled = 1;
+	if (mflag) {
+		ts = rd_kafka_message_timestamp(m, NULL);
+		ds_write_field(&out, m->key, m->key != NULL ? m->key_len : 0);
+		ds_write_field(&out, m->payload, m->len);
+		ds_write_field(&out, topic, strlen(topic));
+		ds_write_field(&out, num, ds_int_format(m->partition, num));
+		ds_write_field(&out, num, ds_int_format(m->offset, num));
+		ds_write_field(&out, num, ts == -1 ? 0 :
+		    ds_int_format(ts, num));
+	} else
+		ds_write_field(&out, m->payload, m->len);
+	return ds_write_end(&out);
 }
 
 /* A message, or an event librdkafka passes as one. */
@@ -409,42 +413,30 @@ take(const rd_kafka_message_t *m)
 {
 	const char *topic = m->rkt != NULL ? rd_kafka_topic_name(m->rkt) : "";
 	rd_kafka_topic_partition_list_t *l;
-	struct part *p;
-	char num[DS_NUM_MAX];
-	int64_t ts;
+	struct ds_kafka_part *p;
+	ssize_t i;
 
 	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 		return;
 	if (m->err != 0) {
-		if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-		    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-		    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
-		    m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-		    m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED)
-			errx(1, "topic %s: %s", topic, rd_kafka_message_errstr(m));
+		if (ds_kafka_topic_gone(m->err))
+			errx(1, "topic %s: %s", topic,
+			    rd_kafka_message_errstr(m));
 		warnx("topic %s: %s", topic, rd_kafka_message_errstr(m));
 		return;
 	}
-	p = part_of(topic, m->partition);
-	/* Fetched before its batch filled (-R): it is read again later. */
-	if (p->paused)
+	if ((i = ds_kafka_part(&parts, topic, m->partition)) == -1)
+		err(1, NULL);
+	p = &parts.p[i];
+	/* Fetched before its batch filled (-R), or before a seek. */
+	if (p->paused || (p->pos != -1 && m->offset < p->pos))
 		return;
-	if (mflag) {
-		ds_write_field(&out, m->key, m->key != NULL ? m->key_len : 0);
-		ds_write_field(&out, m->payload, m->len);
-		ds_write_field(&out, topic, strlen(topic));
-		ds_write_field(&out, num, ds_int_format(m->partition, num));
-		ds_write_field(&out, num, ds_int_format(m->offset, num));
-		ts = rd_kafka_message_timestamp(m, NULL);
-		ds_write_field(&out, num, ts == -1 ? 0 :
-		    ds_int_format(ts, num));
-	} else
-		ds_write_field(&out, m->payload, m->len);
-	if (ds_write_end(&out) == -1)
-		out_failed();
-	if (p->first == -1)
-		p->first = m->offset;
-	p->next = m->offset + 1;
+	if (emit(m) == -1)
+		ds_source_write_failed_die(&out);
+	if (dir != NULL && ds_kafka_span(&spans, i, m->offset,
+	    m->offset + 1) == -1)
+		err(1, NULL);
+	p->pos = m->offset + 1;
 	if (batchcap != 0 && ++p->n >= batchcap) {
 		if ((l = rd_kafka_topic_partition_list_new(1)) == NULL)
 			err(1, NULL);
@@ -455,150 +447,229 @@ take(const rd_kafka_message_t *m)
 	}
 }
 
-/*
- * Without a group: the partitions of the bare topics, from the cluster's
- * metadata (waiting at most ms), and those named, all assigned at once.
- */
-static void
-assign_all(int ms)
+/* -c: the batch's ranges are in the log, synced, before its end leaves. */
+static int
+on_closing(void *arg, int64_t t)
 {
-	const struct rd_kafka_metadata *md;
-	const struct rd_kafka_metadata_topic *mt;
-	rd_kafka_topic_partition_list_t *l;
-	rd_kafka_resp_err_t e;
-	int i, j, k;
-
-	if ((l = rd_kafka_topic_partition_list_new(wanted->cnt)) == NULL)
-		err(1, NULL);
-	for (i = 0; i < wanted->cnt; i++) {
-		if (wanted->elems[i].partition != RD_KAFKA_PARTITION_UA) {
-			rd_kafka_topic_partition_list_add(l,
-			    wanted->elems[i].topic,
-			    wanted->elems[i].partition)->offset =
-			    group != NULL ? RD_KAFKA_OFFSET_STORED :
-			    RD_KAFKA_OFFSET_INVALID;
-			continue;
-		}
-		e = rd_kafka_metadata(rk, 1, NULL, &md, ms > 0 ? ms : 1);
-		if (e != 0) {
-			rd_kafka_topic_partition_list_destroy(l);
-			return;		/* down: empty batches meanwhile */
-		}
-		for (j = 0, mt = NULL; j < md->topic_cnt; j++)
-			if (strcmp(md->topics[j].topic,
-			    wanted->elems[i].topic) == 0)
-				mt = &md->topics[j];
-		if (mt == NULL || mt->err != 0)
-			errx(1, "topic %s: %s", wanted->elems[i].topic,
-			    rd_kafka_err2str(mt == NULL ?
-			    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART : mt->err));
-		for (k = 0; k < mt->partition_cnt; k++)
-			rd_kafka_topic_partition_list_add(l, mt->topic,
-			    mt->partitions[k].id)->offset =
-			    RD_KAFKA_OFFSET_INVALID;
-		rd_kafka_metadata_destroy(md);
-	}
-	if ((e = rd_kafka_assign(rk, l)) != 0)
-		errx(1, "assign: %s", rd_kafka_err2str(e));
-	rd_kafka_topic_partition_list_destroy(l);
-	assigned = 1;
+	(void)arg;
+	if (dir == NULL)
+		return 0;
+	if (ds_kafka_span(&spans, -1, t, t) == -1)
+		return -1;
+	if (ds_kafka_log_write(&ranges, &parts, &spans, 0) == -1 ||
+	    ds_writer_flush(&ranges) == -1 || fsync(ranges.fd) == -1)
+		err(1, "%s/%s", dir, LOG_NAME);
+	spans.n = 0;
+	return 0;
 }
 
 /*
- * The batch leaves, then its offsets are committed; the partitions that
- * filled their batch start again from where they stopped.
+ * The batch has gone out: the partitions that filled it start again where
+ * they stopped, and offsets are committed, with -c those of the batches
+ * the pipeline has finished ($DS_CHECKPOINT), else those written.
  */
-static void
-close_batch(int last)
+static int
+on_written(void *arg, int64_t t)
 {
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_error_t *e;
-	size_t i;
+	int64_t done;
+	size_t i, j;
 
-	if (ds_write_batch(&out, next) == -1 || ds_writer_flush(&out) == -1)
-		out_failed();
-	next += interval;
-	commit(!last);
-	if (last)
-		return;
-	if ((l = rd_kafka_topic_partition_list_new(npart)) == NULL)
-		err(1, NULL);
-	for (i = 0; i < npart; i++) {
-		if (part[i].paused)
-			rd_kafka_topic_partition_list_add(l, part[i].topic,
-			    part[i].partition)->offset = part[i].next;
-		part[i].paused = 0;
-		part[i].n = 0;
-		part[i].first = -1;
-	}
+	(void)arg;
+	if ((l = ds_kafka_parts_list(&parts, 1)) == NULL)
+		return -1;
 	if (l->cnt > 0) {
 		rd_kafka_resume_partitions(rk, l);
-		if ((e = rd_kafka_seek_partitions(rk, l, 0)) != NULL)
+		if ((e = rd_kafka_seek_partitions(rk, l, -1)) != NULL)
 			rd_kafka_error_destroy(e);
 	}
 	rd_kafka_topic_partition_list_destroy(l);
+	for (i = 0; i < parts.n; i++)
+		parts.p[i].paused = parts.p[i].n = 0;
+	if (group == NULL)
+		return 0;
+	if (npending == pendingcap) {
+		if ((pending = reallocarray(pending, pendingcap + 16,
+		    sizeof(*pending))) == NULL)
+			return -1;
+		pendingcap += 16;
+	}
+	pending[npending].t = t;
+	if ((pending[npending++].l = ds_kafka_parts_list(&parts, 0)) == NULL)
+		return -1;
+	done = dir != NULL ? pipeline_done() : t;
+	for (i = 0; i < npending && pending[i].t <= done; i++)
+		;
+	if (i == 0)
+		return 0;
+	commit(pending[i - 1].l, 1);
+	for (j = 0; j < i - 1; j++)
+		rd_kafka_topic_partition_list_destroy(pending[j].l);
+	memmove(pending, pending + i - 1, (npending - i + 1) *
+	    sizeof(*pending));
+	npending -= i - 1;
+	return 0;
 }
 
-/* Commit the offsets after what was emitted, of a group only. */
-static void
-commit(int async)
+/*
+ * What was read goes out before a wait: a long batch's records need not
+ * wait for its end, and a kill mid-batch loses only what is in a pipe.
+ */
+static int
+on_idle(void *arg)
 {
-	rd_kafka_topic_partition_list_t *l;
-	rd_kafka_resp_err_t e;
-	size_t i;
+	(void)arg;
+	return ds_writer_flush(&out);
+}
 
-	if (group == NULL)
-		return;
-	if ((l = rd_kafka_topic_partition_list_new(npart)) == NULL)
+static void
+commit(rd_kafka_topic_partition_list_t *l, int async)
+{
+	rd_kafka_resp_err_t e;
+
+	if (l == NULL)
 		err(1, NULL);
-	for (i = 0; i < npart; i++)
-		if (part[i].next != -1)
-			rd_kafka_topic_partition_list_add(l, part[i].topic,
-			    part[i].partition)->offset = part[i].next;
 	if (l->cnt > 0 && (e = rd_kafka_commit(rk, l, async)) != 0)
 		warnx("commit: %s", rd_kafka_err2str(e));
-	rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* A signal: the open batch leaves with what was emitted, and is committed. */
-static __dead void
-finish(void)
+/*
+ * The oldest batch the stages of $DS_CHECKPOINT have committed (-1:
+ * none); without it, the batch just written: what went out was taken.
+ */
+static int64_t
+pipeline_done(void)
 {
-	close_batch(1);
-	rd_kafka_consumer_close(rk);
-	rd_kafka_destroy(rk);
-	if (ds_writer_close(&out) == -1)
-		out_failed();
-	exit(0);
+	struct ds_ckpt c;
+	const char *pdir;
+	int64_t t;
+
+	if ((pdir = ds_pipeline_dir()) == NULL)
+		return INT64_MAX;
+	switch (ds_commit_oldest(pdir, NULL, &t, &c)) {
+	case -1:
+		if (errno == EBADMSG)
+			errx(1, "%s/%s: %s", pdir, c.name, c.why);
+		err(1, "%s", pdir);
+	case DS_CKPT_PREVIOUS:
+		warnx("%s/%s: %s; the previous one is used", pdir, c.name,
+		    c.why);
+		break;
+	}
+	return t;
 }
 
-/* A downstream that has gone ends us quietly, with nothing committed. */
+/*
+ * -c: read the log; keep what the pipeline has done as positions only,
+ * then the batches it has not, which go out again as they went the first
+ * time; the log goes on after them.
+ */
 static void
-out_failed(void)
+start_log(void)
 {
-	if (out.error == EPIPE)
-		_exit(0);
-	ds_write_failed_die(&out);
+	struct ds_kafka_spans all = { NULL, 0, 0 };
+	char path[1024], tmp[1024], why[512];
+	int64_t done, last = -1;
+	size_t i, from = 0;
+	int fd, dfd;
+
+	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
+		err(1, "%s", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, LOG_NAME);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, LOG_NAME);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (ds_kafka_log_read(fd, path, &parts, &all, why,
+		    sizeof(why)) == -1) {
+			if (errno == EBADMSG)
+				errx(1, "%s", why);
+			err(1, "%s", path);
+		}
+		close(fd);
+	} else if (errno != ENOENT)
+		err(1, "%s", path);
+	done = pipeline_done();
+	for (i = 0; i < all.n; i++)
+		if (all.s[i].part == -1 && all.s[i].from <= done)
+			from = i + 1;
+	for (i = 0; i < all.n; i++)
+		if (all.s[i].part == -1)
+			last = all.s[i].from;
+
+	/* The new log: every partition's position, then the replay. */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0666)) == -1 || ds_writer_init(&ranges, fd) == -1)
+		err(1, "%s", tmp);
+	for (i = 0; i < parts.n; i++)
+		if (ds_kafka_span(&spans, i, parts.p[i].pos,
+		    parts.p[i].pos) == -1)
+			err(1, NULL);
+	if (spans.n > 0 && ds_kafka_span(&spans, -1, from > 0 ?
+	    all.s[from - 1].from : 0, 0) == -1)
+		err(1, NULL);
+	if (ds_write_header(&ranges) == -1 ||
+	    ds_kafka_log_write(&ranges, &parts, &spans, 0) == -1 ||
+	    ds_kafka_log_write(&ranges, &parts, &all, from) == -1 ||
+	    ds_writer_flush(&ranges) == -1 || fsync(fd) == -1 ||
+	    rename(tmp, path) == -1)
+		err(1, "%s", tmp);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 ||
+	    fsync(dfd) == -1 || close(dfd) == -1)
+		err(1, "%s", dir);
+	spans.n = 0;
+	replay_from(&all, from);
+	if (last != -1 && rv.next <= last)
+		rv.next = ds_batch_after(last, rv.interval);
+	free(all.s);
 }
 
-/* The time from now to t, to the nanosecond, or zero when t has passed. */
+/*
+ * Write the batches of spans from from on as they went out: each span's
+ * messages fetched again by assigning its partition at its start.
+ */
 static void
-until(int64_t t, struct timespec *ts)
+replay_from(const struct ds_kafka_spans *v, size_t from)
 {
-	struct timespec now;
-	int64_t ns;
+	const struct ds_kafka_span *s;
+	const struct ds_kafka_part *p;
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_message_t *m;
+	int64_t at;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	ns = t * 1000000 - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
-	if (ns < 0)
-		ns = 0;
-	ts->tv_sec = ns / 1000000000;
-	ts->tv_nsec = ns % 1000000000;
-}
-
-static void
-pipe_nonblock(int *fds)
-{
-	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) == -1)
-		err(1, "pipe");
+	for (; from < v->n; from++) {
+		s = &v->s[from];
+		if (s->part == -1) {
+			if (ds_write_batch(&out, s->from) == -1 ||
+			    ds_writer_flush(&out) == -1)
+				ds_source_write_failed_die(&out);
+			continue;
+		}
+		p = &parts.p[s->part];
+		if ((l = rd_kafka_topic_partition_list_new(1)) == NULL)
+			err(1, NULL);
+		rd_kafka_topic_partition_list_add(l, p->topic,
+		    p->partition)->offset = s->from;
+		rd_kafka_assign(rk, l);
+		rd_kafka_topic_partition_list_destroy(l);
+		for (at = s->from; at < s->until; ) {
+			if ((m = rd_kafka_consumer_poll(rk, 1000)) == NULL)
+				continue;
+			if (m->err != 0 && m->err !=
+			    RD_KAFKA_RESP_ERR__PARTITION_EOF &&
+			    ds_kafka_topic_gone(m->err))
+				errx(1, "topic %s: %s", p->topic,
+				    rd_kafka_message_errstr(m));
+			/* A gap (compaction, retention) ends the span too. */
+			if (m->err == 0 && m->partition == p->partition &&
+			    strcmp(rd_kafka_topic_name(m->rkt), p->topic) ==
+			    0 && m->offset >= at) {
+				if (m->offset < s->until && emit(m) == -1)
+					ds_source_write_failed_die(&out);
+				at = m->offset + 1;
+			}
+			rd_kafka_message_destroy(m);
+		}
+		rd_kafka_assign(rk, NULL);
+	}
+	rv.filled = 0;
 }

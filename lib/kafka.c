@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -145,4 +146,250 @@ ds_kafka_link_stats(struct ds_kafka_link *l, const char *json, size_t len)
 		return 0;
 	l->down = 0;
 	return 1;
+}
+
+ssize_t
+ds_kafka_part(struct ds_kafka_parts *t, const char *topic, int32_t partition)
+{
+	struct ds_kafka_part *p;
+	size_t i;
+
+	if (t->last < t->n && t->p[t->last].partition == partition &&
+	    strcmp(t->p[t->last].topic, topic) == 0)
+		return t->last;
+	for (i = 0; i < t->n; i++)
+		if (t->p[i].partition == partition &&
+		    strcmp(t->p[i].topic, topic) == 0)
+			return t->last = i;
+	if (t->n == t->cap) {
+		if ((p = reallocarray(t->p, t->cap + 16, sizeof(*p))) == NULL)
+			return -1;
+		t->p = p;
+		t->cap += 16;
+	}
+	p = &t->p[t->n];
+	if ((p->topic = strdup(topic)) == NULL)
+		return -1;
+	p->partition = partition;
+	p->pos = -1;
+	p->n = 0;
+	p->paused = 0;
+	return t->last = t->n++;
+}
+
+rd_kafka_topic_partition_list_t *
+ds_kafka_parts_list(const struct ds_kafka_parts *t, int paused)
+{
+	rd_kafka_topic_partition_list_t *l;
+	size_t i;
+
+	if ((l = rd_kafka_topic_partition_list_new(t->n)) == NULL)
+		return NULL;
+	for (i = 0; i < t->n; i++)
+		if (t->p[i].pos != -1 && (!paused || t->p[i].paused))
+			rd_kafka_topic_partition_list_add(l, t->p[i].topic,
+			    t->p[i].partition)->offset = t->p[i].pos;
+	return l;
+}
+
+int
+ds_kafka_topic_gone(rd_kafka_resp_err_t e)
+{
+	return e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+	    e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+	    e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+	    e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+	    e == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
+}
+
+int
+ds_kafka_parts_format(struct ds_buf *b,
+    const rd_kafka_topic_partition_list_t *l)
+{
+	char num[DS_NUM_MAX];
+	const char *t;
+	int i;
+
+	for (i = 0; i < l->cnt; i++) {
+		t = l->elems[i].topic;
+		if (i == 0 || strcmp(t, l->elems[i - 1].topic) != 0) {
+			if ((i > 0 && ds_buf_append(b, " ", 1) == -1) ||
+			    ds_buf_append(b, t, strlen(t)) == -1 ||
+			    ds_buf_append(b, ":", 1) == -1)
+				return -1;
+		} else if (ds_buf_append(b, ",", 1) == -1)
+			return -1;
+		if (ds_buf_append(b, num, ds_int_format(l->elems[i].partition,
+		    num)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+ds_kafka_expand(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *want,
+    int ms, rd_kafka_topic_partition_list_t **out, char *why, size_t whysize)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	const struct rd_kafka_metadata_topic *mt;
+	rd_kafka_topic_partition_list_t *l;
+	int i, j;
+
+	if ((l = rd_kafka_topic_partition_list_new(want->cnt)) == NULL)
+		return -1;
+	for (i = 0; i < want->cnt; i++) {
+		if (want->elems[i].partition != RD_KAFKA_PARTITION_UA) {
+			rd_kafka_topic_partition_list_add(l,
+			    want->elems[i].topic,
+			    want->elems[i].partition)->offset =
+			    RD_KAFKA_OFFSET_INVALID;
+			continue;
+		}
+		if (md == NULL &&
+		    rd_kafka_metadata(rk, 1, NULL, &md, ms > 0 ? ms : 1) != 0) {
+			rd_kafka_topic_partition_list_destroy(l);
+			errno = EAGAIN;
+			return -1;
+		}
+		for (j = 0, mt = NULL; j < md->topic_cnt; j++)
+			if (strcmp(md->topics[j].topic,
+			    want->elems[i].topic) == 0)
+				mt = &md->topics[j];
+		if (mt == NULL || mt->err != 0) {
+			snprintf(why, whysize, "topic %s: %s",
+			    want->elems[i].topic, rd_kafka_err2str(mt == NULL ?
+			    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART : mt->err));
+			rd_kafka_metadata_destroy(md);
+			rd_kafka_topic_partition_list_destroy(l);
+			errno = ENOENT;
+			return -1;
+		}
+		for (j = 0; j < mt->partition_cnt; j++)
+			rd_kafka_topic_partition_list_add(l, mt->topic,
+			    mt->partitions[j].id)->offset =
+			    RD_KAFKA_OFFSET_INVALID;
+	}
+	if (md != NULL)
+		rd_kafka_metadata_destroy(md);
+	*out = l;
+	return 0;
+}
+
+int
+ds_kafka_span(struct ds_kafka_spans *v, ssize_t part, int64_t from,
+    int64_t until)
+{
+	struct ds_kafka_span *s;
+
+	if (part != -1 && v->n > 0 && v->s[v->n - 1].part == part &&
+	    v->s[v->n - 1].until == from) {
+		v->s[v->n - 1].until = until;
+		return 0;
+	}
+	if (v->n == v->cap) {
+		if ((s = reallocarray(v->s, v->cap + 64, sizeof(*s))) == NULL)
+			return -1;
+		v->s = s;
+		v->cap += 64;
+	}
+	s = &v->s[v->n++];
+	s->part = part;
+	s->from = from;
+	s->until = until;
+	return 0;
+}
+
+/* A non-negative integer field of a log record, or -1. */
+static int64_t
+log_number(const struct ds_field *f)
+{
+	struct ds_num n;
+
+	if (ds_num_parse(f->data, f->len, &n) == -1 || n.isfloat || n.i < 0)
+		return -1;
+	return n.i;
+}
+
+int
+ds_kafka_log_read(int fd, const char *name, struct ds_kafka_parts *parts,
+    struct ds_kafka_spans *spans, char *why, size_t whysize)
+{
+	struct ds_reader r;
+	char topic[512];
+	size_t done = spans->n;
+	ssize_t i;
+	int64_t from, until, p;
+	int rc;
+
+	if (ds_reader_init(&r, fd, name, DS_AUTO) == -1)
+		return -1;
+	while ((rc = ds_read(&r)) > 0) {
+		if (rc == DS_BATCH) {
+			if (r.synthetic)
+				break;
+			if (ds_kafka_span(spans, -1, r.time, r.time) == -1)
+				goto fail;
+			done = spans->n;
+			continue;
+		}
+		if (r.nfield != 4 || r.field[0].len >= sizeof(topic) ||
+		    (p = log_number(&r.field[1])) == -1 || p > INT32_MAX ||
+		    (from = log_number(&r.field[2])) == -1 ||
+		    (until = log_number(&r.field[3])) < from) {
+			snprintf(why, whysize, "%s:%llu: not a range of "
+			    "offsets", name, (unsigned long long)r.lineno);
+			ds_reader_free(&r);
+			errno = EBADMSG;
+			return -1;
+		}
+		memcpy(topic, r.field[0].data, r.field[0].len);
+		topic[r.field[0].len] = '\0';
+		if ((i = ds_kafka_part(parts, topic, p)) == -1 ||
+		    ds_kafka_span(spans, i, from, until) == -1)
+			goto fail;
+	}
+	if (rc == -1) {
+		if (errno == EBADMSG)
+			snprintf(why, whysize, "%s:%llu: %s", name,
+			    (unsigned long long)r.lineno, r.why);
+		goto fail;
+	}
+	ds_reader_free(&r);
+	/* A batch cut short never went out whole: it is not one. */
+	spans->n = done;
+	for (done = 0; done < spans->n; done++)
+		if (spans->s[done].part != -1)
+			parts->p[spans->s[done].part].pos =
+			    spans->s[done].until;
+	return 0;
+fail:
+	ds_reader_free(&r);
+	return -1;
+}
+
+int
+ds_kafka_log_write(struct ds_writer *w, const struct ds_kafka_parts *parts,
+    const struct ds_kafka_spans *spans, size_t from)
+{
+	const struct ds_kafka_span *s;
+	const struct ds_kafka_part *p;
+	char num[DS_NUM_MAX];
+
+	for (; from < spans->n; from++) {
+		s = &spans->s[from];
+		if (s->part == -1) {
+			if (ds_write_batch(w, s->from) == -1)
+				return -1;
+			continue;
+		}
+		p = &parts->p[s->part];
+		if (ds_write_field(w, p->topic, strlen(p->topic)) == -1 ||
+		    ds_write_field(w, num, ds_int_format(p->partition,
+		    num)) == -1 ||
+		    ds_write_field(w, num, ds_int_format(s->from, num)) == -1 ||
+		    ds_write_field(w, num, ds_int_format(s->until, num)) == -1 ||
+		    ds_write_end(w) == -1)
+			return -1;
+	}
+	return 0;
 }

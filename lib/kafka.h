@@ -8,6 +8,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include "ds.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -57,5 +60,98 @@ int	ds_kafka_link_error(struct ds_kafka_link *, rd_kafka_resp_err_t,
  */
 int	ds_kafka_link_stats(struct ds_kafka_link *, const char *json,
 	    size_t len);
+
+/*
+ * The partitions a consumer reads, with where its emitted messages end:
+ * a small table, looked up by topic and partition (the last one found is
+ * tried first, messages coming in runs of one partition).
+ */
+struct ds_kafka_part {
+	char		*topic;
+	int32_t		 partition;
+	int64_t		 pos;		/* offset after the last emitted, or
+					   -1 */
+	long long	 n;		/* messages in the open batch */
+	int		 paused;	/* its batch is full (-R) */
+};
+
+struct ds_kafka_parts {
+	struct ds_kafka_part *p;
+	size_t		 n, cap, last;
+};
+
+/* The index of topic's partition, added if new; -1 with errno ENOMEM. */
+ssize_t	ds_kafka_part(struct ds_kafka_parts *, const char *topic,
+	    int32_t partition);
+/*
+ * A list of the partitions whose pos is known, with pos as offset (only
+ * those with paused set, when paused is nonzero); NULL on ENOMEM.
+ */
+rd_kafka_topic_partition_list_t *ds_kafka_parts_list(
+	    const struct ds_kafka_parts *, int paused);
+
+/*
+ * Nonzero when a message's error means the topic cannot be read (it does
+ * not exist, or the client may not read it), not a passing failure.
+ */
+int	ds_kafka_topic_gone(rd_kafka_resp_err_t);
+
+/*
+ * Append "topic:0,1 other:2", the partitions of l, to b.  0, or -1 with
+ * errno ENOMEM.
+ */
+int	ds_kafka_parts_format(struct ds_buf *,
+	    const rd_kafka_topic_partition_list_t *);
+
+/*
+ * Expand want, where a partition of RD_KAFKA_PARTITION_UA stands for
+ * every partition of its topic, into *out (offsets
+ * RD_KAFKA_OFFSET_INVALID), asking the cluster for at most ms.  0, or -1
+ * with errno EAGAIN (no answer: the brokers are down) or ENOENT (a topic
+ * is not there; why names it and says the broker's error), or ENOMEM.
+ */
+int	ds_kafka_expand(rd_kafka_t *, const rd_kafka_topic_partition_list_t
+	    *want, int ms, rd_kafka_topic_partition_list_t **out, char *why,
+	    size_t whysize);
+
+/*
+ * The offset ranges of batches, in the order their messages went out:
+ * spans of a partition's offsets [from, until), and batch ends (part
+ * -1, from the batch time).  ds-kafka -c logs them before each batch end
+ * and replays a batch by fetching its spans again.
+ */
+struct ds_kafka_span {
+	ssize_t		 part;		/* into a struct ds_kafka_parts, or -1 */
+	int64_t		 from;		/* or the batch time */
+	int64_t		 until;
+};
+
+struct ds_kafka_spans {
+	struct ds_kafka_span *s;
+	size_t		 n, cap;
+};
+
+/*
+ * Add a span, or extend the last one when it is part's and ends at from.
+ * 0, or -1 with errno ENOMEM.
+ */
+int	ds_kafka_span(struct ds_kafka_spans *, ssize_t part, int64_t from,
+	    int64_t until);
+/*
+ * Read a log written by ds_kafka_log_write from fd (name for messages):
+ * its spans into spans, the partitions into parts, each partition's pos
+ * the end of its last span.  What follows the last batch end (a batch a
+ * crash cut short) is dropped.  0, or -1 with errno: EBADMSG (why says
+ * where), or from reading, malloc(3).
+ */
+int	ds_kafka_log_read(int fd, const char *name, struct ds_kafka_parts *,
+	    struct ds_kafka_spans *, char *why, size_t whysize);
+/*
+ * Write spans[from..n) to w as the log has them: a record of topic,
+ * partition, from and until for a span, a batch end for a batch end.
+ * 0, or -1 as the writer.
+ */
+int	ds_kafka_log_write(struct ds_writer *, const struct ds_kafka_parts *,
+	    const struct ds_kafka_spans *, size_t from);
 
 #endif /* DS_KAFKA_H */

@@ -285,3 +285,69 @@ covers() {
 	run -0 sh -c "ds-words <'$T/a.out' | ds-reducebykey | ds-cat | sort"
 	assert_output "$(printf 'cat\t1\nhat\t1\nthe\t2')"
 }
+
+# expect_totals: the count of each word of inputs 1..600 (w0..w16).
+expect_totals() {
+	seq 1 600 | awk '{ n["w" ($1 % 17)]++ }
+	    END { for (w in n) print w "\t" n[w] }' | sort
+}
+
+# latest_is FILE: the newest batch file ds-save wrote holds FILE's lines.
+latest_is() {
+	local f
+
+	f=$(ls "$T/out" | sort | tail -n 1)
+	[ -n "$f" ] && sort "$T/out/$f" | cmp -s - "$1"
+}
+
+# The stages are joined by FIFOs, so that any one can be killed alone;
+# KAFKA_KILLS (4 by default, 20 for the issue's run) kills a stage.  A
+# stateless stage between ds-kafka and ds-state would close the batch a
+# killed ds-kafka left torn (its reader does, at the end of its input),
+# which ds-state would then take whole: so ds-state reads ds-kafka.
+@test "ds-kafka -c: SIGKILL of any stage at random moments, then a restart: every message counted once" {
+	local kills=${KAFKA_KILLS:-4} stage i n=0 pid pids_run
+
+	RANDOM=16
+	expect_totals >"$T/want"
+	for i in $(seq 1 300); do
+		echo "w$((i % 17)):w$((i % 17))"
+	done | kcat -b "$B" -P -t t6 -K :
+	export DS_CHECKPOINT=$T/pipe
+	mkdir "$T/out"
+	mkfifo "$T/f1" "$T/f2"
+	for stage in $(for i in $(seq 1 "$kills"); do echo 0 1 2; done |
+	    tr ' ' '\n' | shuf --random-source=<(yes)) last; do
+		ds-kafka -b "$B" -c "$T/c1" -m -o earliest -i 200ms -R 25 t6 \
+		    >"$T/f1" 2>>"$T/err" &
+		pids_run=($!)
+		ds-state -c "$T/c2" -o count <"$T/f1" >"$T/f2" 2>>"$T/err" &
+		pids_run+=($!)
+		ds-save -q "$T/out/b" <"$T/f2" 2>>"$T/err" &
+		pids_run+=($!)
+		pids+=("${pids_run[@]}")
+		if [ "$n" -eq $((kills * 3 / 2)) ]; then
+			for i in $(seq 301 600); do
+				echo "w$((i % 17)):w$((i % 17))"
+			done | kcat -b "$B" -P -t t6 -K :
+		fi
+		n=$((n + 1))
+		if [ "$stage" = last ]; then
+			wait_until 60 latest_is "$T/want" || {
+				f=$(ls "$T/out" | sort | tail -n 1)
+				sort "$T/out/$f" | diff "$T/want" - >&3
+				cat "$T/err" >&3; cat "$T/c1/kafka-ranges.ds" >&3
+				false; }
+			kill -TERM "${pids_run[0]}"
+		else
+			sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
+			kill -9 "${pids_run[$stage]}"
+		fi
+		for pid in "${pids_run[@]}"; do
+			wait "$pid" || true
+		done
+	done
+	# Nothing but the kills' own words on stderr.
+	! grep -v 'Broken pipe\|Killed\|the previous one is used' "$T/err"
+	latest_is "$T/want"
+}

@@ -27,9 +27,12 @@ kafka_cmd() {
 
 	echo "$*" >&7
 	kreplies=$((kreplies + 1))
-	wait_until 10 test "$(wc -l <"$d/kafka.out")" -ge "$kreplies" ||
-	    { cat "$d/kafka.out" "$d/kafka.err"; ls -l /proc/$kpid/fd; return 1; }
+	wait_until 10 kafka_replied "$d/kafka.out" "$kreplies"
 	[ "$(sed -n "${kreplies}p" "$d/kafka.out")" = ok ]
+}
+
+kafka_replied() {
+	[ "$(wc -l <"$1")" -ge "$2" ]
 }
 
 kafka_stop() {
