@@ -22,7 +22,7 @@ static const char synopsis[] = "ds-kafka-out [-b brokers] [-k field] "
 static rd_kafka_t	*rk;
 static const char	*topic;
 static const char	*brokers = "localhost:9092";
-static struct ds_kafka_link kafka;
+static struct ds_kafka_voice voice;
 static size_t		 kfield = 1;	/* 0: no key */
 static size_t		 vfield = 2;	/* 0: the whole record */
 
@@ -33,7 +33,7 @@ static int32_t		 failpart;
 static int64_t		 failline;
 
 static void	say(const char *);
-static void	on_error(rd_kafka_t *, int, const char *, void *);
+static __dead void die(const char *);
 static void	delivered(rd_kafka_t *, const rd_kafka_message_t *, void *);
 static void	produce(struct ds_reader *);
 static void	end_batch(struct ds_reader *, int64_t);
@@ -80,8 +80,10 @@ main(int argc, char *argv[])
 	 * Java's partitioner (murmur2 of the key; no key, any partition),
 	 * and no duplicate or reordering on a retry; -X may say otherwise.
 	 */
-	if ((conf = ds_kafka_conf_new(brokers, say, why, sizeof(why))) ==
-	    NULL ||
+	voice.brokers = brokers;
+	voice.say = say;
+	voice.fatal = die;
+	if ((conf = ds_kafka_conf_new(&voice, why, sizeof(why))) == NULL ||
 	    ds_kafka_conf_set(conf, "partitioner=murmur2_random", why,
 	    sizeof(why)) == -1 ||
 	    ds_kafka_conf_set(conf, "enable.idempotence=true", why,
@@ -92,7 +94,6 @@ main(int argc, char *argv[])
 			errx(2, "-X %s", why);
 	free(xopt);
 	rd_kafka_conf_set_dr_msg_cb(conf, delivered);
-	rd_kafka_conf_set_error_cb(conf, on_error);
 	if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why))) ==
 	    NULL)
 		errx(2, "%s", why);
@@ -129,18 +130,10 @@ say(const char *line)
 	warnx("%s", line);
 }
 
-/*
- * The brokers being down is said once; librdkafka keeps trying until the
- * messages time out.  A fatal error (of the idempotent producer) fails
- * the messages, whose reports then name it.
- */
-static void
-on_error(rd_kafka_t *k, int e, const char *reason, void *opaque)
+static __dead void
+die(const char *line)
 {
-	(void)k;
-	(void)opaque;
-	if (ds_kafka_link_error(&kafka, e, reason))
-		warnx("%s: %s", brokers, reason);
+	errx(1, "%s", line);
 }
 
 /* Served by rd_kafka_poll and rd_kafka_flush, on this thread. */

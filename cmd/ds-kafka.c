@@ -8,8 +8,6 @@
 /* pipe2(2) */
 #define _GNU_SOURCE
 
-#include <sys/stat.h>
-
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +35,7 @@ static const char	*group;
 static const char	*dir;		/* -c */
 static int		 mflag, vflag;
 static long long	 batchcap;	/* -R's messages a batch, 0: none */
-static struct ds_kafka_link kafka;
+static struct ds_kafka_voice voice;
 static struct ds_writer	 out;
 static struct ds_recv	 rv;
 
@@ -48,15 +46,10 @@ static int		 assigned, wakepipe[2];
 
 /* -c: the log, and the positions of batches the pipeline has not done. */
 static struct ds_writer	 ranges;
-static struct pending {
-	int64_t		 t;
-	rd_kafka_topic_partition_list_t *l;
-} *pending;
-static size_t		 npending, pendingcap;
+static struct ds_kafka_pending pending;
 
 static void	say(const char *);
-static void	on_error(rd_kafka_t *, int, const char *, void *);
-static int	on_stats(rd_kafka_t *, char *, size_t, void *);
+static __dead void die(const char *);
 static void	on_rebalance(rd_kafka_t *, rd_kafka_resp_err_t,
 		    rd_kafka_topic_partition_list_t *, void *);
 static int	on_wake(void *, short);
@@ -158,8 +151,11 @@ main(int argc, char *argv[])
 		errx(2, "a group either subscribes to topics or has "
 		    "partitions assigned, not both");
 
-	if ((conf = ds_kafka_conf_new(brokers, say, why, sizeof(why))) ==
-	    NULL ||
+	voice.brokers = brokers;
+	voice.outage = "batches go on empty until they are back";
+	voice.say = say;
+	voice.fatal = die;
+	if ((conf = ds_kafka_conf_new(&voice, why, sizeof(why))) == NULL ||
 	    ds_kafka_conf_set(conf, "enable.auto.commit=false", why,
 	    sizeof(why)) == -1 ||
 	    rd_kafka_conf_set(conf, "auto.offset.reset", reset, why,
@@ -172,8 +168,6 @@ main(int argc, char *argv[])
 		if (ds_kafka_conf_set(conf, xopt[i], why, sizeof(why)) == -1)
 			errx(2, "-X %s", why);
 	free(xopt);
-	rd_kafka_conf_set_error_cb(conf, on_error);
-	rd_kafka_conf_set_stats_cb(conf, on_stats);
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
 	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why))) ==
 	    NULL)
@@ -210,8 +204,8 @@ main(int argc, char *argv[])
 	ds_recv_run_or_die(&rv);
 
 	/* A signal: what the batches that went out hold is committed. */
-	if (npending > 0)
-		commit(pending[npending - 1].l, 0);
+	if (pending.n > 0)
+		commit(pending.p[pending.n - 1].l, 0);
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
 	if (ds_writer_close(&out) == -1)
@@ -225,41 +219,10 @@ say(const char *line)
 	warnx("%s", line);
 }
 
-/* Connection errors make one outage report; librdkafka reconnects. */
-static void
-on_error(rd_kafka_t *k, int e, const char *reason, void *opaque)
+static __dead void
+die(const char *line)
 {
-	char why[512];
-
-	(void)opaque;
-	if (e == RD_KAFKA_RESP_ERR__FATAL) {
-		rd_kafka_fatal_error(k, why, sizeof(why));
-		errx(1, "%s: %s", brokers, why);
-	}
-	if (ds_kafka_link_error(&kafka, e, reason))
-		warnx("%s: %s; batches go on empty until they are back",
-		    brokers, kafka.why);
-	else if (e != RD_KAFKA_RESP_ERR__TRANSPORT &&
-	    e != RD_KAFKA_RESP_ERR__RESOLVE &&
-	    e != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-		warnx("%s: %s", brokers, reason);
-}
-
-static int
-on_stats(rd_kafka_t *k, char *json, size_t len, void *opaque)
-{
-	(void)k;
-	(void)opaque;
-	switch (ds_kafka_link_stats(&kafka, json, len)) {
-	case 1:
-		warnx("%s: connected", brokers);
-		break;
-	case -1:
-		warnx("%s: %s; batches go on empty until they are back",
-		    brokers, kafka.why);
-		break;
-	}
-	return 0;
+	errx(1, "%s", line);
 }
 
 /*
@@ -301,9 +264,7 @@ on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
 		}
 		if (dir == NULL) {
 			commit(c, 0);
-			while (npending > 0)
-				rd_kafka_topic_partition_list_destroy(
-				    pending[--npending].l);
+			ds_kafka_pending_clear(&pending);
 		}
 		rd_kafka_topic_partition_list_destroy(c);
 		rd_kafka_assign(k, NULL);
@@ -473,8 +434,7 @@ on_written(void *arg, int64_t t)
 {
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_error_t *e;
-	int64_t done;
-	size_t i, j;
+	size_t i;
 
 	(void)arg;
 	if ((l = ds_kafka_parts_list(&parts, 1)) == NULL)
@@ -489,26 +449,11 @@ on_written(void *arg, int64_t t)
 		parts.p[i].paused = parts.p[i].n = 0;
 	if (group == NULL)
 		return 0;
-	if (npending == pendingcap) {
-		if ((pending = reallocarray(pending, pendingcap + 16,
-		    sizeof(*pending))) == NULL)
-			return -1;
-		pendingcap += 16;
-	}
-	pending[npending].t = t;
-	if ((pending[npending++].l = ds_kafka_parts_list(&parts, 0)) == NULL)
+	if (ds_kafka_pending_push(&pending, t, &parts) == -1)
 		return -1;
-	done = dir != NULL ? pipeline_done() : t;
-	for (i = 0; i < npending && pending[i].t <= done; i++)
-		;
-	if (i == 0)
-		return 0;
-	commit(pending[i - 1].l, 1);
-	for (j = 0; j < i - 1; j++)
-		rd_kafka_topic_partition_list_destroy(pending[j].l);
-	memmove(pending, pending + i - 1, (npending - i + 1) *
-	    sizeof(*pending));
-	npending -= i - 1;
+	if ((l = ds_kafka_pending_done(&pending, dir != NULL ?
+	    pipeline_done() : t)) != NULL)
+		commit(l, 1);
 	return 0;
 }
 
@@ -561,62 +506,23 @@ pipeline_done(void)
 }
 
 /*
- * -c: read the log; keep what the pipeline has done as positions only,
- * then the batches it has not, which go out again as they went the first
- * time; the log goes on after them.
+ * -c: the log keeps what the pipeline has done as positions only, then
+ * the batches it has not, which go out again as they went the first time.
  */
 static void
 start_log(void)
 {
 	struct ds_kafka_spans all = { NULL, 0, 0 };
-	char path[1024], tmp[1024], why[512];
-	int64_t done, last = -1;
-	size_t i, from = 0;
-	int fd, dfd;
+	char why[1024];
+	int64_t last;
+	size_t from;
 
-	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
-		err(1, "%s", dir);
-	snprintf(path, sizeof(path), "%s/%s", dir, LOG_NAME);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, LOG_NAME);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-		if (ds_kafka_log_read(fd, path, &parts, &all, why,
-		    sizeof(why)) == -1) {
-			if (errno == EBADMSG)
-				errx(1, "%s", why);
-			err(1, "%s", path);
-		}
-		close(fd);
-	} else if (errno != ENOENT)
-		err(1, "%s", path);
-	done = pipeline_done();
-	for (i = 0; i < all.n; i++)
-		if (all.s[i].part == -1 && all.s[i].from <= done)
-			from = i + 1;
-	for (i = 0; i < all.n; i++)
-		if (all.s[i].part == -1)
-			last = all.s[i].from;
-
-	/* The new log: every partition's position, then the replay. */
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0666)) == -1 || ds_writer_init(&ranges, fd) == -1)
-		err(1, "%s", tmp);
-	for (i = 0; i < parts.n; i++)
-		if (ds_kafka_span(&spans, i, parts.p[i].pos,
-		    parts.p[i].pos) == -1)
-			err(1, NULL);
-	if (spans.n > 0 && ds_kafka_span(&spans, -1, from > 0 ?
-	    all.s[from - 1].from : 0, 0) == -1)
-		err(1, NULL);
-	if (ds_write_header(&ranges) == -1 ||
-	    ds_kafka_log_write(&ranges, &parts, &spans, 0) == -1 ||
-	    ds_kafka_log_write(&ranges, &parts, &all, from) == -1 ||
-	    ds_writer_flush(&ranges) == -1 || fsync(fd) == -1 ||
-	    rename(tmp, path) == -1)
-		err(1, "%s", tmp);
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 ||
-	    fsync(dfd) == -1 || close(dfd) == -1)
-		err(1, "%s", dir);
-	spans.n = 0;
+	if (ds_kafka_log_open(dir, LOG_NAME, pipeline_done(), &parts, &all,
+	    &from, &last, &ranges, why, sizeof(why)) == -1) {
+		if (errno == EBADMSG)
+			errx(1, "%s", why);
+		err(1, "%s", why);
+	}
 	replay_from(&all, from);
 	if (last != -1 && rv.next <= last)
 		rv.next = ds_batch_after(last, rv.interval);
@@ -624,17 +530,14 @@ start_log(void)
 }
 
 /*
- * Write the batches of spans from from on as they went out: each span's
- * messages fetched again by assigning its partition at its start.
+ * Write the batches of spans from from on as they went out, each span's
+ * messages fetched again.
  */
 static void
 replay_from(const struct ds_kafka_spans *v, size_t from)
 {
 	const struct ds_kafka_span *s;
-	const struct ds_kafka_part *p;
-	rd_kafka_topic_partition_list_t *l;
-	rd_kafka_message_t *m;
-	int64_t at;
+	char why[512];
 
 	for (; from < v->n; from++) {
 		s = &v->s[from];
@@ -642,34 +545,13 @@ replay_from(const struct ds_kafka_spans *v, size_t from)
 			if (ds_write_batch(&out, s->from) == -1 ||
 			    ds_writer_flush(&out) == -1)
 				ds_source_write_failed_die(&out);
-			continue;
+		} else if (ds_kafka_fetch(rk, parts.p[s->part].topic,
+		    parts.p[s->part].partition, s->from, s->until, emit, why,
+		    sizeof(why)) == -1) {
+			if (errno == ENOENT)
+				errx(1, "%s", why);
+			ds_source_write_failed_die(&out);
 		}
-		p = &parts.p[s->part];
-		if ((l = rd_kafka_topic_partition_list_new(1)) == NULL)
-			err(1, NULL);
-		rd_kafka_topic_partition_list_add(l, p->topic,
-		    p->partition)->offset = s->from;
-		rd_kafka_assign(rk, l);
-		rd_kafka_topic_partition_list_destroy(l);
-		for (at = s->from; at < s->until; ) {
-			if ((m = rd_kafka_consumer_poll(rk, 1000)) == NULL)
-				continue;
-			if (m->err != 0 && m->err !=
-			    RD_KAFKA_RESP_ERR__PARTITION_EOF &&
-			    ds_kafka_topic_gone(m->err))
-				errx(1, "topic %s: %s", p->topic,
-				    rd_kafka_message_errstr(m));
-			/* A gap (compaction, retention) ends the span too. */
-			if (m->err == 0 && m->partition == p->partition &&
-			    strcmp(rd_kafka_topic_name(m->rkt), p->topic) ==
-			    0 && m->offset >= at) {
-				if (m->offset < s->until && emit(m) == -1)
-					ds_source_write_failed_die(&out);
-				at = m->offset + 1;
-			}
-			rd_kafka_message_destroy(m);
-		}
-		rd_kafka_assign(rk, NULL);
 	}
 	rv.filled = 0;
 }

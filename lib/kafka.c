@@ -3,17 +3,34 @@
  * ds-kafka-out share.
  */
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "kafka.h"
 
-static void	(*log_say)(const char *);
+/* The state of the link to the cluster, to say an outage once. */
+struct link {
+	int	 down;		/* said down, not yet said up */
+	int	 up;		/* a broker connection is up */
+	int	 failing;	/* a connection failed since the last
+				   statistics */
+	char	 why[256];	/* the outage's first error, librdkafka's */
+};
+
+static const struct ds_kafka_voice *voice;
+static struct link link_state;
+
+static int	link_error(struct link *, rd_kafka_resp_err_t, const char *);
+static int	link_stats(struct link *, const char *, size_t);
 
 /*
  * librdkafka logs each failed connection attempt; the outage report says
@@ -30,15 +47,69 @@ log_line(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 	    strcmp(fac, "ERROR") == 0 || strcmp(fac, "COMMITFAIL") == 0)
 		return;
 	(void)rk;
-	if (log_say == NULL)
-		return;
 	snprintf(line, sizeof(line), "librdkafka: %s: %s", fac, buf);
-	log_say(line);
+	voice->say(line);
+}
+
+static void
+said_down(void)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "%s: %s%s%s", voice->brokers,
+	    link_state.why, voice->outage != NULL ? "; " : "",
+	    voice->outage != NULL ? voice->outage : "");
+	voice->say(line);
+}
+
+/*
+ * Connection errors make one outage report; librdkafka reconnects.  A
+ * fatal error (an idempotent producer's, a fenced member's) ends the
+ * program.
+ */
+static void
+on_error(rd_kafka_t *rk, int e, const char *reason, void *opaque)
+{
+	char why[512], line[1024];
+
+	(void)opaque;
+	if (e == RD_KAFKA_RESP_ERR__FATAL) {
+		rd_kafka_fatal_error(rk, why, sizeof(why));
+		snprintf(line, sizeof(line), "%s: %s", voice->brokers, why);
+		voice->fatal(line);
+		return;
+	}
+	if (link_error(&link_state, e, reason))
+		said_down();
+	else if (e != RD_KAFKA_RESP_ERR__TRANSPORT &&
+	    e != RD_KAFKA_RESP_ERR__RESOLVE &&
+	    e != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+		snprintf(line, sizeof(line), "%s: %s", voice->brokers, reason);
+		voice->say(line);
+	}
+}
+
+static int
+on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	char line[1024];
+
+	(void)rk;
+	(void)opaque;
+	switch (link_stats(&link_state, json, len)) {
+	case 1:
+		snprintf(line, sizeof(line), "%s: connected", voice->brokers);
+		voice->say(line);
+		break;
+	case -1:
+		said_down();
+		break;
+	}
+	return 0;
 }
 
 rd_kafka_conf_t *
-ds_kafka_conf_new(const char *brokers, void (*say)(const char *),
-    char *why, size_t whysize)
+ds_kafka_conf_new(const struct ds_kafka_voice *v, char *why, size_t whysize)
 {
 	rd_kafka_conf_t *conf;
 
@@ -46,7 +117,7 @@ ds_kafka_conf_new(const char *brokers, void (*say)(const char *),
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, why,
+	if (rd_kafka_conf_set(conf, "bootstrap.servers", v->brokers, why,
 	    whysize) != RD_KAFKA_CONF_OK ||
 	    rd_kafka_conf_set(conf, "client.id", "ds", why, whysize) !=
 	    RD_KAFKA_CONF_OK ||
@@ -59,9 +130,11 @@ ds_kafka_conf_new(const char *brokers, void (*say)(const char *),
 		errno = EINVAL;
 		return NULL;
 	}
-	/* One configuration a process: the callback has no argument for it. */
-	log_say = say;
+	/* One configuration a process: the callbacks have no argument. */
+	voice = v;
 	rd_kafka_conf_set_log_cb(conf, log_line);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_stats_cb(conf, on_stats);
 	return conf;
 }
 
@@ -90,9 +163,9 @@ ds_kafka_conf_set(rd_kafka_conf_t *conf, const char *arg, char *why,
 	return 0;
 }
 
-int
-ds_kafka_link_error(struct ds_kafka_link *l, rd_kafka_resp_err_t e,
-    const char *reason)
+/* An error event: 1 when it begins an outage, 0 when not or not yet. */
+static int
+link_error(struct link *l, rd_kafka_resp_err_t e, const char *reason)
 {
 	if (e == RD_KAFKA_RESP_ERR__TRANSPORT ||
 	    e == RD_KAFKA_RESP_ERR__RESOLVE) {
@@ -112,11 +185,14 @@ ds_kafka_link_error(struct ds_kafka_link *l, rd_kafka_resp_err_t e,
 }
 
 /*
- * The statistics list every broker with its state; a broker the client
- * talks to (not librdkafka's internal one) in state UP is a link.
+ * A statistics event: 1 when it ends an outage, -1 when it begins one
+ * (connections failed and no broker is up: brokers that never came up
+ * raise no error of their own), else 0.  The statistics list every broker
+ * with its state; one the client talks to (not librdkafka's internal
+ * one) in state UP is a link.
  */
-int
-ds_kafka_link_stats(struct ds_kafka_link *l, const char *json, size_t len)
+static int
+link_stats(struct link *l, const char *json, size_t len)
 {
 	json_t *root, *brokers, *b, *state, *source;
 	const char *name;
@@ -392,4 +468,155 @@ ds_kafka_log_write(struct ds_writer *w, const struct ds_kafka_parts *parts,
 			return -1;
 	}
 	return 0;
+}
+
+int
+ds_kafka_log_open(const char *dir, const char *name, int64_t done,
+    struct ds_kafka_parts *parts, struct ds_kafka_spans *all, size_t *from,
+    int64_t *last, struct ds_writer *w, char *why, size_t whysize)
+{
+	struct ds_kafka_spans pos = { NULL, 0, 0 };
+	char path[1024], tmp[1024];
+	size_t i;
+	int fd, dfd, saved;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	snprintf(why, whysize, "%s", dir);
+	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
+		return -1;
+	snprintf(why, whysize, "%s", path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (ds_kafka_log_read(fd, path, parts, all, why, whysize) ==
+		    -1) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		close(fd);
+	} else if (errno != ENOENT)
+		return -1;
+	*from = 0;
+	*last = -1;
+	for (i = 0; i < all->n; i++) {
+		if (all->s[i].part != -1)
+			continue;
+		if (all->s[i].from <= done)
+			*from = i + 1;
+		*last = all->s[i].from;
+	}
+
+	/* Every partition's position, as a batch of the last time done. */
+	for (i = 0; i < parts->n; i++)
+		if (ds_kafka_span(&pos, i, parts->p[i].pos, parts->p[i].pos) ==
+		    -1)
+			return -1;
+	if (pos.n > 0 && ds_kafka_span(&pos, -1, *from > 0 ?
+	    all->s[*from - 1].from : 0, 0) == -1)
+		return -1;
+	snprintf(why, whysize, "%s", tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0666)) == -1)
+		return -1;
+	if (ds_writer_init(w, fd) == -1 || ds_write_header(w) == -1 ||
+	    ds_kafka_log_write(w, parts, &pos, 0) == -1 ||
+	    ds_kafka_log_write(w, parts, all, *from) == -1 ||
+	    ds_writer_flush(w) == -1 || fsync(fd) == -1 ||
+	    rename(tmp, path) == -1) {
+		saved = errno;
+		close(fd);
+		free(pos.s);
+		errno = saved;
+		return -1;
+	}
+	free(pos.s);
+	snprintf(why, whysize, "%s", dir);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fsync(dfd) == -1) {
+		saved = errno;
+		close(dfd);
+		errno = saved;
+		return -1;
+	}
+	close(dfd);
+	return 0;
+}
+
+int
+ds_kafka_pending_push(struct ds_kafka_pending *q, int64_t t,
+    const struct ds_kafka_parts *parts)
+{
+	struct ds_kafka_pend *p;
+
+	if (q->n == q->cap) {
+		if ((p = reallocarray(q->p, q->cap + 16, sizeof(*p))) == NULL)
+			return -1;
+		q->p = p;
+		q->cap += 16;
+	}
+	if ((q->p[q->n].l = ds_kafka_parts_list(parts, 0)) == NULL)
+		return -1;
+	q->p[q->n++].t = t;
+	return 0;
+}
+
+rd_kafka_topic_partition_list_t *
+ds_kafka_pending_done(struct ds_kafka_pending *q, int64_t done)
+{
+	size_t i, j;
+
+	for (i = 0; i < q->n && q->p[i].t <= done; i++)
+		;
+	if (i == 0)
+		return NULL;
+	for (j = 0; j < i - 1; j++)
+		rd_kafka_topic_partition_list_destroy(q->p[j].l);
+	memmove(q->p, q->p + i - 1, (q->n - i + 1) * sizeof(*q->p));
+	q->n -= i - 1;
+	return q->p[0].l;
+}
+
+void
+ds_kafka_pending_clear(struct ds_kafka_pending *q)
+{
+	while (q->n > 0)
+		rd_kafka_topic_partition_list_destroy(q->p[--q->n].l);
+}
+
+int
+ds_kafka_fetch(rd_kafka_t *rk, const char *topic, int32_t partition,
+    int64_t from, int64_t until, int (*fn)(const rd_kafka_message_t *),
+    char *why, size_t whysize)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_message_t *m;
+	int64_t at;
+	int rc = 0;
+
+	if ((l = rd_kafka_topic_partition_list_new(1)) == NULL)
+		return -1;
+	rd_kafka_topic_partition_list_add(l, topic, partition)->offset = from;
+	rd_kafka_assign(rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	for (at = from; at < until && rc == 0; ) {
+		if ((m = rd_kafka_consumer_poll(rk, 1000)) == NULL)
+			continue;
+		if (m->err != 0 && ds_kafka_topic_gone(m->err)) {
+			snprintf(why, whysize, "topic %s: %s", topic,
+			    rd_kafka_message_errstr(m));
+			errno = ENOENT;
+			rc = -1;
+		} else if (m->err == 0 && m->partition == partition &&
+		    strcmp(rd_kafka_topic_name(m->rkt), topic) == 0 &&
+		    m->offset >= at) {
+			if (m->offset < until)
+				rc = fn(m);
+			at = m->offset + 1;
+		}
+		rd_kafka_message_destroy(m);
+	}
+	rd_kafka_assign(rk, NULL);
+	return rc;
 }

@@ -15,15 +15,29 @@
 #include <librdkafka/rdkafka.h>
 
 /*
- * A configuration with bootstrap.servers set to brokers and librdkafka's
- * log lines routed to say(), which gets a line to print (a program
- * passes a function that calls warnx).  Only warnings and worse reach
- * say(), and not the broker connection failures, which the outage report
- * of struct ds_kafka_link says once.  NULL with errno ENOMEM or EINVAL
- * (why says what).
+ * What a program says about its link to the cluster: ds_kafka_conf_new
+ * installs librdkafka's log, error and statistics callbacks, which call
+ * say() with a line to print (a program passes a function that calls
+ * warnx) and fatal() with one to print before exiting 1.  Only warnings
+ * and worse of librdkafka's log reach say(), and not the broker
+ * connection failures: an outage (every broker down) is said once, as
+ * "BROKERS: WHY; OUTAGE", and its end as "BROKERS: connected".
  */
-rd_kafka_conf_t *ds_kafka_conf_new(const char *brokers,
-	    void (*say)(const char *), char *why, size_t whysize);
+struct ds_kafka_voice {
+	const char	*brokers;
+	const char	*outage;	/* or NULL */
+	void		(*say)(const char *);
+	void		(*fatal)(const char *);
+};
+
+/*
+ * A configuration with bootstrap.servers set to v->brokers, and the
+ * callbacks above (statistics.interval.ms is set, for the outage's end;
+ * one configuration a process).  NULL with errno ENOMEM or EINVAL (why
+ * says what).
+ */
+rd_kafka_conf_t *ds_kafka_conf_new(const struct ds_kafka_voice *,
+	    char *why, size_t whysize);
 
 /*
  * Set property=value, the argument of an -X option.  0, or -1 with errno
@@ -32,34 +46,6 @@ rd_kafka_conf_t *ds_kafka_conf_new(const char *brokers,
  */
 int	ds_kafka_conf_set(rd_kafka_conf_t *, const char *arg, char *why,
 	    size_t whysize);
-
-/*
- * The state of the link to the cluster, for reporting an outage once and
- * its end once.  A program feeds it librdkafka's error events and its
- * statistics (statistics.interval.ms is set by ds_kafka_conf_new); each
- * function returns 1 when the program should say so now.
- */
-struct ds_kafka_link {
-	int	 down;		/* reported down, not yet reported up */
-	int	 up;		/* a broker connection is up */
-	int	 failing;	/* a connection failed since the last
-				   statistics */
-	char	 why[256];	/* the outage's first error, librdkafka's */
-};
-
-/*
- * An error event (err, and librdkafka's reason): 1 when it begins an
- * outage (every broker down), 0 when not or not yet.
- */
-int	ds_kafka_link_error(struct ds_kafka_link *, rd_kafka_resp_err_t,
-	    const char *reason);
-/*
- * A statistics event: 1 when it ends an outage (a broker is up again),
- * -1 when it begins one (connections failed and no broker is up: brokers
- * that never came up raise no error of their own), else 0.
- */
-int	ds_kafka_link_stats(struct ds_kafka_link *, const char *json,
-	    size_t len);
 
 /*
  * The partitions a consumer reads, with where its emitted messages end:
@@ -153,5 +139,56 @@ int	ds_kafka_log_read(int fd, const char *name, struct ds_kafka_parts *,
  */
 int	ds_kafka_log_write(struct ds_writer *, const struct ds_kafka_parts *,
 	    const struct ds_kafka_spans *, size_t from);
+/*
+ * Open the log name in dir (made if need be) for a restart: read it, keep
+ * the batches up to time done as each partition's position only, and
+ * store in *replay the spans of those after it from index *from on, the
+ * last batch time in *last (-1: none), and the rewritten log, synced and
+ * renamed into place, as writer w for the batches to come (sync it at
+ * each batch end).  0, or -1 with errno and why naming the file (EBADMSG:
+ * why says what is wrong).
+ */
+int	ds_kafka_log_open(const char *dir, const char *name, int64_t done,
+	    struct ds_kafka_parts *, struct ds_kafka_spans *replay,
+	    size_t *from, int64_t *last, struct ds_writer *w, char *why,
+	    size_t whysize);
+
+/*
+ * The positions after batches that went out but that the pipeline may
+ * not have finished: a group commits a batch's positions only once it is
+ * done.
+ */
+struct ds_kafka_pend {
+	int64_t		 t;
+	rd_kafka_topic_partition_list_t *l;
+};
+
+struct ds_kafka_pending {
+	struct ds_kafka_pend *p;
+	size_t		 n, cap;
+};
+
+/* Keep the positions of parts after batch t.  0, or -1 with errno ENOMEM. */
+int	ds_kafka_pending_push(struct ds_kafka_pending *, int64_t t,
+	    const struct ds_kafka_parts *);
+/*
+ * The positions after the newest batch at or before done (kept, as the
+ * oldest, until a newer one is done), or NULL when none is; the older
+ * ones are forgotten.
+ */
+rd_kafka_topic_partition_list_t *ds_kafka_pending_done(
+	    struct ds_kafka_pending *, int64_t done);
+/* Forget them all. */
+void	ds_kafka_pending_clear(struct ds_kafka_pending *);
+
+/*
+ * Fetch partition's messages [from, until) again, in order, by assigning
+ * it alone at from (nothing else may be assigned), and hand each to fn; a
+ * gap (compaction, retention) ends the range early.  0, or -1: fn's -1,
+ * or errno ENOENT when the topic cannot be read (why says so).
+ */
+int	ds_kafka_fetch(rd_kafka_t *, const char *topic, int32_t partition,
+	    int64_t from, int64_t until, int (*fn)(const rd_kafka_message_t *),
+	    char *why, size_t whysize);
 
 #endif /* DS_KAFKA_H */

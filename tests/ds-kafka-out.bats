@@ -38,8 +38,8 @@ teardown() {
 		want+="$(( (h & 0x7fffffff) % 6 ))	$k"$'\n'
 	done >"$T/in"
 	run -0 ds-kafka-out -b "$B" t6 <"$T/in"
-	run -0 kcat_read t6 -f '%p\t%k\n'
-	assert_output "$(printf '%s' "$want" | sort)"
+	kcat_read t6 -f '%p\t%k\n' | sort >"$T/got"
+	printf '%s' "$want" | sort | diff -u - "$T/got"
 }
 
 @test "ds-kafka-out: -k 0 sends no key, -f 0 the whole record" {
@@ -106,6 +106,6 @@ a	1'
 	kafka_cmd down -1
 	run -1 --separate-stderr ds-kafka-out -b "$B" \
 	    -X message.timeout.ms=1500 t1 < <(printf '#ds1\na\t1\n%%1000\n')
-	[[ "$stderr" == "ds-kafka-out: $B: "*"brokers are down
+	[[ "$stderr" == "ds-kafka-out: $B: "*"
 ds-kafka-out: topic t1: batch 1000: stdin:2: Local: Message timed out" ]]
 }
