@@ -71,27 +71,25 @@ main(int argc, char *argv[])
 	rd_kafka_conf_t *conf;
 	rd_kafka_topic_partition_list_t *topics;
 	const char *reset = "latest", *errstr;
-	char why[512], *colon, *p, **xopt;
-	int64_t interval = 1000;
+	char why[512], **xopt;
+	struct ds_source_opts opt;
+	int64_t interval;
 	long long maxrate = 0;
 	size_t nx = 0, i;
 	int ch, timer, polltimer;
 
 	if ((xopt = calloc(argc, sizeof(*xopt))) == NULL)
 		err(1, NULL);
+	ds_source_opts_init(&opt);
 	while ((ch = getopt(argc, argv, "b:c:g:hi:mo:R:vX:")) != -1) {
+		if (ds_source_opt_or_die(&opt, "civ", ch, optarg))
+			continue;
 		switch (ch) {
 		case 'b':
 			brokers = optarg;
 			break;
-		case 'c':
-			dir = optarg;
-			break;
 		case 'g':
 			group = optarg;
-			break;
-		case 'i':
-			interval = ds_duration_arg_or_die("-i", optarg);
 			break;
 		case 'm':
 			mflag = 1;
@@ -108,9 +106,6 @@ main(int argc, char *argv[])
 			if (errstr != NULL)
 				errx(2, "-R %s: %s", optarg, errstr);
 			break;
-		case 'v':
-			vflag = 1;
-			break;
 		case 'X':
 			xopt[nx++] = optarg;
 			break;
@@ -118,6 +113,9 @@ main(int argc, char *argv[])
 			ds_usage_exit(synopsis, ch == 'h');
 		}
 	}
+	dir = opt.checkpoint;
+	vflag = opt.verbose;
+	interval = opt.interval;
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
@@ -130,23 +128,10 @@ main(int argc, char *argv[])
 	if ((topics = rd_kafka_topic_partition_list_new(argc)) == NULL ||
 	    (wanted = rd_kafka_topic_partition_list_new(argc)) == NULL)
 		err(1, NULL);
-	for (i = 0; i < (size_t)argc; i++) {
-		if ((colon = strrchr(argv[i], ':')) == NULL) {
-			if (argv[i][0] == '\0')
-				errx(2, "an empty topic name");
-			rd_kafka_topic_partition_list_add(group != NULL ?
-			    topics : wanted, argv[i], RD_KAFKA_PARTITION_UA);
-			continue;
-		}
-		*colon++ = '\0';
-		while ((p = strsep(&colon, ",")) != NULL) {
-			ch = strtonum(p, 0, INT32_MAX, &errstr);
-			if (errstr != NULL)
-				errx(2, "%s: partition %s: %s", argv[i], p,
-				    errstr);
-			rd_kafka_topic_partition_list_add(wanted, argv[i], ch);
-		}
-	}
+	for (i = 0; i < (size_t)argc; i++)
+		if (ds_kafka_operand(argv[i], group != NULL ? topics : wanted,
+		    wanted, why, sizeof(why)) == -1)
+			errx(2, "%s", why);
 	if (topics->cnt > 0 && wanted->cnt > 0)
 		errx(2, "a group either subscribes to topics or has "
 		    "partitions assigned, not both");
@@ -235,10 +220,8 @@ static void
 on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
     rd_kafka_topic_partition_list_t *l, void *opaque)
 {
-	rd_kafka_topic_partition_list_t *c = NULL;
+	rd_kafka_topic_partition_list_t *c;
 	struct ds_buf b = { NULL, 0, 0 };
-	ssize_t j;
-	int i;
 
 	(void)opaque;
 	if (vflag) {
@@ -248,39 +231,20 @@ on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
 		    "assigned" : "revoked", (int)b.len, b.data);
 		ds_buf_free(&b);
 	}
-	if (e != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		if ((c = rd_kafka_topic_partition_list_new(l->cnt)) == NULL)
+	if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		if (ds_kafka_parts_assign(&parts, l, dir == NULL) == -1)
 			err(1, NULL);
-		for (i = 0; i < l->cnt; i++) {
-			if ((j = ds_kafka_part(&parts, l->elems[i].topic,
-			    l->elems[i].partition)) == -1)
-				err(1, NULL);
-			if (parts.p[j].pos != -1)
-				rd_kafka_topic_partition_list_add(c,
-				    parts.p[j].topic, parts.p[j].partition)->
-				    offset = parts.p[j].pos;
-			if (dir == NULL)
-				parts.p[j].pos = -1;
-		}
-		if (dir == NULL) {
-			commit(c, 0);
-			ds_kafka_pending_clear(&pending);
-		}
-		rd_kafka_topic_partition_list_destroy(c);
-		rd_kafka_assign(k, NULL);
+		rd_kafka_assign(k, l);
 		return;
 	}
-	for (i = 0; i < l->cnt; i++) {
-		if ((j = ds_kafka_part(&parts, l->elems[i].topic,
-		    l->elems[i].partition)) == -1)
-			err(1, NULL);
-		parts.p[j].paused = 0;
-		if (dir == NULL)
-			parts.p[j].pos = -1;	/* the group's commit */
-		else if (parts.p[j].pos != -1)
-			l->elems[i].offset = parts.p[j].pos;
-	}
-	rd_kafka_assign(k, l);
+	/* Batches not committed yet are of partitions no longer ours. */
+	ds_kafka_pending_clear(&pending);
+	if ((c = ds_kafka_parts_revoke(&parts, l, dir == NULL)) == NULL)
+		err(1, NULL);
+	if (dir == NULL)
+		commit(c, 0);
+	rd_kafka_topic_partition_list_destroy(c);
+	rd_kafka_assign(k, NULL);
 }
 
 /* Without a group: assign once the cluster says what the topics hold. */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,7 @@ ds_kafka_part(struct ds_kafka_parts *t, const char *topic, int32_t partition)
 	p->pos = -1;
 	p->n = 0;
 	p->paused = 0;
+	p->owned = 0;
 	return t->last = t->n++;
 }
 
@@ -262,10 +264,62 @@ ds_kafka_parts_list(const struct ds_kafka_parts *t, int paused)
 	if ((l = rd_kafka_topic_partition_list_new(t->n)) == NULL)
 		return NULL;
 	for (i = 0; i < t->n; i++)
-		if (t->p[i].pos != -1 && (!paused || t->p[i].paused))
+		if (t->p[i].pos != -1 && t->p[i].owned &&
+		    (!paused || t->p[i].paused))
 			rd_kafka_topic_partition_list_add(l, t->p[i].topic,
 			    t->p[i].partition)->offset = t->p[i].pos;
 	return l;
+}
+
+int
+ds_kafka_parts_assign(struct ds_kafka_parts *t,
+    rd_kafka_topic_partition_list_t *l, int forget)
+{
+	struct ds_kafka_part *p;
+	ssize_t j;
+	int i;
+
+	for (i = 0; i < l->cnt; i++) {
+		if ((j = ds_kafka_part(t, l->elems[i].topic,
+		    l->elems[i].partition)) == -1)
+			return -1;
+		p = &t->p[j];
+		p->owned = 1;
+		p->paused = 0;
+		if (forget)
+			p->pos = -1;
+		else if (p->pos != -1)
+			l->elems[i].offset = p->pos;
+	}
+	return 0;
+}
+
+rd_kafka_topic_partition_list_t *
+ds_kafka_parts_revoke(struct ds_kafka_parts *t,
+    const rd_kafka_topic_partition_list_t *l, int forget)
+{
+	rd_kafka_topic_partition_list_t *c;
+	struct ds_kafka_part *p;
+	ssize_t j;
+	int i;
+
+	if ((c = rd_kafka_topic_partition_list_new(l->cnt)) == NULL)
+		return NULL;
+	for (i = 0; i < l->cnt; i++) {
+		if ((j = ds_kafka_part(t, l->elems[i].topic,
+		    l->elems[i].partition)) == -1) {
+			rd_kafka_topic_partition_list_destroy(c);
+			return NULL;
+		}
+		p = &t->p[j];
+		if (p->pos != -1 && p->owned)
+			rd_kafka_topic_partition_list_add(c, p->topic,
+			    p->partition)->offset = p->pos;
+		p->owned = 0;
+		if (forget)
+			p->pos = -1;
+	}
+	return c;
 }
 
 int
@@ -298,6 +352,38 @@ ds_kafka_parts_format(struct ds_buf *b,
 		if (ds_buf_append(b, num, ds_int_format(l->elems[i].partition,
 		    num)) == -1)
 			return -1;
+	}
+	return 0;
+}
+
+int
+ds_kafka_operand(char *arg, rd_kafka_topic_partition_list_t *topics,
+    rd_kafka_topic_partition_list_t *assign, char *why, size_t whysize)
+{
+	const char *errstr;
+	char *colon, *p;
+	long long n;
+
+	if ((colon = strrchr(arg, ':')) == NULL) {
+		if (arg[0] == '\0') {
+			snprintf(why, whysize, "an empty topic name");
+			errno = EINVAL;
+			return -1;
+		}
+		rd_kafka_topic_partition_list_add(topics, arg,
+		    RD_KAFKA_PARTITION_UA);
+		return 0;
+	}
+	*colon++ = '\0';
+	while ((p = strsep(&colon, ",")) != NULL) {
+		n = strtonum(p, 0, INT32_MAX, &errstr);
+		if (errstr != NULL) {
+			snprintf(why, whysize, "%s: partition %s: %s", arg, p,
+			    errstr);
+			errno = EINVAL;
+			return -1;
+		}
+		rd_kafka_topic_partition_list_add(assign, arg, n);
 	}
 	return 0;
 }

@@ -59,6 +59,7 @@ struct ds_kafka_part {
 					   -1 */
 	long long	 n;		/* messages in the open batch */
 	int		 paused;	/* its batch is full (-R) */
+	int		 owned;		/* assigned to this consumer */
 };
 
 struct ds_kafka_parts {
@@ -70,11 +71,27 @@ struct ds_kafka_parts {
 ssize_t	ds_kafka_part(struct ds_kafka_parts *, const char *topic,
 	    int32_t partition);
 /*
- * A list of the partitions whose pos is known, with pos as offset (only
- * those with paused set, when paused is nonzero); NULL on ENOMEM.
+ * A list of the partitions owned whose pos is known, with pos as offset
+ * (only those with paused set, when paused is nonzero); NULL on ENOMEM.
  */
 rd_kafka_topic_partition_list_t *ds_kafka_parts_list(
 	    const struct ds_kafka_parts *, int paused);
+
+/*
+ * The partitions of l are assigned: owned, not paused, and each offset of
+ * l set to the partition's pos when known; with forget, pos is forgotten
+ * instead (the group's commit says where to start).  0, or -1 with errno
+ * ENOMEM.
+ */
+int	ds_kafka_parts_assign(struct ds_kafka_parts *,
+	    rd_kafka_topic_partition_list_t *, int forget);
+/*
+ * The partitions of l are taken away: the list of their known positions
+ * (to commit), and with forget their pos forgotten.  NULL on ENOMEM.
+ */
+rd_kafka_topic_partition_list_t *ds_kafka_parts_revoke(
+	    struct ds_kafka_parts *, const rd_kafka_topic_partition_list_t *,
+	    int forget);
 
 /*
  * Nonzero when a message's error means the topic cannot be read (it does
@@ -88,6 +105,16 @@ int	ds_kafka_topic_gone(rd_kafka_resp_err_t);
  */
 int	ds_kafka_parts_format(struct ds_buf *,
 	    const rd_kafka_topic_partition_list_t *);
+
+/*
+ * An operand of ds-kafka: topic, added to topics as partition
+ * RD_KAFKA_PARTITION_UA (every partition), or topic:partition[,partition]
+ * ..., each added to assign.  0, or -1 with errno EINVAL and why saying
+ * what is wrong.  arg is changed (the colon cut).
+ */
+int	ds_kafka_operand(char *arg, rd_kafka_topic_partition_list_t *topics,
+	    rd_kafka_topic_partition_list_t *assign, char *why,
+	    size_t whysize);
 
 /*
  * Expand want, where a partition of RD_KAFKA_PARTITION_UA stands for

@@ -154,7 +154,7 @@ stop() {
 	assert_output '#ds1'
 	[ -z "$stderr" ]
 	run -0 --separate-stderr timeout 20 bash -c \
-	    "ds-kafka -b '$B' -o earliest t1 | sed -n '2{p;q}'"
+	    "ds-kafka -b '$B' -o earliest t1 | grep -m 1 -v '^[#%]'"
 	assert_output 1
 	[ -z "$stderr" ]
 }
