@@ -30,6 +30,7 @@ static const char synopsis[] = "ds-kafka [-mv] [-b brokers] [-c dir] "
 #define POLL_EVERY	100	/* ms: librdkafka's wakeups are not always */
 
 static rd_kafka_t	*rk;
+static rd_kafka_queue_t	*queue;		/* the consumer's, to wake us */
 static const char	*brokers = "localhost:9092";
 static const char	*group;
 static const char	*dir;		/* -c */
@@ -174,8 +175,8 @@ main(int argc, char *argv[])
 		start_log();
 
 	/* librdkafka writes a byte when its queue goes from empty to not. */
-	rd_kafka_queue_io_event_enable(rd_kafka_queue_get_consumer(rk),
-	    wakepipe[1], "1", 1);
+	queue = rd_kafka_queue_get_consumer(rk);
+	rd_kafka_queue_io_event_enable(queue, wakepipe[1], "1", 1);
 	if (ds_recv_watch(&rv, wakepipe[0], POLLIN, 0, on_wake, NULL) == -1 ||
 	    (timer = ds_recv_timer(&rv, on_assign_timer, &timer)) == -1 ||
 	    (polltimer = ds_recv_timer(&rv, on_poll_timer, &polltimer)) == -1)
@@ -191,8 +192,10 @@ main(int argc, char *argv[])
 	/* A signal: what the batches that went out hold is committed. */
 	if (pending.n > 0)
 		commit(pending.p[pending.n - 1].l, 0);
+	rd_kafka_queue_destroy(queue);
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
+	rd_kafka_topic_partition_list_destroy(wanted);
 	if (ds_writer_close(&out) == -1)
 		ds_source_write_failed_die(&out);
 	return 0;
