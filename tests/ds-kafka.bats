@@ -300,13 +300,12 @@ latest_is() {
 	[ -n "$f" ] && sort "$T/out/$f" | cmp -s - "$1"
 }
 
-# The stages are joined by FIFOs, so that any one can be killed alone;
 # KAFKA_KILLS (4 by default, 20 for the issue's run) kills a stage.  A
 # stateless stage between ds-kafka and ds-state would close the batch a
 # killed ds-kafka left torn (its reader does, at the end of its input),
 # which ds-state would then take whole: so ds-state reads ds-kafka.
 @test "ds-kafka -c: SIGKILL of any stage at random moments, then a restart: every message counted once" {
-	local kills=${KAFKA_KILLS:-4} stage i n=0 pid pids_run
+	local kills=${KAFKA_KILLS:-4} stage i n=0 job pids_run
 
 	RANDOM=16
 	expect_totals >"$T/want"
@@ -315,16 +314,19 @@ latest_is() {
 	done | kcat -b "$B" -P -t t6 -K :
 	export DS_CHECKPOINT=$T/pipe
 	mkdir "$T/out"
-	mkfifo "$T/f1" "$T/f2"
 	for stage in $(for i in $(seq 1 "$kills"); do echo 0 1 2; done |
 	    tr ' ' '\n' | shuf --random-source=<(yes)) last; do
-		ds-kafka -b "$B" -c "$T/c1" -m -o earliest -i 200ms -R 25 t6 \
-		    >"$T/f1" 2>>"$T/err" &
-		pids_run=($!)
-		ds-state -c "$T/c2" -o count <"$T/f1" >"$T/f2" 2>>"$T/err" &
-		pids_run+=($!)
-		ds-save -q "$T/out/b" <"$T/f2" 2>>"$T/err" &
-		pids_run+=($!)
+		rm -f "$T"/p?
+		# Each stage writes its pid, so that any one can be killed.
+		{ sh -c 'echo $$ >"$0"; exec "$@"' "$T/p0" ds-kafka -b "$B" \
+		    -c "$T/c1" -m -o earliest -i 200ms -R 25 t6 |
+		    sh -c 'echo $$ >"$0"; exec "$@"' "$T/p1" ds-state \
+		    -c "$T/c2" -o count |
+		    sh -c 'echo $$ >"$0"; exec "$@"' "$T/p2" ds-save -q \
+		    "$T/out/b"; } 2>>"$T/err" &
+		job=$!
+		wait_until 10 test -s "$T/p0" -a -s "$T/p1" -a -s "$T/p2"
+		pids_run=($(cat "$T/p0") $(cat "$T/p1") $(cat "$T/p2"))
 		pids+=("${pids_run[@]}")
 		if [ "$n" -eq $((kills * 3 / 2)) ]; then
 			for i in $(seq 301 600); do
@@ -343,9 +345,7 @@ latest_is() {
 			sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
 			kill -9 "${pids_run[$stage]}"
 		fi
-		for pid in "${pids_run[@]}"; do
-			wait "$pid" || true
-		done
+		wait "$job" || true
 	done
 	# Nothing but the kills' own words on stderr.
 	! grep -v 'Broken pipe\|Killed\|the previous one is used' "$T/err"
