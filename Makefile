@@ -45,6 +45,7 @@ LIBOBJ = \
 	lib/duration.o \
 	lib/escape.o \
 	lib/keyed.o \
+	lib/ledger.o \
 	lib/kept.o \
 	lib/lua.o \
 	lib/merge.o \
@@ -121,6 +122,7 @@ UNIT = \
 	tests/unit/t_merge \
 	tests/unit/t_num \
 	tests/unit/t_reader \
+	tests/unit/t_receiver \
 	tests/unit/t_table \
 	tests/unit/t_time \
 	tests/unit/t_utf8 \

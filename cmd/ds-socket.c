@@ -73,7 +73,6 @@ static int	client_read(struct client *);
 static void	put_line(const char *, size_t, const char *, uint64_t);
 static void	put_field(const char *, size_t, int);
 static void	open_log(void);
-static int64_t	committed(void);
 static int	on_closing(void *, int64_t);
 static int	on_idle(void *);
 static int	on_retry(void *);
@@ -328,7 +327,7 @@ open_log(void)
 			errx(1, "%s: in use by another ds-socket", opt.wal);
 		err(1, "%s", opt.wal);
 	}
-	confirmed = committed();
+	confirmed = ds_committed_or_die();
 	if (ds_wal_replay(&wal, confirmed, opt.interval, &out, &last) == -1) {
 		if (out.error != 0)
 			ds_source_write_failed_die(&out);
@@ -346,32 +345,6 @@ open_log(void)
 	rv.idle = on_idle;
 }
 
-/*
- * The oldest batch time the stages of $DS_CHECKPOINT have committed (-1:
- * none); without it, DS_WAL_ENDED: what went downstream was taken.
- */
-static int64_t
-committed(void)
-{
-	struct ds_ckpt c;
-	const char *dir;
-	int64_t t;
-
-	if ((dir = ds_pipeline_dir()) == NULL)
-		return DS_WAL_ENDED;
-	switch (ds_commit_oldest(dir, NULL, &t, &c)) {
-	case -1:
-		if (errno == EBADMSG)
-			errx(1, "%s/%s: %s", dir, c.name, c.why);
-		err(1, "%s", dir);
-	case DS_CKPT_PREVIOUS:
-		warnx("%s/%s: %s; the previous one is used", dir, c.name,
-		    c.why);
-		break;
-	}
-	return t;
-}
-
 /* The log has the batch, boundary and all, before it goes downstream. */
 static int
 on_closing(void *arg, int64_t t)
@@ -381,7 +354,7 @@ on_closing(void *arg, int64_t t)
 	(void)arg;
 	if ((rc = ds_wal_batch(&wal, t)) == -1)
 		err(1, "%s", opt.wal);
-	if (rc == 1 && ds_wal_trim(&wal, committed()) == -1)
+	if (rc == 1 && ds_wal_trim(&wal, ds_committed_or_die()) == -1)
 		err(1, "%s", opt.wal);
 	return 0;
 }

@@ -276,3 +276,24 @@ ds_source_write_failed_die(const struct ds_writer *w)
 		exit(0);
 	ds_write_failed_die(w);
 }
+
+int64_t
+ds_committed_or_die(void)
+{
+	struct ds_ckpt c;
+	const char *dir;
+	int64_t t;
+
+	if ((dir = ds_pipeline_dir()) == NULL)
+		return INT64_MAX;
+	switch (ds_commit_oldest(dir, NULL, &t, &c)) {
+	case -1:
+		if (errno == EBADMSG)
+			errx(1, "%s/%s: %s", dir, c.name, c.why);
+		err(1, "%s", dir);
+	case DS_CKPT_PREVIOUS:
+		warnx("%s/%s: %s; using its previous", dir, c.name, c.why);
+		break;
+	}
+	return t;
+}

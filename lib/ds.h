@@ -630,7 +630,8 @@ void	ds_recv_timer_set(struct ds_recv *, int id, int64_t at);
 void	ds_recv_timer_free(struct ds_recv *, int id);
 /*
  * Run until a stop: SIGINT or SIGTERM (the open batch is ended, when
- * filled or stopempty), maxbatches batch ends, ds_recv_stop, or the
+ * filled or stopempty, and there is a clock: without one the program
+ * ends it after the return), maxbatches batch ends, ds_recv_stop, or the
  * reader of out gone.  Returns 0 with rv->why saying which (out is
  * flushed but not closed), or -1 with errno: a callback's error, poll(2)'s,
  * or a write error on out (then out->error is set; EPIPE is not an error
@@ -880,6 +881,90 @@ size_t	ds_table_count(const struct ds_table *);
 size_t	ds_table_end(const struct ds_table *);
 void	*ds_table_value(struct ds_table *, size_t i);
 const char *ds_table_key(const struct ds_table *, size_t i, size_t *len);
+
+/*
+ * ledger.c: the state of a source that takes named things into batches
+ * (ds-dir's files) in a directory held locked: a snapshot, the
+ * checkpoint NAME of the store (checkpoint.c), and the journal
+ * NAME.journal of what happened since.  Their lines: TIME TAB KEY, KEY
+ * taken into batch TIME; %TIME, every batch up to TIME written whole;
+ * - TAB KEY, KEY forgotten; #gen N, the generation a journal goes with
+ * its snapshot by; other # lines are comments.  Keys are names (not
+ * empty, no NUL, no '/'), escaped as ds(5) fields.  Journal lines are
+ * appended as things are taken and batches written; a stop cuts at most
+ * the last, which then does not count.  A rewrite saves the keys done, as
+ * taken into batch 0, and the last batch as a new snapshot, then starts a
+ * journal of its generation.
+ */
+struct ds_ledger_entry {
+	int64_t	 time;
+	int	 written;	/* its batch was written (not committed) */
+	char	*key;		/* NUL-terminated */
+	size_t	 len;
+};
+
+struct ds_ledger {
+	int64_t		 confirmed;	/* set before load: the batches
+					   downstream has committed, at or
+					   before it (INT64_MAX, the default:
+					   every batch written) */
+	int64_t		 last;		/* the last batch recorded written */
+	struct ds_ledger_entry *pend;	/* after load: taken into batches
+					   not written, in order */
+	size_t		 npend, pendcap;
+	uint64_t	 lineno;	/* after a load's EBADMSG: the line, or
+					   0 when the store refused the file
+					   (why says how) */
+	const char	*where;		/* after -1: the file's name */
+	int		 previous;	/* after load: the snapshot was the
+					   previous one (why says why) */
+	char		 why[96];
+
+	/* Private to ledger.c. */
+	const char	*dir;
+	const char	*name;
+	char		 journal[80];
+	char		 tmp[88];
+	int64_t		 gen;
+	int		 dirfd;
+	int		 fd;		/* open to append after a rewrite */
+	size_t		 appended;	/* lines since the rewrite */
+	struct ds_buf	 line;
+};
+
+/*
+ * Create dir if need be, open it and lock it for journal name.  0, or -1
+ * with errno: EWOULDBLOCK when another process holds it, or mkdir(2)'s,
+ * open(2)'s.
+ */
+int	ds_ledger_open(struct ds_ledger *, const char *dir, const char *name);
+/*
+ * Read the snapshot and its journal: the keys done go into done (a table
+ * of int64_t, the time of the key's batch when after confirmed, else 0),
+ * those of batches not written or not committed into pend in the order
+ * taken, the last batch into last.  0 when there is no snapshot yet, 1
+ * when read, -1 with errno (EBADMSG: a malformed line of where, lineno,
+ * or a file the store refused, why).
+ */
+int	ds_ledger_load(struct ds_ledger *, struct ds_table *done);
+/*
+ * Save the keys of done (each with its time when after confirmed, else 0)
+ * and last as a new snapshot, and start its journal (the first rewrite
+ * comes before any append).  0, or -1 with errno (where names the file).
+ */
+int	ds_ledger_rewrite(struct ds_ledger *, struct ds_table *done);
+/* Append: key taken into batch t; not synced.  0, or -1 with errno. */
+int	ds_ledger_take(struct ds_ledger *, int64_t t, const char *, size_t);
+/* Sync what was appended.  0, or -1 with errno. */
+int	ds_ledger_sync(struct ds_ledger *);
+/* Append: every batch up to t written; last becomes t. */
+int	ds_ledger_written(struct ds_ledger *, int64_t t);
+/* Append: key forgotten. */
+int	ds_ledger_forget(struct ds_ledger *, const char *, size_t);
+/* Nonzero when the journal has grown past twice what live keys need. */
+int	ds_ledger_grown(const struct ds_ledger *, size_t live);
+/* Free what load took and close; the lock goes. */
+void	ds_ledger_close(struct ds_ledger *);
 
 /*
  * window.c: the clock of windowed streams, Spark's rules: LENGTH and
@@ -1404,6 +1489,14 @@ void	ds_outage_down_warn(struct ds_outage *, const char *place,
 	    const char *why);
 /* "PLACE: connected" after an outage, or always with verbose. */
 void	ds_outage_up_warn(struct ds_outage *, const char *place, int verbose);
+/*
+ * The oldest batch time the stages of $DS_CHECKPOINT have committed, -1
+ * when none has, INT64_MAX without $DS_CHECKPOINT (what went downstream
+ * is taken to be done): what a source replays after.  Warns when a
+ * commit record gave way to its previous one; exits 1 when one is
+ * refused.
+ */
+int64_t	ds_committed_or_die(void);
 /*
  * ds_recv_run for main(): returns when the loop stopped (rv->why), out
  * flushed; exits 0 when the reader of out has gone, 1 naming stdout on a

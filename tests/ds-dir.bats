@@ -94,15 +94,15 @@ one_batch() {
 	}' "$f"
 }
 
-# recorded NAME: the state records NAME, as escaped there, and after it a
-# batch written.
+# recorded NAME: the state's journal records NAME, as escaped there, and
+# after it a batch written.
 recorded() {
 	name=$1 awk '
 	index($0, "\t") && substr($0, index($0, "\t") + 1) == ENVIRON["name"] {
 		f = 1
 	}
 	f && /^%/ { ok = 1 }
-	END { exit !ok }' "$st/ds-dir.state"
+	END { exit !ok }' "$st/ds-dir.state.journal"
 }
 
 # on_clock FILE INTERVAL: batch times are multiples of INTERVAL ms and
@@ -216,7 +216,7 @@ on_clock() {
 	pids="$pids $pid"
 	wait_until 10 test -s "$st/ds-dir.state"
 	arrive f1 one
-	wait_until 10 grep -q "	f1\$" "$st/ds-dir.state"
+	wait_until 10 grep -q "	f1\$" "$st/ds-dir.state.journal"
 	stop "$pid"
 	t1=$(sed -n 's/^%//p' "$out")
 	ds-dir -c "$st" -i 1h "$in" >"$out.2" &
@@ -225,7 +225,7 @@ on_clock() {
 	# Started: the state is rewritten.
 	wait_until 10 grep -q "^0	f1\$" "$st/ds-dir.state"
 	arrive f2 two
-	wait_until 10 grep -q "	f2\$" "$st/ds-dir.state"
+	wait_until 10 grep -q "	f2\$" "$st/ds-dir.state.journal"
 	stop "$pid"
 	run grep -v '^#' "$out.2"
 	assert_output "$(printf 'two\n%%%s\n' $((t1 + 3600000)))"
@@ -237,10 +237,10 @@ on_clock() {
 	pids="$pids $pid"
 	wait_until 10 test -s "$st/ds-dir.state"
 	arrive f1 one two
-	wait_until 10 grep -q "	f1\$" "$st/ds-dir.state"
+	wait_until 10 grep -q "	f1\$" "$st/ds-dir.state.journal"
 	kill -9 "$pid"
 	wait_until 10 gone "$pid"
-	t=$(sed -n 's/	f1$//p' "$st/ds-dir.state")
+	t=$(sed -n 's/	f1$//p' "$st/ds-dir.state.journal")
 	[ $((t % 3600000)) -eq 0 ]
 	# Nothing went out: the batch had not ended.
 	[ ! -s "$out" ]
@@ -248,7 +248,7 @@ on_clock() {
 	ds-dir -c "$st" -i 1h "$in" >"$out.2" &
 	pid=$!
 	pids="$pids $pid"
-	wait_until 10 grep -q "	f2\$" "$st/ds-dir.state"
+	wait_until 10 grep -q "	f2\$" "$st/ds-dir.state.journal"
 	stop "$pid"
 	run cat "$out.2"
 	assert_output "$(printf '#ds1\none\ntwo\n%%%s\nthree\n%%%s\n' "$t" \
@@ -265,9 +265,10 @@ on_clock() {
 	arrive z z
 	wait_until 10 recorded z
 	stop "$pid"
-	run sed 's/^[0-9][0-9]*	/T	/; s/^%[0-9]*$/%T/' "$st/ds-dir.state"
+	run sed 's/^[0-9][0-9]*	/T	/; s/^%[0-9]*$/%T/' \
+	    "$st/ds-dir.state.journal"
 	assert_output - <<'EOF'
-%T
+#gen 1
 T	tab\there
 %T
 T	back\\slash
@@ -279,9 +280,12 @@ EOF
 	rm "$in/z"
 	run_dir "$out.2" -c "$st" -i 100ms "$in"
 	stop "$pid"
+	# The snapshot, a checkpoint of ds-checkpoint(5), and its journal.
 	last=$(tail -n 1 "$st/ds-dir.state")
-	run cat "$st/ds-dir.state"
-	assert_output "$(printf '0\ttab\\there\n%s\n' "$last")"
+	run tail -n +2 "$st/ds-dir.state"
+	assert_output "$(printf '#gen 2\n0\ttab\\there\n%s\n' "$last")"
+	run cat "$st/ds-dir.state.journal"
+	assert_output "#gen 2"
 }
 
 @test "ds-dir: the state is rewritten once it has grown past twice its need" {
@@ -289,11 +293,11 @@ EOF
 	(cd "$stage" && seq 600 | xargs touch && seq 600 | xargs mv -t "$in")
 	wait_until 10 recorded 600
 	(cd "$in" && seq 600 | xargs rm)
-	wait_until 10 grep -q '^-	600$' "$st/ds-dir.state"
+	wait_until 10 grep -q '^-	600$' "$st/ds-dir.state.journal"
 	arrive last line
 	wait_until 10 seen "$out" line
 	stop "$pid"
-	run cat "$st/ds-dir.state"
+	run tail -n +3 "$st/ds-dir.state"
 	assert_line -n 0 '0	last'
 	assert_line -n 1 --regexp '^%[0-9]+$'
 	[ "${#lines[@]}" -eq 2 ]
@@ -414,9 +418,33 @@ EOF
 
 @test "ds-dir: a malformed state is an error naming its line" {
 	mkdir "$st"
-	printf '0\tok\n%%0\nbad line\n' >"$st/ds-dir.state"
+	printf 'ds-checkpoint 1 ds-dir.state\n#gen 1\n0\tok\n%%0\n' \
+	    >"$st/ds-dir.state"
+	reseal "$st/ds-dir.state"
+	printf '#gen 1\n0\tnext\nbad line\n' >"$st/ds-dir.state.journal"
 	run -1 --separate-stderr ds-dir -c "$st" "$in"
-	[ "$stderr" = "ds-dir: $st/ds-dir.state:3: malformed state line" ]
+	[ "$stderr" = "ds-dir: $st/ds-dir.state.journal:3: malformed state line" ]
+	printf 'ds-checkpoint 1 ds-dir.state\n#gen 1\n0\tok\nbad\n' \
+	    >"$st/ds-dir.state"
+	reseal "$st/ds-dir.state"
+	run -1 --separate-stderr ds-dir -c "$st" "$in"
+	[ "$stderr" = "ds-dir: $st/ds-dir.state:4: malformed state line" ]
+	# A state that is not a checkpoint is refused, never taken for none.
+	printf '0\tok\n%%0\n' >"$st/ds-dir.state"
+	run -1 --separate-stderr ds-dir -c "$st" "$in"
+	[[ $stderr == "ds-dir: $st/ds-dir.state: "* ]]
+	# A journal of an older snapshot is what a stop left: ignored, so
+	# that ok stays done and is not read again.
+	printf 'ds-checkpoint 1 ds-dir.state\n#gen 2\n0\tok\n%%0\n' \
+	    >"$st/ds-dir.state"
+	reseal "$st/ds-dir.state"
+	printf "#gen 1\n-\tok\n" >"$st/ds-dir.state.journal"
+	echo x >"$in/ok"
+	run_dir "$out" -c "$st" -i 100ms "$in"
+	stop "$pid"
+	run records "$out"
+	assert_output ""
+	[ ! -s "$err" ]
 }
 
 @test "ds-dir: a write error on stdout exits 1" {
@@ -453,4 +481,43 @@ EOF
 	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 	run ls -A "$BATS_TEST_TMPDIR/saved"
 	refute_output --partial .p-tmp
+}
+
+# commit STAGE T: STAGE has committed batch T in $DS_CHECKPOINT.
+commit() {
+	mkdir -p "$DS_CHECKPOINT"
+	printf 'ds-checkpoint 1 %s.commit\n%s\n' "$1" "$2" \
+	    >"$DS_CHECKPOINT/$1.commit"
+	reseal "$DS_CHECKPOINT/$1.commit"
+}
+
+@test "ds-dir: with DS_CHECKPOINT, the batches after the oldest commit come again with their times" {
+	export DS_CHECKPOINT=$BATS_TEST_TMPDIR/pipe
+	run_dir "$out" -c "$st" -i 100ms "$in"
+	arrive f1 one
+	wait_until 10 seen "$out" one
+	arrive f2 two
+	wait_until 10 seen "$out" two
+	stop "$pid"
+	t1=$(grep -A1 -x one "$out" | sed -n 's/^%//p')
+	t2=$(grep -A1 -x two "$out" | sed -n 's/^%//p')
+	[ -n "$t1" ] && [ -n "$t2" ]
+	# Nothing committed: both, before anything new.
+	run_dir "$out.2" -c "$st" -i 100ms "$in"
+	stop "$pid"
+	run head -n 5 "$out.2"
+	assert_output "$(printf '#ds1\none\n%%%s\ntwo\n%%%s' "$t1" "$t2")"
+	# The oldest commit is that of the first batch: the second again.
+	commit ds-save "$t2"
+	commit ds-state "$t1"
+	run_dir "$out.3" -c "$st" -i 100ms "$in"
+	stop "$pid"
+	run head -n 3 "$out.3"
+	assert_output "$(printf '#ds1\ntwo\n%%%s' "$t2")"
+	# Both committed: none.
+	commit ds-state "$t2"
+	run_dir "$out.4" -c "$st" -i 100ms "$in"
+	stop "$pid"
+	[ "$(records "$out.4")" = "" ]
+	[ ! -s "$err" ]
 }
