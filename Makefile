@@ -31,7 +31,7 @@ DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
        netcat-openbsd mawk gawk time clang libclang-rt-14-dev tzdata xxhash \
        libmicrohttpd-dev libjansson-dev curl prometheus python3 chromium \
-       jq libncurses-dev tmux
+       jq libncurses-dev tmux librdkafka-dev kcat
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -80,6 +80,8 @@ BIN = \
 	cmd/ds-flatmap \
 	cmd/ds-groupbykey \
 	cmd/ds-join \
+	cmd/ds-kafka \
+	cmd/ds-kafka-out \
 	cmd/ds-lines \
 	cmd/ds-map \
 	cmd/ds-partition \
@@ -106,6 +108,8 @@ MAN1 = \
 	man/ds-flatmap.1 \
 	man/ds-groupbykey.1 \
 	man/ds-join.1 \
+	man/ds-kafka.1 \
+	man/ds-kafka-out.1 \
 	man/ds-lines.1 \
 	man/ds-map.1 \
 	man/ds-partition.1 \
@@ -143,9 +147,16 @@ UNIT = \
 	tests/unit/t_utf8 \
 	tests/unit/t_wal \
 	tests/unit/t_writer
-# The property test's generator and decoder, on its own, without lib/;
-# built with the programs, so that bats runs it after a plain make.
-TESTBIN = tests/intact
+# Built with the programs, so that bats runs them after a plain make: the
+# property test's generator and decoder, on its own, without lib/; the
+# mock Kafka cluster.
+TESTBIN = tests/intact tests/kafka-mock
+
+# The Kafka programs alone link librdkafka, through lib/kafka.o.
+KAFKA_LIBS != pkg-config --libs rdkafka jansson
+KAFKA_BIN  = cmd/ds-kafka cmd/ds-kafka-out
+KAFKA_OBJ  = lib/kafka.o
+KAFKA_HDR  = lib/kafka.h
 
 all: $(BIN) $(TESTBIN)
 
@@ -155,6 +166,17 @@ $(UNIT): tests/unit/check.h
 
 .c.o:
 	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) -c -o $@ $<
+
+$(KAFKA_OBJ): $(HDR) $(KAFKA_HDR)
+cmd/ds-kafka: cmd/ds-kafka.c $(KAFKA_OBJ) $(LIB) $(HDR) $(KAFKA_HDR)
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ cmd/ds-kafka.c \
+	    $(KAFKA_OBJ) $(LIB) $(LDLIBS) $(KAFKA_LIBS)
+cmd/ds-kafka-out: cmd/ds-kafka-out.c $(KAFKA_OBJ) $(LIB) $(HDR) $(KAFKA_HDR)
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ \
+	    cmd/ds-kafka-out.c $(KAFKA_OBJ) $(LIB) $(LDLIBS) $(KAFKA_LIBS)
+tests/kafka-mock: tests/kafka-mock.c
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ \
+	    tests/kafka-mock.c $(LDLIBS) $(KAFKA_LIBS)
 
 $(LIB): $(LIBOBJ)
 	rm -f $@
@@ -232,7 +254,7 @@ fuzz:
 		    tests/fuzz/out/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
 
-bench: all $(BENCHBIN)
+bench: all $(BENCHBIN) $(TESTBIN)
 	sh bench/run
 
 # The seed's job end to end, over a local line server (tests/demo.sh).
@@ -274,6 +296,7 @@ deps:
 	fi
 
 clean:
-	rm -f $(BIN) $(UNIT) $(TESTBIN) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(LIB)
+	rm -f $(BIN) $(UNIT) $(TESTBIN) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(LIB) \
+	    $(KAFKA_OBJ)
 
 .PHONY: all check test lint sanitize bench demo fuzz install uninstall deps clean

@@ -1,0 +1,708 @@
+/*
+ * kafka.c: the configuration and the outage reports that ds-kafka and
+ * ds-kafka-out share.
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "kafka.h"
+
+/* The state of the link to the cluster, to say an outage once. */
+struct link {
+	int	 down;		/* said down, not yet said up */
+	int	 up;		/* a broker connection is up */
+	int	 failing;	/* a connection failed since the last
+				   statistics */
+	char	 why[256];	/* the outage's first error, librdkafka's */
+};
+
+static const struct ds_kafka_voice *voice;
+static struct link link_state;
+
+static int	link_error(struct link *, rd_kafka_resp_err_t, const char *);
+static int	link_stats(struct link *, const char *, size_t);
+
+/*
+ * librdkafka logs each failed connection attempt; the outage report says
+ * it once instead, and the programs report a failed commit themselves.
+ * What else it says at warning level or worse (a
+ * configuration property that does not apply, a TLS failure) goes on.
+ */
+static void
+log_line(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	char line[1024];
+
+	if (level > LOG_WARNING || strcmp(fac, "FAIL") == 0 ||
+	    strcmp(fac, "ERROR") == 0 || strcmp(fac, "COMMITFAIL") == 0)
+		return;
+	(void)rk;
+	snprintf(line, sizeof(line), "librdkafka: %s: %s", fac, buf);
+	voice->say(line);
+}
+
+static void
+said_down(void)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "%s: %s%s%s", voice->brokers,
+	    link_state.why, voice->outage != NULL ? "; " : "",
+	    voice->outage != NULL ? voice->outage : "");
+	voice->say(line);
+}
+
+/*
+ * Connection errors make one outage report; librdkafka reconnects.  A
+ * fatal error (an idempotent producer's, a fenced member's) ends the
+ * program.
+ */
+static void
+on_error(rd_kafka_t *rk, int e, const char *reason, void *opaque)
+{
+	char why[512], line[1024];
+
+	(void)opaque;
+	if (e == RD_KAFKA_RESP_ERR__FATAL) {
+		rd_kafka_fatal_error(rk, why, sizeof(why));
+		snprintf(line, sizeof(line), "%s: %s", voice->brokers, why);
+		voice->fatal(line);
+		return;
+	}
+	if (link_error(&link_state, e, reason))
+		said_down();
+	else if (e != RD_KAFKA_RESP_ERR__TRANSPORT &&
+	    e != RD_KAFKA_RESP_ERR__RESOLVE &&
+	    e != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+		snprintf(line, sizeof(line), "%s: %s", voice->brokers, reason);
+		voice->say(line);
+	}
+}
+
+static int
+on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	char line[1024];
+
+	(void)rk;
+	(void)opaque;
+	switch (link_stats(&link_state, json, len)) {
+	case 1:
+		snprintf(line, sizeof(line), "%s: connected", voice->brokers);
+		voice->say(line);
+		break;
+	case -1:
+		said_down();
+		break;
+	}
+	return 0;
+}
+
+rd_kafka_conf_t *
+ds_kafka_conf_new(const struct ds_kafka_voice *v, char *why, size_t whysize)
+{
+	rd_kafka_conf_t *conf;
+
+	if ((conf = rd_kafka_conf_new()) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (rd_kafka_conf_set(conf, "bootstrap.servers", v->brokers, why,
+	    whysize) != RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(conf, "client.id", "ds", why, whysize) !=
+	    RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(conf, "statistics.interval.ms", "1000", why,
+	    whysize) != RD_KAFKA_CONF_OK ||
+	    /* Back within 2s of the brokers, Spark's receiverRestartDelay. */
+	    rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "2000", why,
+	    whysize) != RD_KAFKA_CONF_OK) {
+		rd_kafka_conf_destroy(conf);
+		errno = EINVAL;
+		return NULL;
+	}
+	/* One configuration a process: the callbacks have no argument. */
+	voice = v;
+	rd_kafka_conf_set_log_cb(conf, log_line);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_stats_cb(conf, on_stats);
+	return conf;
+}
+
+int
+ds_kafka_conf_set(rd_kafka_conf_t *conf, const char *arg, char *why,
+    size_t whysize)
+{
+	const char *eq;
+	char name[256], msg[512];
+
+	if ((eq = strchr(arg, '=')) == NULL || eq == arg) {
+		if (eq == NULL)
+			snprintf(why, whysize, "%s: not property=value", arg);
+		else
+			snprintf(why, whysize, "not property=value");
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+	if (rd_kafka_conf_set(conf, name, eq + 1, msg, sizeof(msg)) !=
+	    RD_KAFKA_CONF_OK) {
+		snprintf(why, whysize, "%s: %s", name, msg);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* An error event: 1 when it begins an outage, 0 when not or not yet. */
+static int
+link_error(struct link *l, rd_kafka_resp_err_t e, const char *reason)
+{
+	if (e == RD_KAFKA_RESP_ERR__TRANSPORT ||
+	    e == RD_KAFKA_RESP_ERR__RESOLVE) {
+		if (!l->failing && !l->down)
+			snprintf(l->why, sizeof(l->why), "%s", reason);
+		l->failing = 1;
+		return 0;
+	}
+	if (e != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		return 0;
+	l->up = 0;
+	if (l->down)
+		return 0;
+	snprintf(l->why, sizeof(l->why), "%s", reason);
+	l->down = 1;
+	return 1;
+}
+
+/*
+ * A statistics event: 1 when it ends an outage, -1 when it begins one
+ * (connections failed and no broker is up: brokers that never came up
+ * raise no error of their own), else 0.  The statistics list every broker
+ * with its state; one the client talks to (not librdkafka's internal
+ * one) in state UP is a link.
+ */
+static int
+link_stats(struct link *l, const char *json, size_t len)
+{
+	json_t *root, *brokers, *b, *state, *source;
+	const char *name;
+	int up = 0;
+
+	if ((root = json_loadb(json, len, 0, NULL)) == NULL)
+		return 0;
+	brokers = json_object_get(root, "brokers");
+	json_object_foreach(brokers, name, b) {
+		state = json_object_get(b, "state");
+		source = json_object_get(b, "source");
+		if (json_is_string(state) &&
+		    strcmp(json_string_value(state), "UP") == 0 &&
+		    !(json_is_string(source) &&
+		    strcmp(json_string_value(source), "internal") == 0))
+			up = 1;
+	}
+	json_decref(root);
+	l->up = up;
+	if (!up && l->failing && !l->down) {
+		l->down = 1;
+		return -1;
+	}
+	if (up)
+		l->failing = 0;
+	if (!up || !l->down)
+		return 0;
+	l->down = 0;
+	return 1;
+}
+
+ssize_t
+ds_kafka_part(struct ds_kafka_parts *t, const char *topic, int32_t partition)
+{
+	struct ds_kafka_part *p;
+	size_t i;
+
+	if (t->last < t->n && t->p[t->last].partition == partition &&
+	    strcmp(t->p[t->last].topic, topic) == 0)
+		return t->last;
+	for (i = 0; i < t->n; i++)
+		if (t->p[i].partition == partition &&
+		    strcmp(t->p[i].topic, topic) == 0)
+			return t->last = i;
+	if (t->n == t->cap) {
+		if ((p = reallocarray(t->p, t->cap + 16, sizeof(*p))) == NULL)
+			return -1;
+		t->p = p;
+		t->cap += 16;
+	}
+	p = &t->p[t->n];
+	if ((p->topic = strdup(topic)) == NULL)
+		return -1;
+	p->partition = partition;
+	p->pos = -1;
+	p->n = 0;
+	p->paused = 0;
+	p->owned = 0;
+	return t->last = t->n++;
+}
+
+rd_kafka_topic_partition_list_t *
+ds_kafka_parts_list(const struct ds_kafka_parts *t, int paused)
+{
+	rd_kafka_topic_partition_list_t *l;
+	size_t i;
+
+	if ((l = rd_kafka_topic_partition_list_new(t->n)) == NULL)
+		return NULL;
+	for (i = 0; i < t->n; i++)
+		if (t->p[i].pos != -1 && t->p[i].owned &&
+		    (!paused || t->p[i].paused))
+			rd_kafka_topic_partition_list_add(l, t->p[i].topic,
+			    t->p[i].partition)->offset = t->p[i].pos;
+	return l;
+}
+
+int
+ds_kafka_parts_assign(struct ds_kafka_parts *t,
+    rd_kafka_topic_partition_list_t *l, int forget)
+{
+	struct ds_kafka_part *p;
+	ssize_t j;
+	int i;
+
+	for (i = 0; i < l->cnt; i++) {
+		if ((j = ds_kafka_part(t, l->elems[i].topic,
+		    l->elems[i].partition)) == -1)
+			return -1;
+		p = &t->p[j];
+		p->owned = 1;
+		p->paused = 0;
+		if (forget)
+			p->pos = -1;
+		else if (p->pos != -1)
+			l->elems[i].offset = p->pos;
+	}
+	return 0;
+}
+
+rd_kafka_topic_partition_list_t *
+ds_kafka_parts_revoke(struct ds_kafka_parts *t,
+    const rd_kafka_topic_partition_list_t *l, int forget)
+{
+	rd_kafka_topic_partition_list_t *c;
+	struct ds_kafka_part *p;
+	ssize_t j;
+	int i;
+
+	if ((c = rd_kafka_topic_partition_list_new(l->cnt)) == NULL)
+		return NULL;
+	for (i = 0; i < l->cnt; i++) {
+		if ((j = ds_kafka_part(t, l->elems[i].topic,
+		    l->elems[i].partition)) == -1) {
+			rd_kafka_topic_partition_list_destroy(c);
+			return NULL;
+		}
+		p = &t->p[j];
+		if (p->pos != -1 && p->owned)
+			rd_kafka_topic_partition_list_add(c, p->topic,
+			    p->partition)->offset = p->pos;
+		p->owned = 0;
+		if (forget)
+			p->pos = -1;
+	}
+	return c;
+}
+
+int
+ds_kafka_topic_gone(rd_kafka_resp_err_t e)
+{
+	return e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+	    e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+	    e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+	    e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+	    e == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
+}
+
+int
+ds_kafka_parts_format(struct ds_buf *b,
+    const rd_kafka_topic_partition_list_t *l)
+{
+	char num[DS_NUM_MAX];
+	const char *t;
+	int i;
+
+	for (i = 0; i < l->cnt; i++) {
+		t = l->elems[i].topic;
+		if (i == 0 || strcmp(t, l->elems[i - 1].topic) != 0) {
+			if ((i > 0 && ds_buf_append(b, " ", 1) == -1) ||
+			    ds_buf_append(b, t, strlen(t)) == -1 ||
+			    ds_buf_append(b, ":", 1) == -1)
+				return -1;
+		} else if (ds_buf_append(b, ",", 1) == -1)
+			return -1;
+		if (ds_buf_append(b, num, ds_int_format(l->elems[i].partition,
+		    num)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+ds_kafka_operand(char *arg, rd_kafka_topic_partition_list_t *topics,
+    rd_kafka_topic_partition_list_t *assign, char *why, size_t whysize)
+{
+	const char *errstr;
+	char *colon, *p;
+	long long n;
+
+	if ((colon = strrchr(arg, ':')) == NULL) {
+		if (arg[0] == '\0') {
+			snprintf(why, whysize, "an empty topic name");
+			errno = EINVAL;
+			return -1;
+		}
+		rd_kafka_topic_partition_list_add(topics, arg,
+		    RD_KAFKA_PARTITION_UA);
+		return 0;
+	}
+	*colon++ = '\0';
+	while ((p = strsep(&colon, ",")) != NULL) {
+		n = strtonum(p, 0, INT32_MAX, &errstr);
+		if (errstr != NULL) {
+			snprintf(why, whysize, "%s: partition %s: %s", arg, p,
+			    errstr);
+			errno = EINVAL;
+			return -1;
+		}
+		rd_kafka_topic_partition_list_add(assign, arg, n);
+	}
+	return 0;
+}
+
+int
+ds_kafka_expand(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *want,
+    int ms, rd_kafka_topic_partition_list_t **out, char *why, size_t whysize)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	const struct rd_kafka_metadata_topic *mt;
+	rd_kafka_topic_partition_list_t *l;
+	int i, j;
+
+	if ((l = rd_kafka_topic_partition_list_new(want->cnt)) == NULL)
+		return -1;
+	for (i = 0; i < want->cnt; i++) {
+		if (want->elems[i].partition != RD_KAFKA_PARTITION_UA) {
+			rd_kafka_topic_partition_list_add(l,
+			    want->elems[i].topic,
+			    want->elems[i].partition)->offset =
+			    RD_KAFKA_OFFSET_INVALID;
+			continue;
+		}
+		if (md == NULL &&
+		    rd_kafka_metadata(rk, 1, NULL, &md, ms > 0 ? ms : 1) != 0) {
+			rd_kafka_topic_partition_list_destroy(l);
+			errno = EAGAIN;
+			return -1;
+		}
+		for (j = 0, mt = NULL; j < md->topic_cnt; j++)
+			if (strcmp(md->topics[j].topic,
+			    want->elems[i].topic) == 0)
+				mt = &md->topics[j];
+		if (mt == NULL || mt->err != 0) {
+			snprintf(why, whysize, "topic %s: %s",
+			    want->elems[i].topic, rd_kafka_err2str(mt == NULL ?
+			    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART : mt->err));
+			rd_kafka_metadata_destroy(md);
+			rd_kafka_topic_partition_list_destroy(l);
+			errno = ENOENT;
+			return -1;
+		}
+		for (j = 0; j < mt->partition_cnt; j++)
+			rd_kafka_topic_partition_list_add(l, mt->topic,
+			    mt->partitions[j].id)->offset =
+			    RD_KAFKA_OFFSET_INVALID;
+	}
+	if (md != NULL)
+		rd_kafka_metadata_destroy(md);
+	*out = l;
+	return 0;
+}
+
+int
+ds_kafka_span(struct ds_kafka_spans *v, ssize_t part, int64_t from,
+    int64_t until)
+{
+	struct ds_kafka_span *s;
+
+	if (part != -1 && v->n > 0 && v->s[v->n - 1].part == part &&
+	    v->s[v->n - 1].until == from) {
+		v->s[v->n - 1].until = until;
+		return 0;
+	}
+	if (v->n == v->cap) {
+		if ((s = reallocarray(v->s, v->cap + 64, sizeof(*s))) == NULL)
+			return -1;
+		v->s = s;
+		v->cap += 64;
+	}
+	s = &v->s[v->n++];
+	s->part = part;
+	s->from = from;
+	s->until = until;
+	return 0;
+}
+
+/* A non-negative integer field of a log record, or -1. */
+static int64_t
+log_number(const struct ds_field *f)
+{
+	struct ds_num n;
+
+	if (ds_num_parse(f->data, f->len, &n) == -1 || n.isfloat || n.i < 0)
+		return -1;
+	return n.i;
+}
+
+int
+ds_kafka_log_read(int fd, const char *name, struct ds_kafka_parts *parts,
+    struct ds_kafka_spans *spans, char *why, size_t whysize)
+{
+	struct ds_reader r;
+	char topic[512];
+	size_t done = spans->n;
+	ssize_t i;
+	int64_t from, until, p;
+	int rc;
+
+	if (ds_reader_init(&r, fd, name, DS_AUTO) == -1)
+		return -1;
+	while ((rc = ds_read(&r)) > 0) {
+		if (rc == DS_BATCH) {
+			if (r.synthetic)
+				break;
+			if (ds_kafka_span(spans, -1, r.time, r.time) == -1)
+				goto fail;
+			done = spans->n;
+			continue;
+		}
+		if (r.nfield != 4 || r.field[0].len >= sizeof(topic) ||
+		    (p = log_number(&r.field[1])) == -1 || p > INT32_MAX ||
+		    (from = log_number(&r.field[2])) == -1 ||
+		    (until = log_number(&r.field[3])) < from) {
+			snprintf(why, whysize, "%s:%llu: not a range of "
+			    "offsets", name, (unsigned long long)r.lineno);
+			ds_reader_free(&r);
+			errno = EBADMSG;
+			return -1;
+		}
+		memcpy(topic, r.field[0].data, r.field[0].len);
+		topic[r.field[0].len] = '\0';
+		if ((i = ds_kafka_part(parts, topic, p)) == -1 ||
+		    ds_kafka_span(spans, i, from, until) == -1)
+			goto fail;
+	}
+	if (rc == -1) {
+		if (errno == EBADMSG)
+			snprintf(why, whysize, "%s:%llu: %s", name,
+			    (unsigned long long)r.lineno, r.why);
+		goto fail;
+	}
+	ds_reader_free(&r);
+	/* A batch cut short never went out whole: it is not one. */
+	spans->n = done;
+	for (done = 0; done < spans->n; done++)
+		if (spans->s[done].part != -1)
+			parts->p[spans->s[done].part].pos =
+			    spans->s[done].until;
+	return 0;
+fail:
+	ds_reader_free(&r);
+	return -1;
+}
+
+int
+ds_kafka_log_write(struct ds_writer *w, const struct ds_kafka_parts *parts,
+    const struct ds_kafka_spans *spans, size_t from)
+{
+	const struct ds_kafka_span *s;
+	const struct ds_kafka_part *p;
+	char num[DS_NUM_MAX];
+
+	for (; from < spans->n; from++) {
+		s = &spans->s[from];
+		if (s->part == -1) {
+			if (ds_write_batch(w, s->from) == -1)
+				return -1;
+			continue;
+		}
+		p = &parts->p[s->part];
+		if (ds_write_field(w, p->topic, strlen(p->topic)) == -1 ||
+		    ds_write_field(w, num, ds_int_format(p->partition,
+		    num)) == -1 ||
+		    ds_write_field(w, num, ds_int_format(s->from, num)) == -1 ||
+		    ds_write_field(w, num, ds_int_format(s->until, num)) == -1 ||
+		    ds_write_end(w) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+ds_kafka_log_open(const char *dir, const char *name, int64_t done,
+    struct ds_kafka_parts *parts, struct ds_kafka_spans *all, size_t *from,
+    int64_t *last, struct ds_writer *w, char *why, size_t whysize)
+{
+	struct ds_kafka_spans pos = { NULL, 0, 0 };
+	char path[1024], tmp[1024];
+	size_t i;
+	int fd, dfd, saved;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	snprintf(why, whysize, "%s", dir);
+	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
+		return -1;
+	snprintf(why, whysize, "%s", path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (ds_kafka_log_read(fd, path, parts, all, why, whysize) ==
+		    -1) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		close(fd);
+	} else if (errno != ENOENT)
+		return -1;
+	*from = 0;
+	*last = -1;
+	for (i = 0; i < all->n; i++) {
+		if (all->s[i].part != -1)
+			continue;
+		if (all->s[i].from <= done)
+			*from = i + 1;
+		*last = all->s[i].from;
+	}
+
+	/* Every partition's position, as a batch of the last time done. */
+	for (i = 0; i < parts->n; i++)
+		if (ds_kafka_span(&pos, i, parts->p[i].pos, parts->p[i].pos) ==
+		    -1)
+			return -1;
+	if (pos.n > 0 && ds_kafka_span(&pos, -1, *from > 0 ?
+	    all->s[*from - 1].from : 0, 0) == -1)
+		return -1;
+	snprintf(why, whysize, "%s", tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0666)) == -1)
+		return -1;
+	if (ds_writer_init(w, fd) == -1 || ds_write_header(w) == -1 ||
+	    ds_kafka_log_write(w, parts, &pos, 0) == -1 ||
+	    ds_kafka_log_write(w, parts, all, *from) == -1 ||
+	    ds_writer_flush(w) == -1 || fsync(fd) == -1 ||
+	    rename(tmp, path) == -1) {
+		saved = errno;
+		close(fd);
+		free(pos.s);
+		errno = saved;
+		return -1;
+	}
+	free(pos.s);
+	snprintf(why, whysize, "%s", dir);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fsync(dfd) == -1) {
+		saved = errno;
+		close(dfd);
+		errno = saved;
+		return -1;
+	}
+	close(dfd);
+	return 0;
+}
+
+int
+ds_kafka_pending_push(struct ds_kafka_pending *q, int64_t t,
+    const struct ds_kafka_parts *parts)
+{
+	struct ds_kafka_pend *p;
+
+	if (q->n == q->cap) {
+		if ((p = reallocarray(q->p, q->cap + 16, sizeof(*p))) == NULL)
+			return -1;
+		q->p = p;
+		q->cap += 16;
+	}
+	if ((q->p[q->n].l = ds_kafka_parts_list(parts, 0)) == NULL)
+		return -1;
+	q->p[q->n++].t = t;
+	return 0;
+}
+
+rd_kafka_topic_partition_list_t *
+ds_kafka_pending_done(struct ds_kafka_pending *q, int64_t done)
+{
+	size_t i, j;
+
+	for (i = 0; i < q->n && q->p[i].t <= done; i++)
+		;
+	if (i == 0)
+		return NULL;
+	for (j = 0; j < i - 1; j++)
+		rd_kafka_topic_partition_list_destroy(q->p[j].l);
+	memmove(q->p, q->p + i - 1, (q->n - i + 1) * sizeof(*q->p));
+	q->n -= i - 1;
+	return q->p[0].l;
+}
+
+void
+ds_kafka_pending_clear(struct ds_kafka_pending *q)
+{
+	while (q->n > 0)
+		rd_kafka_topic_partition_list_destroy(q->p[--q->n].l);
+}
+
+int
+ds_kafka_fetch(rd_kafka_t *rk, const char *topic, int32_t partition,
+    int64_t from, int64_t until, int (*fn)(const rd_kafka_message_t *),
+    char *why, size_t whysize)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_message_t *m;
+	int64_t at;
+	int rc = 0;
+
+	if ((l = rd_kafka_topic_partition_list_new(1)) == NULL)
+		return -1;
+	rd_kafka_topic_partition_list_add(l, topic, partition)->offset = from;
+	rd_kafka_assign(rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	for (at = from; at < until && rc == 0; ) {
+		if ((m = rd_kafka_consumer_poll(rk, 1000)) == NULL)
+			continue;
+		if (m->err != 0 && ds_kafka_topic_gone(m->err)) {
+			snprintf(why, whysize, "topic %s: %s", topic,
+			    rd_kafka_message_errstr(m));
+			errno = ENOENT;
+			rc = -1;
+		} else if (m->err == 0 && m->partition == partition &&
+		    strcmp(rd_kafka_topic_name(m->rkt), topic) == 0 &&
+		    m->offset >= at) {
+			if (m->offset < until)
+				rc = fn(m);
+			at = m->offset + 1;
+		}
+		rd_kafka_message_destroy(m);
+	}
+	rd_kafka_assign(rk, NULL);
+	return rc;
+}
