@@ -400,9 +400,13 @@ on_connect(void *arg, short revents)
 static void
 connected(int rc, int e)
 {
+	static int ever;
+
 	if (rc == 1) {
 		conn = client_new(connecting.fd, place);
 		ds_outage_up_warn(&outage, place, opt.verbose);
+		if (ever++)
+			ds_metrics_count(DS_RECV_RECONNECTS, 1);
 	} else if (rc == 0) {
 		if ((connwatch = ds_recv_watch(&rv, connecting.fd, POLLOUT,
 		    DS_RECV_CONTROL, on_connect, NULL)) == -1)
@@ -508,6 +512,7 @@ on_datagrams(void *arg, short revents)
 			warn("%s", place);
 			return 0;
 		}
+		ds_metrics_count(DS_RECV_DATAGRAMS, 1);
 		for (p = dgram, end = dgram + n; p < end; p = lf + 1) {
 			if ((lf = memchr(p, '\n', end - p)) == NULL)
 				lf = end;

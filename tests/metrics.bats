@@ -185,6 +185,47 @@ time.sleep(60)' "$DS_METRICS" &
 	[ "$(last ds-socket total | cut -f2)" -eq 2 ]
 }
 
+@test "metrics: ds-socket reports its datagrams and its reconnections" {
+	listen
+	ds-socket -v -u -i 50ms 127.0.0.1:0 >"$T/u.out" 2>"$T/u.err" &
+	local upid=$!
+	pids+=($upid)
+	wait_until 10 grep -q '^ds-socket: listening on ' "$T/u.err"
+	port=$(sed -n 's/^ds-socket: listening on .*:\([0-9]*\)$/\1/p' \
+	    "$T/u.err")
+	local i
+	for i in 1 2 3; do
+		printf 'a%s\nb%s\n' "$i" "$i" | nc -u -N -w 1 127.0.0.1 "$port"
+	done
+	wait_until 10 grep -q b3 "$T/u.out"
+	kill "$upid"
+	wait_until 10 ends 1
+	[ "$(last ds-socket recv)" = "3	0	0	0" ]
+
+	# A client: the server goes away and comes back, on the same port.
+	nc -lkvn 127.0.0.1 0 </dev/null >/dev/null 2>"$T/nc.err" &
+	local npid=$!
+	wait_until 10 grep -q '^Listening on ' "$T/nc.err"
+	port=$(sed -n 's/^Listening on [^ ]* \([0-9]*\)$/\1/p' "$T/nc.err")
+	ds-socket -v -r 50ms -i 50ms "127.0.0.1:$port" >/dev/null 2>"$T/c.err" &
+	local cpid=$!
+	pids+=($cpid)
+	wait_until 10 grep -q ': connected$' "$T/c.err"
+	kill "$npid"
+	wait "$npid" || true
+	wait_until 10 grep -q 'connection closed' "$T/c.err"
+	nc -lkn 127.0.0.1 "$port" </dev/null >/dev/null 2>&1 &
+	pids+=($!)
+	wait_until 10 has_connected
+	kill "$cpid"
+	wait_until 10 ends 2
+	[ "$(last ds-socket recv | tail -n 1)" = "0	2	1	0" ]
+}
+
+has_connected() {
+	[ "$(grep -c ': connected$' "$T/c.err")" -ge 2 ]
+}
+
 @test "metrics: ds-transform reports its input, not its command's" {
 	listen
 	seq 6 | ds-lines -n 3 -T 0 | ds-transform ds-words | ds-cat >/dev/null
