@@ -506,6 +506,275 @@ int64_t	ds_batch_after(int64_t now, int64_t interval);
 int	ds_ms_until(int64_t t, int64_t now);
 
 /*
+ * receiver.c: the loop of a source, Spark's receiver.  The loop keeps the
+ * batch clock (batch ends written on the multiples of the interval, to
+ * the nanosecond with ppoll(2), empty or not, never late), watches the
+ * program's descriptors and timers and calls back when one is due, stops
+ * on SIGINT or SIGTERM, after maxbatches batches, or when asked, and
+ * keeps a slow downstream from being buried: while the writer's
+ * descriptor does not poll writable, the inputs are not watched, so TCP
+ * (or Kafka's own flow control) holds the senders back.  A downstream
+ * that has gone (EPIPE, or POLLERR on the descriptor) is a quiet end.
+ * The program's callbacks read their inputs and write records to out;
+ * the loop writes the batch ends.  One loop a process (it owns the
+ * handlers of SIGINT and SIGTERM, and ignores SIGPIPE).
+ *
+ *	ds_recv_init(&rv, &out, interval);
+ *	id = ds_recv_watch(&rv, fd, POLLIN, 0, on_readable, ctx);
+ *	if (ds_recv_run(&rv) == -1)
+ *		(a callback's error, or out->error; see ds_recv_run)
+ *
+ * Callbacks return 0, or -1 with errno set to end ds_recv_run with that
+ * error; they may add, change and remove watches and timers, and call
+ * ds_recv_tick, ds_recv_end and ds_recv_stop.  A callback that reads for
+ * long (a file, a flood) calls ds_recv_tick between pieces so that no
+ * batch leaves late.  Times are milliseconds of ds_now_ms.
+ */
+#define DS_RECV_NEVER	INT64_MAX	/* a timer that is not armed */
+
+/* Flags of a watch. */
+#define DS_RECV_CONTROL	0x1	/* watched even while downstream blocks:
+				   a connect in progress, a wakeup pipe;
+				   not data */
+
+/* Why ds_recv_run returned 0 (rv->why). */
+#define DS_RECV_SIGNAL	1	/* SIGINT or SIGTERM (rv->signo) */
+#define DS_RECV_COUNT	2	/* maxbatches batches were written */
+#define DS_RECV_STOPPED	3	/* a callback called ds_recv_stop */
+#define DS_RECV_GONE	4	/* the reader of out has gone */
+
+struct ds_recv;
+struct ds_recv_watch;
+struct ds_recv_timer;
+
+struct ds_recv {
+	struct ds_writer *out;		/* the stream; the program writes its
+					   header (and any replay) first */
+	int64_t		 interval;	/* 0: no clock, the program ends
+					   batches with ds_recv_end (event
+					   time) */
+	int64_t		 next;		/* the open batch's time; set by init,
+					   the program may move it later
+					   before ds_recv_run */
+	long long	 maxbatches;	/* stop after so many batch ends
+					   (-N); 0: never */
+	long long	 nbatches;	/* batch ends written by the loop */
+	int		 filled;	/* the open batch holds something: the
+					   program sets it, the loop clears
+					   it at each batch end */
+	int		 stopempty;	/* a stop closes the open batch even
+					   when not filled (set by init) */
+	/*
+	 * Called with the time of a batch about to end, before its batch
+	 * end is written (a write-ahead log records the boundary here),
+	 * and once it is written and flushed (a sink of acknowledgements
+	 * answers here: Flume's calls, Kafka's commits).  Either may be
+	 * NULL; both return 0 or -1 as a callback does.
+	 */
+	int		(*closing)(struct ds_recv *, int64_t t, void *arg);
+	int		(*written)(struct ds_recv *, int64_t t, void *arg);
+	void		*arg;		/* theirs */
+	/*
+	 * Called before the loop waits: to flush what a wait would hold
+	 * (a log's buffer).  May be NULL.
+	 */
+	int		(*idle)(struct ds_recv *, void *arg);
+	int		 why;		/* after ds_recv_run: DS_RECV_* */
+	int		 signo;		/* after DS_RECV_SIGNAL */
+
+	/* Private to receiver.c. */
+	struct ds_recv_watch *watch;
+	size_t		 nwatch, watchcap;
+	struct ds_recv_timer *timer;
+	size_t		 ntimer, timercap;
+	struct pollfd	*pfd;
+	size_t		*pfdwatch;
+	size_t		 pfdcap;
+	int		 blocked;	/* out did not poll writable */
+	int		 stopping;	/* ds_recv_stop, or -N reached */
+};
+
+/*
+ * Prepare rv for writing to out with batches of interval ms (0: no
+ * clock), the open batch the first after now; install the handlers of
+ * SIGINT and SIGTERM (a flag and a byte on a self-pipe; SA_RESETHAND, so
+ * that a second signal kills even while a write blocks) and ignore
+ * SIGPIPE.  0, or -1 with errno (pipe(2), sigaction(2)).
+ */
+int	ds_recv_init(struct ds_recv *, struct ds_writer *out,
+	    int64_t interval);
+/* Free what init and the watches took; closes no descriptor of theirs. */
+void	ds_recv_free(struct ds_recv *);
+/*
+ * Watch fd for events (POLLIN, POLLOUT) and call fn with poll(2)'s
+ * revents when some come (POLLERR and POLLHUP included).  flags:
+ * DS_RECV_CONTROL.  Returns an id for the calls below, or -1 with errno
+ * ENOMEM.
+ */
+int	ds_recv_watch(struct ds_recv *, int fd, short events, int flags,
+	    int (*fn)(struct ds_recv *, int fd, short revents, void *arg),
+	    void *arg);
+/* Change what watch id waits for; fd -1 or events 0 pause it. */
+void	ds_recv_watch_set(struct ds_recv *, int id, int fd, short events);
+/* Forget watch id (the descriptor stays open); its id may be reused. */
+void	ds_recv_unwatch(struct ds_recv *, int id);
+/*
+ * A timer, not armed: fn is called once when the time it is set to has
+ * come (a retry, an idle timeout, a poll of a remote API).  Returns an id,
+ * or -1 with errno ENOMEM.
+ */
+int	ds_recv_timer(struct ds_recv *,
+	    int (*fn)(struct ds_recv *, void *arg), void *arg);
+/* Arm timer id for time at (DS_RECV_NEVER: disarm). */
+void	ds_recv_timer_set(struct ds_recv *, int id, int64_t at);
+/* Forget timer id. */
+void	ds_recv_timer_free(struct ds_recv *, int id);
+/*
+ * Run until a stop: SIGINT or SIGTERM (the open batch is ended, when
+ * filled or stopempty), maxbatches batch ends, ds_recv_stop, or the
+ * reader of out gone.  Returns 0 with rv->why saying which (out is
+ * flushed but not closed), or -1 with errno: a callback's error, poll(2)'s,
+ * or a write error on out (then out->error is set; EPIPE is not an error
+ * but DS_RECV_GONE).
+ */
+int	ds_recv_run(struct ds_recv *);
+/*
+ * End every batch whose time has come, each with its own time, in order.
+ * Returns 0, 1 when the loop is to stop (maxbatches reached: the caller
+ * writes nothing more), or -1 as ds_recv_end.
+ */
+int	ds_recv_tick(struct ds_recv *);
+/*
+ * End the open batch now with time t (with a clock, rv->next; the next
+ * batch then opens one interval later): closing, the batch end, a flush,
+ * written.  0, or -1 with errno (a hook's, or out's error).
+ */
+int	ds_recv_end(struct ds_recv *, int64_t t);
+/* Make ds_recv_run end the open batch (filled or not) and return. */
+void	ds_recv_stop(struct ds_recv *);
+/*
+ * The time from now to t as ppoll(2) takes it, zero when t has passed:
+ * for a program with a wait of its own.
+ */
+struct timespec;
+void	ds_recv_until(int64_t t, struct timespec *);
+
+/*
+ * source.c: what the sources share besides the loop: the outage of a
+ * remote peer (reported once, retried every -r, as Spark's
+ * receiverRestartDelay) and the options of ds(7) that every source
+ * spells the same: -i interval, -N batches, -r delay, -c dir, -W log, -v.
+ */
+struct ds_outage {
+	int64_t		 delay;		/* between attempts, ms */
+	int64_t		 retry_at;	/* the next attempt, or 0 */
+	int		 down;		/* reported and not over */
+	char		 delaystr[32];	/* the delay as ds(7) spells it */
+};
+
+/* Prepare for retries every delay ms. */
+void	ds_outage_init(struct ds_outage *, int64_t delay);
+/*
+ * The peer is down (a failed connect, a lost connection): the next
+ * attempt is one delay after now.  Returns 1 when the outage is new and
+ * is to be reported, 0 when it was already.
+ */
+int	ds_outage_down(struct ds_outage *, int64_t now);
+/* The peer is up again.  Returns 1 when an outage has ended. */
+int	ds_outage_up(struct ds_outage *);
+/*
+ * Spell a duration of ms as ds(7) does, the largest unit that divides it
+ * ("2s", "1500ms", "1h"), into buf; returns buf.
+ */
+char	*ds_duration_format(int64_t ms, char *buf, size_t size);
+
+/*
+ * wal.c: the write-ahead log of a receiver (Spark's
+ * spark.streaming.receiver.writeAheadLog.enable): every record a source
+ * takes in is appended to the log before its batch leaves, with the batch
+ * ends, so that a restart can write again, with their own times, the
+ * batches downstream may not have finished.  The log is a directory of
+ * segments, each a ds(5) stream named by the time of its first batch (20
+ * digits, then ".ds"); each run starts one, and a segment grown past
+ * DS_WAL_SEGMENT is followed by a new one at a batch end.  The directory
+ * is locked while open.
+ *
+ *	ds_wal_open(&wal, "dir:sync=1s");
+ *	ds_wal_replay(&wal, confirmed, interval, &out, &last);
+ *	ds_wal_start(&wal, first batch time, interval);
+ *	per record: ds_write_field(&wal.w, ...), ds_write_end(&wal.w)
+ *	per batch end (before the stream's): ds_wal_batch(&wal, t)
+ *	before a wait: ds_wal_flush(&wal)
+ *	as downstream confirms: ds_wal_trim(&wal, confirmed)
+ */
+#define DS_WAL_SEGMENT	(64 * 1024 * 1024)
+
+/* When the log is fsync'd (sync= of the spec). */
+#define DS_WAL_SYNC_BATCH	0	/* at each batch end after records
+					   (sync=batch, the default) */
+#define DS_WAL_SYNC_NONE	1	/* never (sync=none): a crash of the
+					   process loses nothing, one of the
+					   machine may */
+#define DS_WAL_SYNC_EVERY	2	/* at a batch end once syncevery ms
+					   have passed (sync=DURATION) */
+
+struct ds_wal_seg;
+
+struct ds_wal {
+	struct ds_writer w;		/* the open segment; records go here */
+	int		 sync;		/* DS_WAL_SYNC_* */
+	int64_t		 syncevery;	/* ms, for DS_WAL_SYNC_EVERY */
+	char		 why[160];	/* after EINVAL or EBADMSG: what */
+
+	/* Private to wal.c. */
+	char		*dir;
+	int		 dirfd;
+	int		 fd;		/* the open segment, or -1 */
+	int64_t		 interval;
+	int64_t		 lastsync;
+	int		 dirty;		/* records since the last fsync */
+	size_t		 size;		/* of the open segment */
+	struct ds_wal_seg *seg;		/* the segments, oldest first */
+	size_t		 nseg, segcap;
+};
+
+/*
+ * Open the log of spec, "dir" or "dir:sync=batch|none|DURATION", creating
+ * dir if need be, and lock it.  0, or -1 with errno: EINVAL (a bad spec,
+ * wal->why says how), EWOULDBLOCK (another process holds the log), or
+ * mkdir(2)'s, open(2)'s.
+ */
+int	ds_wal_open(struct ds_wal *, const char *spec);
+/*
+ * Write to out the batches the log holds after time confirmed, records
+ * and batch ends, oldest first; a batch a crash left without its end is
+ * ended with the time one interval after the batch before it (or its
+ * segment's first time), in out and in the log, and the torn last line
+ * of a segment is cut off.  Stores the last batch time the log holds in
+ * *last (INT64_MIN when none).  0, or -1 with errno: EBADMSG (a segment
+ * that is not a ds stream, why says where), or from reading, writing.
+ */
+int	ds_wal_replay(struct ds_wal *, int64_t confirmed, int64_t interval,
+	    struct ds_writer *out, int64_t *last);
+/* Start this run's segment, whose first batch is t.  0, or -1 with errno. */
+int	ds_wal_start(struct ds_wal *, int64_t t, int64_t interval);
+/*
+ * The batch of time t ends: its end is appended, the buffer written, and
+ * the segment synced as the schedule says; call it before the batch end
+ * goes downstream.  0, or -1 with errno.
+ */
+int	ds_wal_batch(struct ds_wal *, int64_t t);
+/* Write what is buffered (before a wait, so a kill loses less). */
+int	ds_wal_flush(struct ds_wal *);
+/*
+ * Remove the segments whose batches are all at or before confirmed, the
+ * open one excepted.  0, or -1 with errno.
+ */
+int	ds_wal_trim(struct ds_wal *, int64_t confirmed);
+/* Flush, sync and close; the lock goes.  0, or -1 with errno. */
+int	ds_wal_close(struct ds_wal *);
+
+/*
  * table.c: the hash table every keyed program shares.  Keys are byte
  * strings (short ones hashed as two words, longer ones with XXH3-64),
  * kept with the entry when short; each entry carries a value of the fixed
@@ -894,6 +1163,35 @@ void	ds_keyed_batch_or_die(struct ds_keyed *, struct ds_reader *);
 void	ds_writer_close_or_die(struct ds_writer *);
 /* Exits 1 with "stdout: strerror" after a failed write. */
 __dead void ds_write_failed_die(const struct ds_writer *);
+/* The options of ds(7) that the sources share. */
+struct ds_source_opts {
+	int64_t		 interval;	/* -i, ms (1s) */
+	long long	 maxbatches;	/* -N; 0: no end */
+	int64_t		 delay;		/* -r, ms (2s) */
+	const char	*checkpoint;	/* -c dir, or NULL */
+	const char	*wal;		/* -W dir[:sync=...], or NULL */
+	int		 verbose;	/* -v */
+};
+/* The defaults. */
+void	ds_source_opts_init(struct ds_source_opts *);
+/*
+ * Take option ch and its argument when it is one of the shared letters
+ * the program lists in letters ("iNrv"): returns 1, exiting 2 on a bad
+ * value with a message naming the option; 0 when ch is not one of them.
+ */
+int	ds_source_opt_or_die(struct ds_source_opts *, const char *letters,
+	    int ch, const char *arg);
+/* "PLACE: WHY; retrying every DELAY", once an outage (ds_outage_down). */
+void	ds_outage_down_warn(struct ds_outage *, const char *place,
+	    const char *why);
+/* "PLACE: connected" after an outage, or always with verbose. */
+void	ds_outage_up_warn(struct ds_outage *, const char *place, int verbose);
+/*
+ * ds_recv_run for main(): returns when the loop stopped (rv->why), out
+ * flushed; exits 0 when the reader of out has gone, 1 naming stdout on a
+ * write error, and 1 with the error of a callback or of poll(2).
+ */
+void	ds_recv_run_or_die(struct ds_recv *);
 /*
  * Print "usage: SYNOPSIS" and exit: to stdout with status 0 when help
  * was asked for (-h), else to stderr with status 2.
