@@ -29,7 +29,8 @@ SANFLAGS   = -O1 -g -fno-omit-frame-pointer \
 # The Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
-       netcat-openbsd mawk gawk time clang libclang-rt-14-dev
+       netcat-openbsd mawk gawk time clang libclang-rt-14-dev \
+       libavro-dev libjansson-dev libmd-dev python3-avro
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -60,6 +61,7 @@ BIN = \
 	cmd/ds-dir \
 	cmd/ds-filter \
 	cmd/ds-flatmap \
+	cmd/ds-flume \
 	cmd/ds-groupbykey \
 	cmd/ds-join \
 	cmd/ds-lines \
@@ -81,6 +83,7 @@ MAN1 = \
 	man/ds-dir.1 \
 	man/ds-filter.1 \
 	man/ds-flatmap.1 \
+	man/ds-flume.1 \
 	man/ds-groupbykey.1 \
 	man/ds-join.1 \
 	man/ds-lines.1 \
@@ -103,6 +106,7 @@ UNIT = \
 	tests/unit/t_clock \
 	tests/unit/t_duration \
 	tests/unit/t_escape \
+	tests/unit/t_flume \
 	tests/unit/t_lua \
 	tests/unit/t_merge \
 	tests/unit/t_num \
@@ -128,6 +132,17 @@ $(LIB): $(LIBOBJ)
 .c:
 	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ $< $(LIB) \
 	    $(LDLIBS)
+
+# Flume's protocol: libavro, libmd (MD5) and jansson, for ds-flume alone.
+FLUME_LIBS != pkg-config --libs avro-c jansson libmd
+FLUMEOBJ = lib/flume.o
+$(FLUMEOBJ): $(HDR)
+cmd/ds-flume: cmd/ds-flume.c $(FLUMEOBJ) $(LIB) $(HDR)
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ cmd/ds-flume.c \
+	    $(FLUMEOBJ) $(LIB) $(FLUME_LIBS) $(LDLIBS)
+tests/unit/t_flume: tests/unit/t_flume.c $(FLUMEOBJ) $(LIB) $(HDR)
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ \
+	    tests/unit/t_flume.c $(FLUMEOBJ) $(LIB) $(FLUME_LIBS) $(LDLIBS)
 
 check: test
 test: all $(UNIT)
@@ -219,6 +234,6 @@ deps:
 	fi
 
 clean:
-	rm -f $(BIN) $(UNIT) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(LIB)
+	rm -f $(BIN) $(UNIT) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(FLUMEOBJ) $(LIB)
 
 .PHONY: all check test lint sanitize bench demo fuzz install uninstall deps clean

@@ -121,6 +121,7 @@ static int	same_type(struct ds_flume *, json_t *, const char *,
 		    struct datum *);
 static int	names(const char *, const char *);
 static int	event_value(struct ds_flume_conn *, size_t, avro_value_t *);
+static json_t	*json_text(struct ds_buf *, const char *, size_t);
 static int	bad(struct ds_flume_conn *, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3)));
 static int	put_u32(struct ds_buf *, uint32_t);
@@ -812,7 +813,7 @@ ds_flume_reply(struct ds_flume_conn *c, uint32_t serial, int status,
 		/* True, then branch 0 of ["string"]. */
 		if (ds_buf_append(&msg, "\1\0", 2) == -1)
 			goto out;
-		snprintf(text, sizeof(text), "unknown message %s", c->why);
+		snprintf(text, sizeof(text), "unknown message \"%s\"", c->why);
 		avro_value_set_string_len(&f->string.value, text,
 		    strlen(text) + 1);
 		if (write_datum(&msg, &f->string.value) == -1)
