@@ -21,6 +21,11 @@
 
 #define MD5_LEN		16
 #define MAX_KNOWN	256	/* client protocols remembered by hash */
+/*
+ * No datum of a frame (4 GiB at most) needs more: what asks for more is
+ * a negative length Avro C would take as a vast size.
+ */
+#define AVRO_ALLOC_MAX	((size_t)1 << 40)
 
 /*
  * The protocol as Flume declares it, compact, in the order Avro's Java
@@ -108,12 +113,13 @@ struct ds_flume_conn {
 	char		 why[160];
 };
 
+static void	*avro_alloc(void *, void *, size_t, size_t);
 static int	datum_init(struct datum *, const char *, size_t);
 static void	datum_free(struct datum *);
-static int	read_datum(struct ds_flume_conn *, avro_reader_t,
+static int	read_datum(struct ds_flume_conn *, avro_reader_t *,
 		    struct datum *, const char *);
 static int	write_datum(struct ds_buf *, avro_value_t *);
-static int	handshake(struct ds_flume_conn *, avro_reader_t);
+static int	handshake(struct ds_flume_conn *, avro_reader_t *);
 static int	known(const struct ds_flume *, const void *);
 static void	remember(struct ds_flume *, const void *);
 static int	client_protocol(struct ds_flume_conn *, const char *, size_t);
@@ -254,6 +260,7 @@ ds_flume_new(void)
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
+	avro_set_allocator(avro_alloc, NULL);
 	MD5Init(&md5);
 	MD5Update(&md5, (const uint8_t *)protocol_text,
 	    sizeof(protocol_text) - 1);
@@ -293,6 +300,25 @@ ds_flume_protocol(const struct ds_flume *f, unsigned char hash[16])
 {
 	memcpy(hash, f->hash, MD5_LEN);
 	return protocol_text;
+}
+
+/*
+ * Avro C's allocator, but for the sizes no frame can hold: a string or
+ * bytes of negative length (which skipping lets by) is then a failed
+ * read, not a crash under a sanitizer nor a wild allocation.
+ */
+static void *
+avro_alloc(void *arg, void *p, size_t osize, size_t nsize)
+{
+	(void)arg;
+	(void)osize;
+	if (nsize == 0) {
+		free(p);
+		return NULL;
+	}
+	if (nsize > AVRO_ALLOC_MAX)
+		return NULL;
+	return realloc(p, nsize);
 }
 
 /* The JSON's size counts its NUL, as sizeof gives it. */
@@ -368,7 +394,7 @@ int
 ds_flume_request(struct ds_flume_conn *c, const void *msg, size_t len)
 {
 	struct ds_flume *f = c->f;
-	avro_reader_t r;
+	avro_reader_t r[2];
 	const char *name;
 	size_t size;
 	int rc = -1;
@@ -376,9 +402,11 @@ ds_flume_request(struct ds_flume_conn *c, const void *msg, size_t len)
 	c->kind = KIND_NONE;
 	c->nevent = 0;
 	c->prefix.len = 0;
-	if ((r = avro_reader_memory(msg, len)) == NULL) {
-		errno = ENOMEM;
-		return -1;
+	if ((r[0] = avro_reader_memory(msg, len)) == NULL)
+		goto nomem;
+	if ((r[1] = avro_reader_memory(msg, len)) == NULL) {
+		avro_reader_free(r[0]);
+		goto nomem;
 	}
 	if (!c->handshaken) {
 		if (handshake(c, r) == -1)
@@ -423,17 +451,27 @@ ds_flume_request(struct ds_flume_conn *c, const void *msg, size_t len)
 		rc = 0;
 	}
 out:
-	avro_reader_free(r);
+	avro_reader_free(r[0]);
+	avro_reader_free(r[1]);
 	return rc;
+nomem:
+	errno = ENOMEM;
+	return -1;
 }
 
+/*
+ * r[0] and r[1] read the same bytes in step: the first skips each datum,
+ * which allocates nothing, before the second reads it, since Avro C's
+ * reading of a string or bytes cut short leaks what it took for them.
+ */
 static int
-read_datum(struct ds_flume_conn *c, avro_reader_t r, struct datum *d,
+read_datum(struct ds_flume_conn *c, avro_reader_t *r, struct datum *d,
     const char *what)
 {
-	avro_value_reset(&d->value);
 	avro_set_error("%s", "");
-	if (avro_value_read(r, &d->value) == 0)
+	avro_value_reset(&d->value);
+	if (avro_skip_data(r[0], d->schema) == 0 &&
+	    avro_value_read(r[1], &d->value) == 0)
 		return 0;
 	return bad(c, "%s: %s", what, avro_strerror());
 }
@@ -445,7 +483,7 @@ read_datum(struct ds_flume_conn *c, avro_reader_t r, struct datum *d,
  * (CLIENT).  A connection is handshaken once it is not NONE.
  */
 static int
-handshake(struct ds_flume_conn *c, avro_reader_t r)
+handshake(struct ds_flume_conn *c, avro_reader_t *r)
 {
 	struct ds_flume *f = c->f;
 	avro_value_t field, branch, *resp = &f->hsresp.value;

@@ -403,7 +403,14 @@ test_garbage(void)
 	struct ds_flume *f = ds_flume_new();
 	struct ds_flume_conn *c;
 	struct ds_buf req = { 0 };
-	size_t cut;
+	/* A block count, then a header count and a key's length. */
+	static const int64_t lies[][3] = {
+		{ 1, 1, -3 }, { 1, 1, 1LL << 40 }, { 1, -1, -2 },
+		{ 1, 1, INT64_MIN }, { 1, 0, -7 }, { 1, 0, 1LL << 40 },
+		{ INT64_MAX, 0, 0 }, { INT64_MIN, 3, 0 }, { -1, -1, 0 },
+		{ 1, 1LL << 40, 1 },
+	};
+	size_t cut, i;
 	int ok = 1;
 
 	put_handshake(&req, hash, NULL, hash);
@@ -421,6 +428,22 @@ test_garbage(void)
 		ds_flume_conn_free(c);
 	}
 	CHECK(ok);
+
+	/* Lengths and counts that lie: negative, or past the end. */
+	for (i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		req.len = 0;
+		put_handshake(&req, hash, NULL, hash);
+		put_varint(&req, 0);
+		put_str(&req, "appendBatch", 11);
+		put_varint(&req, lies[i][0]);
+		put_varint(&req, lies[i][1]);
+		put_varint(&req, lies[i][2]);
+		put(&req, "abcdefgh", 8);
+		c = ds_flume_conn_new(f);
+		CHECK(ds_flume_request(c, req.data, req.len) == -1 &&
+		    errno == EBADMSG);
+		ds_flume_conn_free(c);
+	}
 	ds_buf_free(&req);
 	ds_flume_free(f);
 }
