@@ -45,9 +45,12 @@ LIBOBJ = \
 	lib/keyed.o \
 	lib/lua.o \
 	lib/merge.o \
+	lib/net.o \
 	lib/num.o \
 	lib/reader.o \
+	lib/receiver.o \
 	lib/repr.o \
+	lib/source.o \
 	lib/swag.o \
 	lib/table.o \
 	lib/time.o \

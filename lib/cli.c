@@ -195,3 +195,84 @@ ds_usage_exit(const char *synopsis, int help)
 	fprintf(help ? stdout : stderr, "usage: %s\n", synopsis);
 	exit(help ? 0 : 2);
 }
+
+void
+ds_source_opts_init(struct ds_source_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->interval = 1000;
+	o->delay = 2000;	/* Spark's receiverRestartDelay */
+}
+
+int
+ds_source_opt_or_die(struct ds_source_opts *o, const char *letters, int ch,
+    const char *arg)
+{
+	const char *errstr;
+
+	if (ch == ':' || strchr(letters, ch) == NULL)
+		return 0;
+	switch (ch) {
+	case 'c':
+		o->checkpoint = arg;
+		break;
+	case 'i':
+		if (ds_duration_parse(arg, &o->interval) == -1 ||
+		    o->interval == 0)
+			errx(2, "-i %s: not a positive duration", arg);
+		break;
+	case 'N':
+		o->maxbatches = strtonum(arg, 1, LLONG_MAX, &errstr);
+		if (errstr != NULL)
+			errx(2, "-N %s: %s", arg, errstr);
+		break;
+	case 'r':
+		if (ds_duration_parse(arg, &o->delay) == -1 || o->delay == 0)
+			errx(2, "-r %s: not a positive duration", arg);
+		break;
+	case 'v':
+		o->verbose = 1;
+		break;
+	case 'W':
+		o->wal = arg;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+void
+ds_outage_down_warn(struct ds_outage *o, const char *place, const char *why)
+{
+	if (ds_outage_down(o, ds_now_ms()))
+		warnx("%s: %s; retrying every %s", place, why, o->delaystr);
+}
+
+void
+ds_outage_up_warn(struct ds_outage *o, const char *place, int verbose)
+{
+	if (ds_outage_up(o) || verbose)
+		warnx("%s: connected", place);
+}
+
+void
+ds_recv_run_or_die(struct ds_recv *rv)
+{
+	if (ds_recv_run(rv) == 0) {
+		if (rv->why == DS_RECV_GONE)
+			exit(0);
+		return;
+	}
+	if (rv->out->error != 0)
+		ds_source_write_failed_die(rv->out);
+	err(1, NULL);
+}
+
+void
+ds_source_write_failed_die(const struct ds_writer *w)
+{
+	if (w->error == EPIPE)
+		exit(0);
+	ds_write_failed_die(w);
+}

@@ -571,14 +571,14 @@ struct ds_recv {
 	 * answers here: Flume's calls, Kafka's commits).  Either may be
 	 * NULL; both return 0 or -1 as a callback does.
 	 */
-	int		(*closing)(struct ds_recv *, int64_t t, void *arg);
-	int		(*written)(struct ds_recv *, int64_t t, void *arg);
+	int		(*closing)(void *arg, int64_t t);
+	int		(*written)(void *arg, int64_t t);
 	void		*arg;		/* theirs */
 	/*
 	 * Called before the loop waits: to flush what a wait would hold
 	 * (a log's buffer).  May be NULL.
 	 */
-	int		(*idle)(struct ds_recv *, void *arg);
+	int		(*idle)(void *arg);
 	int		 why;		/* after ds_recv_run: DS_RECV_* */
 	int		 signo;		/* after DS_RECV_SIGNAL */
 
@@ -612,8 +612,7 @@ void	ds_recv_free(struct ds_recv *);
  * ENOMEM.
  */
 int	ds_recv_watch(struct ds_recv *, int fd, short events, int flags,
-	    int (*fn)(struct ds_recv *, int fd, short revents, void *arg),
-	    void *arg);
+	    int (*fn)(void *arg, short revents), void *arg);
 /* Change what watch id waits for; fd -1 or events 0 pause it. */
 void	ds_recv_watch_set(struct ds_recv *, int id, int fd, short events);
 /* Forget watch id (the descriptor stays open); its id may be reused. */
@@ -623,8 +622,7 @@ void	ds_recv_unwatch(struct ds_recv *, int id);
  * come (a retry, an idle timeout, a poll of a remote API).  Returns an id,
  * or -1 with errno ENOMEM.
  */
-int	ds_recv_timer(struct ds_recv *,
-	    int (*fn)(struct ds_recv *, void *arg), void *arg);
+int	ds_recv_timer(struct ds_recv *, int (*fn)(void *arg), void *arg);
 /* Arm timer id for time at (DS_RECV_NEVER: disarm). */
 void	ds_recv_timer_set(struct ds_recv *, int id, int64_t at);
 /* Forget timer id. */
@@ -650,7 +648,10 @@ int	ds_recv_tick(struct ds_recv *);
  * written.  0, or -1 with errno (a hook's, or out's error).
  */
 int	ds_recv_end(struct ds_recv *, int64_t t);
-/* Make ds_recv_run end the open batch (filled or not) and return. */
+/*
+ * Make ds_recv_run end the open batch (when filled or stopempty, as a
+ * signal does) and return.
+ */
 void	ds_recv_stop(struct ds_recv *);
 /*
  * The time from now to t as ppoll(2) takes it, zero when t has passed:
@@ -683,10 +684,54 @@ int	ds_outage_down(struct ds_outage *, int64_t now);
 /* The peer is up again.  Returns 1 when an outage has ended. */
 int	ds_outage_up(struct ds_outage *);
 /*
- * Spell a duration of ms as ds(7) does, the largest unit that divides it
- * ("2s", "1500ms", "1h"), into buf; returns buf.
+ * Spell a duration of ms for a message: whole seconds ("2s", "60s") or
+ * milliseconds ("1500ms"), into buf; returns buf.
  */
 char	*ds_duration_format(int64_t ms, char *buf, size_t size);
+
+/*
+ * net.c: the sockets of the sources.
+ */
+struct sockaddr;
+struct addrinfo;
+
+/* Make fd non-blocking and close-on-exec.  0, or -1 with errno. */
+int	ds_nonblock(int fd);
+/*
+ * Spell an address for a message, numerically: "127.0.0.1:9999",
+ * "[::1]:9999", or "unknown address".
+ */
+void	ds_addr_format(const struct sockaddr *, unsigned int len, char *buf,
+	    size_t size);
+/*
+ * Bind a non-blocking socket of socktype (SOCK_STREAM listens) to the
+ * first address of host and port (a number) that takes.  Returns it, or
+ * -1: with *gaierr getaddrinfo(3)'s error when the lookup failed, else
+ * with *gaierr 0 and errno the last address's error.
+ */
+int	ds_listen(const char *host, const char *port, int socktype,
+	    int *gaierr);
+/*
+ * A TCP connect that does not block: the host is looked up afresh each
+ * time, as Spark does, and its addresses are tried in turn.
+ */
+struct ds_connect {
+	int		 fd;		/* connected, or in progress */
+	int		 gaierr;	/* after -1: the lookup's error, or 0 */
+	int		 err;		/* the error worth reporting */
+	struct addrinfo	*addrs, *addr;	/* private */
+};
+/*
+ * Start connecting to host and port: 1 when connected (c->fd), 0 when in
+ * progress (poll c->fd for POLLOUT, then ds_connect_check), -1 when every
+ * address failed (errno, or c->gaierr for the lookup).
+ */
+int	ds_connect_start(struct ds_connect *, const char *host,
+	    const char *port);
+/* After POLLOUT: as ds_connect_start, trying the next address if need be. */
+int	ds_connect_check(struct ds_connect *);
+/* Drop the addresses left (the descriptor is the caller's). */
+void	ds_connect_free(struct ds_connect *);
 
 /*
  * wal.c: the write-ahead log of a receiver (Spark's
@@ -1192,6 +1237,11 @@ void	ds_outage_up_warn(struct ds_outage *, const char *place, int verbose);
  * write error, and 1 with the error of a callback or of poll(2).
  */
 void	ds_recv_run_or_die(struct ds_recv *);
+/*
+ * A source's write error: exit 0 when the reader of out has gone (EPIPE),
+ * as ds_write_failed_die otherwise.
+ */
+__dead void ds_source_write_failed_die(const struct ds_writer *);
 /*
  * Print "usage: SYNOPSIS" and exit: to stdout with status 0 when help
  * was asked for (-h), else to stderr with status 2.

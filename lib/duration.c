@@ -3,6 +3,7 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ds.h"
@@ -43,4 +44,14 @@ ds_duration_parse(const char *s, int64_t *ms)
 	}
 	errno = EINVAL;
 	return -1;
+}
+
+char *
+ds_duration_format(int64_t ms, char *buf, size_t size)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, size, "%llds", (long long)(ms / 1000));
+	else
+		snprintf(buf, size, "%lldms", (long long)ms);
+	return buf;
 }
