@@ -63,11 +63,9 @@ static struct ds_buf json;
 
 static void	parse_operand(char *);
 static int	listen_on(void);
-static void	format_addr(const struct sockaddr *, socklen_t, char *,
-		    size_t);
-static int	on_accept(struct ds_recv *, int, short, void *);
-static int	on_client(struct ds_recv *, int, short, void *);
-static int	on_written(struct ds_recv *, int64_t, void *);
+static int	on_accept(void *, short);
+static int	on_client(void *, short);
+static int	on_written(void *, int64_t);
 static int	serve(struct client *);
 static int	take_call(struct client *);
 static int	send_out(struct client *);
@@ -79,7 +77,8 @@ int
 main(int argc, char *argv[])
 {
 	uint64_t size;
-	int ch, sfd;
+	int ch;
+	static int sfd;
 
 	ds_source_opts_init(&opts);
 	while ((ch = getopt(argc, argv, "Hhi:mM:N:v")) != -1) {
@@ -120,16 +119,17 @@ main(int argc, char *argv[])
 	rv.maxbatches = opts.maxbatches;
 	rv.written = on_written;
 	sfd = listen_on();
-	if (ds_recv_watch(&rv, sfd, POLLIN, 0, on_accept, NULL) == -1)
+	if (ds_recv_watch(&rv, sfd, POLLIN, 0, on_accept, &sfd) == -1)
 		err(1, NULL);
 	/* The header goes out at once, so that the reader knows we are up. */
 	if (ds_write_header(&out) == -1 || ds_writer_flush(&out) == -1)
-		ds_write_failed_die(&out);
+		ds_source_write_failed_die(&out);
 	ds_recv_run_or_die(&rv);
 	/* The last batch is out: its calls' answers go, as far as they can. */
 	while (clients != NULL)
 		drop(clients, NULL);
-	ds_writer_close_or_die(&out);
+	if (ds_writer_close(&out) == -1)
+		ds_source_write_failed_die(&out);
 	exit(0);
 }
 
@@ -166,77 +166,39 @@ parse_operand(char *arg)
 static int
 listen_on(void)
 {
-	struct addrinfo hints, *res, *ai;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char name[sizeof(place)];
-	int e, fd = -1, on = 1, saved = 0;
+	int fd, gaierr;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((e = getaddrinfo(host, port, &hints, &res)) != 0)
-		errx(1, "%s: %s", place, gai_strerror(e));
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK,
-		    ai->ai_protocol)) == -1) {
-			saved = errno;
-			continue;
-		}
-		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-		    sizeof(on)) == 0 &&
-		    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, SOMAXCONN) == 0)
-			break;
-		saved = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd == -1) {
-		errno = saved;
+	if ((fd = ds_listen(host, port, SOCK_STREAM, &gaierr)) == -1) {
+		if (gaierr != 0)
+			errx(1, "%s: %s", place, gai_strerror(gaierr));
 		err(1, "%s", place);
 	}
 	if (opts.verbose) {
 		len = sizeof(ss);
 		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 			err(1, "getsockname");
-		format_addr((struct sockaddr *)&ss, len, name, sizeof(name));
+		ds_addr_format((struct sockaddr *)&ss, len, name, sizeof(name));
 		warnx("listening on %s", name);
 	}
 	return fd;
 }
 
-static void
-format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
-    size_t size)
-{
-	char h[NI_MAXHOST], s[NI_MAXSERV];
-
-	if (getnameinfo(sa, len, h, sizeof(h), s, sizeof(s),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		snprintf(buf, size, "unknown address");
-	else if (strchr(h, ':') != NULL)
-		snprintf(buf, size, "[%s]:%s", h, s);
-	else
-		snprintf(buf, size, "%s:%s", h, s);
-}
-
 static int
-on_accept(struct ds_recv *r, int sfd, short revents, void *arg)
+on_accept(void *arg, short revents)
 {
+	int sfd = *(int *)arg;
 	struct sockaddr_storage ss;
 	struct client *c;
 	socklen_t len;
 	int fd;
 
 	(void)revents;
-	(void)arg;
 	for (;;) {
 		len = sizeof(ss);
-		if ((fd = accept4(sfd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK)) == -1) {
+		if ((fd = accept(sfd, (struct sockaddr *)&ss, &len)) == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR || errno == ECONNABORTED)
 				return 0;
@@ -244,15 +206,16 @@ on_accept(struct ds_recv *r, int sfd, short revents, void *arg)
 			warn("%s: accept", place);
 			return 0;
 		}
-		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		if (ds_nonblock(fd) == -1 ||
+		    (c = calloc(1, sizeof(*c))) == NULL ||
 		    (c->in = malloc(READ_SIZE)) == NULL ||
 		    (c->conn = ds_flume_conn_new(flume)) == NULL)
 			return -1;
 		c->fd = fd;
-		format_addr((struct sockaddr *)&ss, len, c->name,
+		ds_addr_format((struct sockaddr *)&ss, len, c->name,
 		    sizeof(c->name));
 		ds_netty_init(&c->frame, maxframe);
-		if ((c->watch = ds_recv_watch(r, fd, POLLIN, 0, on_client,
+		if ((c->watch = ds_recv_watch(&rv, fd, POLLIN, 0, on_client,
 		    c)) == -1)
 			return -1;
 		c->next = clients;
@@ -267,12 +230,11 @@ on_accept(struct ds_recv *r, int sfd, short revents, void *arg)
  * replies go on.
  */
 static int
-on_client(struct ds_recv *r, int fd, short revents, void *arg)
+on_client(void *arg, short revents)
 {
 	struct client *c = arg;
 	ssize_t n;
 
-	(void)r;
 	if (c->out.len > c->outoff) {
 		if (send_out(c) == -1)
 			return 0;
@@ -281,7 +243,7 @@ on_client(struct ds_recv *r, int fd, short revents, void *arg)
 	}
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return 0;
-	if ((n = read(fd, c->in, READ_SIZE)) == -1) {
+	if ((n = read(c->fd, c->in, READ_SIZE)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
 		drop(c, "%s", strerror(errno));
@@ -381,11 +343,10 @@ take_call(struct client *c)
 
 /* The batch is written and flushed: its calls are answered OK. */
 static int
-on_written(struct ds_recv *r, int64_t t, void *arg)
+on_written(void *arg, int64_t t)
 {
 	struct client *c, *next;
 
-	(void)r;
 	(void)t;
 	(void)arg;
 	for (c = clients; c != NULL; c = next) {
