@@ -152,6 +152,8 @@ class Client:
         """Send a call; its status, or None when no answer came in time."""
         self.pending = (name, datum)
         self.send(self.frame(self.encode(name, datum)))
+        if self.args.say_sent:
+            print("sent", flush=True)
         return self.answer()
 
     def answer(self):
@@ -211,6 +213,8 @@ def main():
     ap.add_argument("--buffer", type=int, default=8192,
                     help="bytes a Netty buffer")
     ap.add_argument("--serial", type=int, default=1)
+    ap.add_argument("--say-sent", action="store_true",
+                    help='print "sent" once a call is sent')
     ap.add_argument("--timeout", type=float, default=20)
     ap.add_argument("--expect-timeout", action="store_true",
                     help="the first call must get no answer within the timeout")
