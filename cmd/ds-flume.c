@@ -25,6 +25,7 @@
 
 #define MAXFRAME_DEFAULT	(64 * 1024 * 1024)
 #define READ_SIZE		65536
+#define KEEP_FRAME		(1024 * 1024)
 
 static const char synopsis[] =
     "ds-flume [-Hmv] [-i interval] [-M size] [-N batches] [host]:port";
@@ -70,6 +71,7 @@ static int	serve(struct client *);
 static int	take_call(struct client *);
 static int	send_out(struct client *);
 static void	rewatch(struct client *);
+static void	cleanup(void);
 static void	drop(struct client *, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3)));
 
@@ -111,26 +113,35 @@ main(int argc, char *argv[])
 	/* A closed stdout, before a socket can take its descriptor. */
 	if (fcntl(STDOUT_FILENO, F_GETFL) == -1)
 		err(1, "stdout");
+	sfd = listen_on();
 	if ((flume = ds_flume_new()) == NULL)
 		err(1, NULL);
+	/* However it exits, the answers owed go as far as they can. */
+	atexit(cleanup);
 	if (ds_writer_init(&out, STDOUT_FILENO) == -1 ||
 	    ds_recv_init(&rv, &out, opts.interval) == -1)
 		err(1, NULL);
 	rv.maxbatches = opts.maxbatches;
 	rv.written = on_written;
-	sfd = listen_on();
 	if (ds_recv_watch(&rv, sfd, POLLIN, 0, on_accept, &sfd) == -1)
 		err(1, NULL);
 	/* The header goes out at once, so that the reader knows we are up. */
 	if (ds_write_header(&out) == -1 || ds_writer_flush(&out) == -1)
 		ds_source_write_failed_die(&out);
 	ds_recv_run_or_die(&rv);
-	/* The last batch is out: its calls' answers go, as far as they can. */
-	while (clients != NULL)
-		drop(clients, NULL);
 	if (ds_writer_close(&out) == -1)
 		ds_source_write_failed_die(&out);
 	exit(0);
+}
+
+static void
+cleanup(void)
+{
+	while (clients != NULL)
+		drop(clients, NULL);
+	ds_flume_free(flume);
+	ds_buf_free(&json);
+	ds_recv_free(&rv);
 }
 
 /* [host]:port, an IPv6 address in brackets; no host is the loopback. */
@@ -304,6 +315,9 @@ serve(struct client *c)
 		}
 		if (take_call(c) == -1)
 			return -1;
+		/* A connection between calls keeps no large frame's memory. */
+		if (c->frame.msg.cap > KEEP_FRAME)
+			ds_buf_free(&c->frame.msg);
 	}
 	rewatch(c);
 	return 0;
