@@ -43,6 +43,7 @@ LIBOBJ = \
 	lib/duration.o \
 	lib/escape.o \
 	lib/keyed.o \
+	lib/listen.o \
 	lib/lua.o \
 	lib/merge.o \
 	lib/net.o \

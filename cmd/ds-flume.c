@@ -52,8 +52,6 @@ static int	Hflag;		/* the headers as a JSON field */
 static int	mflag;		/* the client's address as a field */
 static size_t	maxframe = MAXFRAME_DEFAULT;
 
-static const char *host;
-static char	port[8];
 static char	place[NI_MAXHOST + NI_MAXSERV + 4];
 
 static struct ds_writer out;
@@ -62,8 +60,6 @@ static struct ds_flume *flume;
 static struct client *clients;
 static struct ds_buf json;
 
-static void	parse_operand(char *);
-static int	listen_on(void);
 static int	on_accept(void *, short);
 static int	on_client(void *, short);
 static int	on_written(void *, int64_t);
@@ -108,12 +104,12 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 1)
 		ds_usage_exit(synopsis, 0);
-	parse_operand(argv[0]);
 
 	/* A closed stdout, before a socket can take its descriptor. */
 	if (fcntl(STDOUT_FILENO, F_GETFL) == -1)
 		err(1, "stdout");
-	sfd = listen_on();
+	sfd = ds_listen_or_die(argv[0], SOCK_STREAM, opts.verbose, place,
+	    sizeof(place));
 	if ((flume = ds_flume_new()) == NULL)
 		err(1, NULL);
 	/* However it exits, the answers owed go as far as they can. */
@@ -142,59 +138,6 @@ cleanup(void)
 	ds_flume_free(flume);
 	ds_buf_free(&json);
 	ds_recv_free(&rv);
-}
-
-/* [host]:port, an IPv6 address in brackets; no host is the loopback. */
-static void
-parse_operand(char *arg)
-{
-	const char *errstr;
-	char *colon;
-	int n;
-
-	if (arg[0] == '[') {
-		if ((colon = strchr(arg, ']')) == NULL || colon[1] != ':')
-			errx(2, "%s: not [host]:port", arg);
-		*colon++ = '\0';
-		host = arg + 1;
-	} else {
-		if ((colon = strrchr(arg, ':')) == NULL)
-			errx(2, "%s: not [host]:port", arg);
-		*colon = '\0';
-		host = arg;
-	}
-	n = strtonum(colon + 1, 0, 65535, &errstr);
-	if (errstr != NULL)
-		errx(2, "port %s: %s", colon + 1, errstr);
-	snprintf(port, sizeof(port), "%d", n);
-	if (*host == '\0')
-		host = "127.0.0.1";
-	snprintf(place, sizeof(place), strchr(host, ':') != NULL ?
-	    "[%s]:%s" : "%s:%s", host, port);
-}
-
-/* Bind the first address that takes; -v says which. */
-static int
-listen_on(void)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char name[sizeof(place)];
-	int fd, gaierr;
-
-	if ((fd = ds_listen(host, port, SOCK_STREAM, &gaierr)) == -1) {
-		if (gaierr != 0)
-			errx(1, "%s: %s", place, gai_strerror(gaierr));
-		err(1, "%s", place);
-	}
-	if (opts.verbose) {
-		len = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-			err(1, "getsockname");
-		ds_addr_format((struct sockaddr *)&ss, len, name, sizeof(name));
-		warnx("listening on %s", name);
-	}
-	return fd;
 }
 
 static int

@@ -1249,6 +1249,17 @@ __dead void ds_source_write_failed_die(const struct ds_writer *);
 __dead void ds_usage_exit(const char *synopsis, int help);
 
 /*
+ * listen.c: the listening socket of a server source, for main(): arg is
+ * its [host]:port operand (an IPv6 address in brackets; no host is
+ * 127.0.0.1, port 0 the kernel's choice).  Binds socktype there, says
+ * "listening on ADDRESS" on stderr when verbose, and returns the socket
+ * (non-blocking), with "host:port" in place for messages; exits 2 on a
+ * bad operand, 1 when it cannot bind.
+ */
+int	ds_listen_or_die(char *arg, int socktype, int verbose, char *place,
+	    size_t size);
+
+/*
  * flume.c: the server side of Flume's AvroSourceProtocol over Avro IPC,
  * as a Flume avro sink speaks it, for ds-flume alone (it brings libavro,
  * libmd and jansson, which no other program links).
