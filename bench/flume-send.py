@@ -1,34 +1,24 @@
 #!/usr/bin/python3
 """bench/flume-send.py PORT EVENTS SIZE CALLS: one appendBatch of EVENTS
 bodies of SIZE bytes, encoded once with python3-avro, sent CALLS times
-over one connection after Avro's handshake, each answer awaited.  For
-bench/flume.sh; the client under test is tests/flumeclient.py."""
+over one connection after Avro's handshake, each answer awaited: the
+load of bench/flume.sh, with the protocol of tests/flumeclient.py."""
 
 import hashlib
 import io
+import os
 import socket
 import struct
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 
 import avro.io
 import avro.ipc
 import avro.protocol
 import avro.schema
 
-TEXT = (
-    '{"protocol":"AvroSourceProtocol",'
-    '"namespace":"org.apache.flume.source.avro",'
-    '"types":[{"type":"enum","name":"Status",'
-    '"symbols":["OK","FAILED","UNKNOWN"]},'
-    '{"type":"record","name":"AvroFlumeEvent","fields":['
-    '{"name":"headers","type":{"type":"map","values":"string"}},'
-    '{"name":"body","type":"bytes"}]}],'
-    '"messages":{"append":{"request":[{"name":"event",'
-    '"type":"AvroFlumeEvent"}],"response":"Status"},'
-    '"appendBatch":{"request":[{"name":"events",'
-    '"type":{"type":"array","items":"AvroFlumeEvent"}}],'
-    '"response":"Status"}}}'
-)
+from flumeclient import FLUME_COMPACT as TEXT
 
 
 def main():

@@ -17,7 +17,7 @@ cpu() {
 
 # port FILE: the port that -v reported in FILE.
 port() {
-	while ! grep -q 'listening on' "$1"; do sleep 0.01; done
+	while ! grep -qs "listening on" "$1"; do sleep 0.01; done
 	sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$1"
 }
 
@@ -31,13 +31,17 @@ kill "$fl"
 awk -v n="$n" -v size="$size" 'BEGIN {
 	b = "abcdefghij"; while (length(b) < size) b = b b
 	b = substr(b, 1, size); for (i = 0; i < n; i++) print b }' >"$tmp/lines"
-ds-socket -l -v -i 100ms 127.0.0.1:0 >/dev/null 2>"$tmp/so.err" &
+ds-socket -l -v -i 100ms 127.0.0.1:0 >"$tmp/so.out" 2>"$tmp/so.err" &
 so=$!
 sp=$(port "$tmp/so.err")
 i=0
 while [ "$i" -lt "$calls" ]; do
 	nc -N 127.0.0.1 "$sp" <"$tmp/lines"
 	i=$((i + 1))
+done
+# Until every line is out (a batch end after the last).
+while [ "$(grep -c '^[^#%]' "$tmp/so.out")" -lt $((n * calls)) ]; do
+	sleep 0.1
 done
 socpu=$(cpu "$so")
 kill "$so"

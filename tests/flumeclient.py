@@ -45,6 +45,22 @@ FLUME_AVPR = """
                   "response": "Status"}}}
 """
 
+# The same, compact, as Avro's Java writes a protocol out.
+FLUME_COMPACT = (
+    '{"protocol":"AvroSourceProtocol",'
+    '"namespace":"org.apache.flume.source.avro",'
+    '"types":[{"type":"enum","name":"Status",'
+    '"symbols":["OK","FAILED","UNKNOWN"]},'
+    '{"type":"record","name":"AvroFlumeEvent","fields":['
+    '{"name":"headers","type":{"type":"map","values":"string"}},'
+    '{"name":"body","type":"bytes"}]}],'
+    '"messages":{"append":{"request":[{"name":"event",'
+    '"type":"AvroFlumeEvent"}],"response":"Status"},'
+    '"appendBatch":{"request":[{"name":"events",'
+    '"type":{"type":"array","items":"AvroFlumeEvent"}}],'
+    '"response":"Status"}}}'
+)
+
 PROTOCOL = avro.protocol.parse(FLUME_AVPR)
 META = avro.schema.parse('{"type": "map", "values": "bytes"}')
 MATCH = ["BOTH", "CLIENT", "NONE"]
@@ -73,23 +89,7 @@ class Client:
         self.server_hash = self.hash
 
     def protocol_text(self):
-        if self.args.text == "python":
-            return str(PROTOCOL)
-        # Compact, as Avro's Java writes a protocol.
-        return (
-            '{"protocol":"AvroSourceProtocol",'
-            '"namespace":"org.apache.flume.source.avro",'
-            '"types":[{"type":"enum","name":"Status",'
-            '"symbols":["OK","FAILED","UNKNOWN"]},'
-            '{"type":"record","name":"AvroFlumeEvent","fields":['
-            '{"name":"headers","type":{"type":"map","values":"string"}},'
-            '{"name":"body","type":"bytes"}]}],'
-            '"messages":{"append":{"request":[{"name":"event",'
-            '"type":"AvroFlumeEvent"}],"response":"Status"},'
-            '"appendBatch":{"request":[{"name":"events",'
-            '"type":{"type":"array","items":"AvroFlumeEvent"}}],'
-            '"response":"Status"}}}'
-        )
+        return str(PROTOCOL) if self.args.text == "python" else FLUME_COMPACT
 
     def encode(self, name, datum):
         buf = io.BytesIO()
