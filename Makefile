@@ -166,6 +166,7 @@ BENCHBIN = bench/gen bench/latency bench/wcfloor
 # libFuzzer harnesses, built by clang straight from lib/'s sources.
 FUZZ = \
 	tests/fuzz/escape \
+	tests/fuzz/flume \
 	tests/fuzz/lua \
 	tests/fuzz/parse \
 	tests/fuzz/reader \
@@ -183,7 +184,8 @@ LIBSRC     = $(LIBOBJ:.o=.c)
 fuzz:
 	for h in $(FUZZ); do \
 		clang $(DS_CPPFLAGS) -std=c11 $(FUZZFLAGS) -o $$h $$h.c \
-		    $(LIBSRC) $(LDLIBS) || exit 1; \
+		    $(LIBSRC) $(FLUMEOBJ:.o=.c) $(FLUME_LIBS) $(LDLIBS) || \
+		    exit 1; \
 	done
 	for h in $(FUZZ); do \
 		n=$${h##*/}; \
