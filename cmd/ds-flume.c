@@ -53,6 +53,8 @@ static int	mflag;		/* the client's address as a field */
 static size_t	maxframe = MAXFRAME_DEFAULT;
 
 static char	place[NI_MAXHOST + NI_MAXSERV + 4];
+static int	listenfd;
+static int	acceptwatch;
 
 static struct ds_writer out;
 static struct ds_recv rv;
@@ -76,7 +78,6 @@ main(int argc, char *argv[])
 {
 	uint64_t size;
 	int ch;
-	static int sfd;
 
 	ds_source_opts_init(&opts);
 	while ((ch = getopt(argc, argv, "Hhi:mM:N:v")) != -1) {
@@ -91,7 +92,7 @@ main(int argc, char *argv[])
 			break;
 		case 'M':
 			if (expand_number(optarg, &size) == -1 || size < 16 ||
-			    size > UINT32_MAX)
+			    size > (uint64_t)4 << 30)
 				errx(2, "-M %s: not a size from 16 to 4G",
 				    optarg);
 			maxframe = size;
@@ -108,8 +109,8 @@ main(int argc, char *argv[])
 	/* A closed stdout, before a socket can take its descriptor. */
 	if (fcntl(STDOUT_FILENO, F_GETFL) == -1)
 		err(1, "stdout");
-	sfd = ds_listen_or_die(argv[0], SOCK_STREAM, opts.verbose, place,
-	    sizeof(place));
+	listenfd = ds_listen_or_die(argv[0], SOCK_STREAM, opts.verbose,
+	    place, sizeof(place));
 	if ((flume = ds_flume_new()) == NULL)
 		err(1, NULL);
 	/* However it exits, the answers owed go as far as they can. */
@@ -119,7 +120,8 @@ main(int argc, char *argv[])
 		err(1, NULL);
 	rv.maxbatches = opts.maxbatches;
 	rv.written = on_written;
-	if (ds_recv_watch(&rv, sfd, POLLIN, 0, on_accept, &sfd) == -1)
+	if ((acceptwatch = ds_recv_watch(&rv, listenfd, POLLIN, 0, on_accept,
+	    NULL)) == -1)
 		err(1, NULL);
 	/* The header goes out at once, so that the reader knows we are up. */
 	if (ds_write_header(&out) == -1 || ds_writer_flush(&out) == -1)
@@ -143,21 +145,26 @@ cleanup(void)
 static int
 on_accept(void *arg, short revents)
 {
-	int sfd = *(int *)arg;
 	struct sockaddr_storage ss;
 	struct client *c;
 	socklen_t len;
 	int fd;
 
+	(void)arg;
 	(void)revents;
 	for (;;) {
 		len = sizeof(ss);
-		if ((fd = accept(sfd, (struct sockaddr *)&ss, &len)) == -1) {
+		fd = accept(listenfd, (struct sockaddr *)&ss, &len);
+		if (fd == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR || errno == ECONNABORTED)
 				return 0;
-			/* Out of descriptors: those waiting wait. */
+			/*
+			 * Out of descriptors: those waiting wait until a
+			 * client leaves or a batch is out.
+			 */
 			warn("%s: accept", place);
+			ds_recv_watch_set(&rv, acceptwatch, listenfd, 0);
 			return 0;
 		}
 		if (ds_nonblock(fd) == -1 ||
@@ -306,6 +313,7 @@ on_written(void *arg, int64_t t)
 
 	(void)t;
 	(void)arg;
+	ds_recv_watch_set(&rv, acceptwatch, listenfd, POLLIN);
 	for (c = clients; c != NULL; c = next) {
 		next = c->next;
 		if (!c->waiting)
@@ -379,6 +387,7 @@ drop(struct client *c, const char *fmt, ...)
 		;
 	*pp = c->next;
 	ds_recv_unwatch(&rv, c->watch);
+	ds_recv_watch_set(&rv, acceptwatch, listenfd, POLLIN);
 	close(c->fd);
 	ds_netty_free(&c->frame);
 	ds_flume_conn_free(c->conn);
