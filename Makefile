@@ -29,7 +29,7 @@ SANFLAGS   = -O1 -g -fno-omit-frame-pointer \
 # The Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
-       netcat-openbsd mawk gawk time clang libclang-rt-14-dev \
+       netcat-openbsd mawk gawk time clang libclang-rt-14-dev xxhash \
        libavro-dev libjansson-dev libmd-dev python3-avro
 
 HDR = lib/ds.h
@@ -37,12 +37,16 @@ LIB = lib/libds.a
 LIBOBJ = \
 	lib/agg.o \
 	lib/buf.o \
+	lib/checkpoint.o \
 	lib/cli.o \
 	lib/clilua.o \
 	lib/clock.o \
+	lib/commit.o \
 	lib/duration.o \
 	lib/escape.o \
 	lib/keyed.o \
+	lib/ledger.o \
+	lib/kept.o \
 	lib/listen.o \
 	lib/lua.o \
 	lib/merge.o \
@@ -56,6 +60,7 @@ LIBOBJ = \
 	lib/table.o \
 	lib/time.o \
 	lib/utf8.o \
+	lib/wal.o \
 	lib/window.o \
 	lib/writer.o
 BIN = \
@@ -102,22 +107,26 @@ MAN1 = \
 	man/ds-union.1 \
 	man/ds-window.1 \
 	man/ds-words.1
-MAN5 = man/ds.5
+MAN5 = man/ds-checkpoint.5 man/ds.5
 MAN7 = man/ds.7
 MAN = $(MAN1) $(MAN5) $(MAN7)
 UNIT = \
 	tests/unit/t_buf \
+	tests/unit/t_checkpoint \
 	tests/unit/t_clock \
 	tests/unit/t_duration \
 	tests/unit/t_escape \
+	tests/unit/t_kept \
 	tests/unit/t_flume \
 	tests/unit/t_lua \
 	tests/unit/t_merge \
 	tests/unit/t_num \
 	tests/unit/t_reader \
+	tests/unit/t_receiver \
 	tests/unit/t_table \
 	tests/unit/t_time \
 	tests/unit/t_utf8 \
+	tests/unit/t_wal \
 	tests/unit/t_writer
 
 all: $(BIN)

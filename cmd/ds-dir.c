@@ -6,9 +6,7 @@
  */
 
 #include <sys/types.h>
-#include <sys/file.h>
 #include <sys/inotify.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -16,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +24,6 @@
 
 #define GROUP_MAX	64	/* files opened, logged and synced together */
 #define STATE		"ds-dir.state"
-#define STATE_TMP	".ds-dir.state.tmp"
 #define WATCH_MASK	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | \
 			    IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF | \
 			    IN_ONLYDIR)
@@ -35,17 +31,8 @@
 static const char synopsis[] =
     "ds-dir [-a] [-c dir] [-i interval] directory";
 
-/* A file taken into a batch, as the state records it. */
-struct taken {
-	int64_t	 time;
-	char	*name;
-};
-
 static struct ds_writer	out;
-static int64_t		interval = 1000;
-static int64_t		next;		/* the open batch's time */
-static int64_t		last;		/* the last batch the state holds */
-static size_t		nfiles;		/* files taken into the open batch */
+static struct ds_recv	rv;
 static int		status;
 
 /*
@@ -57,21 +44,11 @@ static struct ds_table	 done;		/* names not to take: read, taken,
 					   or there at the start */
 
 static const char	*statedir;	/* -c, or NULL */
-static int		 statedirfd = -1;
-static int		 statefd = -1;	/* the state, opened to append */
-static size_t		 appended;	/* lines since it was rewritten */
-static struct ds_buf	 line;
-
-static struct taken	*pend;		/* taken into unfinished batches */
-static size_t		 npend, pendcap;
+static struct ds_ledger	 state;		/* with -c, where state.last is the
+					   last batch recorded */
 
 static void	 open_state(void);
-static int	 load_state(void);
-static void	 bad_state(uint64_t);
-static void	 parse_state(const char *, size_t, uint64_t);
-static int	 parse_time(const char *, size_t, int64_t *);
-static void	 log_line(const char *, const char *);
-static void	 rewrite_state(void);
+static __dead void state_failed(void);
 static void	 replay(void);
 static void	 start(int);
 static char	**scan(size_t *);
@@ -81,35 +58,27 @@ static int	 open_file(const char *);
 static void	 read_file(int, const char *);
 static const char *path_of(const char *);
 static void	 forget(const char *);
-static void	 drain(int);
+static int	 drain(void *, short);
 static void	 rescan(void);
 static void	 tick(void);
-static void	 close_batch(void);
+static int	 on_written(void *, int64_t);
 static int	 add_done(const char *);
 
 int
 main(int argc, char *argv[])
 {
-	struct signalfd_siginfo si;
-	struct pollfd pfd[2];
+	struct ds_source_opts opt;
 	struct stat st, cst;
-	sigset_t mask;
 	int64_t now;
-	int aflag = 0, ch, ifd, sfd, existed = 0;
+	int aflag = 0, ch, ifd, existed = 0;
 
+	ds_source_opts_init(&opt);
 	while ((ch = getopt(argc, argv, "ac:hi:")) != -1) {
+		if (ds_source_opt_or_die(&opt, "ci", ch, optarg))
+			continue;
 		switch (ch) {
 		case 'a':
 			aflag = 1;
-			break;
-		case 'c':
-			statedir = optarg;
-			break;
-		case 'i':
-			if (ds_duration_parse(optarg, &interval) == -1 ||
-			    interval == 0)
-				errx(2, "-i %s: not a positive duration",
-				    optarg);
 			break;
 		default:
 			ds_usage_exit(synopsis, ch == 'h');
@@ -120,6 +89,7 @@ main(int argc, char *argv[])
 	if (argc != 1)
 		ds_usage_exit(synopsis, 0);
 	watchdir = argv[0];
+	statedir = opt.checkpoint;
 
 	/*
 	 * The watch comes before the first listing, so that a file arriving
@@ -135,51 +105,35 @@ main(int argc, char *argv[])
 		open_state();
 		if (stat(watchdir, &st) == -1)
 			err(1, "%s", watchdir);
-		if (fstat(statedirfd, &cst) == -1)
+		if (stat(statedir, &cst) == -1)
 			err(1, "%s", statedir);
 		if (st.st_dev == cst.st_dev && st.st_ino == cst.st_ino)
 			errx(2, "-c %s: the directory watched", statedir);
-		existed = load_state();
+		if ((existed = ds_ledger_load(&state, &done)) == -1) {
+			if (errno == EBADMSG)
+				errx(1, "%s/%s:%llu: malformed state line",
+				    statedir, STATE,
+				    (unsigned long long)state.lineno);
+			state_failed();
+		}
 	}
 
-	/* SIGINT and SIGTERM end the open batch and exit 0. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
-		err(1, "sigprocmask");
-	if ((sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		err(1, "signalfd");
-
-	if (ds_writer_init(&out, STDOUT_FILENO) == -1)
+	/* SIGINT and SIGTERM end the open batch, if it holds a file. */
+	if (ds_writer_init(&out, STDOUT_FILENO) == -1 ||
+	    ds_recv_init(&rv, &out, opt.interval) == -1 ||
+	    ds_recv_watch(&rv, ifd, POLLIN, 0, drain, &ifd) == -1)
 		err(1, NULL);
+	rv.stopempty = 0;
+	rv.written = on_written;
 	if (ds_write_header(&out) == -1)
-		ds_write_failed_die(&out);
+		ds_source_write_failed_die(&out);
 	replay();
 	/* After a stop, new batches come after every batch recorded. */
 	now = ds_now_ms();
-	next = ds_batch_after(now > last ? now : last, interval);
+	rv.next = ds_batch_after(now > state.last ? now : state.last,
+	    opt.interval);
 	start(existed || aflag);
-
-	pfd[0].fd = ifd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = sfd;
-	pfd[1].events = POLLIN;
-	for (;;) {
-		tick();
-		if (poll(pfd, 2, ds_ms_until(next, ds_now_ms())) == -1) {
-			if (errno == EINTR)
-				continue;
-			err(1, "poll");
-		}
-		if (pfd[1].revents & POLLIN &&
-		    read(sfd, &si, sizeof(si)) == sizeof(si))
-			break;
-		if (pfd[0].revents & POLLIN)
-			drain(ifd);
-	}
-	if (nfiles > 0)
-		close_batch();
+	ds_recv_run_or_die(&rv);
 	ds_writer_close_or_die(&out);
 	exit(status);
 }
@@ -188,217 +142,17 @@ main(int argc, char *argv[])
 static void
 open_state(void)
 {
-	if (mkdir(statedir, 0777) == -1 && errno != EEXIST)
-		err(1, "%s", statedir);
-	if ((statedirfd = open(statedir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
-		err(1, "%s", statedir);
-	if (flock(statedirfd, LOCK_EX | LOCK_NB) == -1) {
+	if (ds_ledger_open(&state, statedir, STATE) == -1) {
 		if (errno == EWOULDBLOCK)
 			errx(1, "%s: in use by another ds-dir", statedir);
 		err(1, "%s", statedir);
 	}
 }
 
-/*
- * Read the state: the names done go into done, those of unfinished
- * batches into pend.  A last line without LF was cut by a stop in the
- * middle of a write and does not count.  Returns 0 when there is no state
- * yet, 1 otherwise.
- */
-static int
-load_state(void)
+static __dead void
+state_failed(void)
 {
-	struct ds_buf b = { NULL, 0, 0 };
-	const char *p, *end, *lf;
-	uint64_t lineno = 0;
-	ssize_t n;
-	int fd;
-
-	if ((fd = openat(statedirfd, STATE, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		err(1, "%s/%s", statedir, STATE);
-	}
-	for (;;) {
-		if (ds_buf_reserve(&b, 64 * 1024) == -1)
-			err(1, NULL);
-		n = read(fd, b.data + b.len, b.cap - b.len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			err(1, "%s/%s", statedir, STATE);
-		if (n == 0)
-			break;
-		b.len += n;
-	}
-	close(fd);
-	end = b.data + b.len;
-	for (p = b.data; p < end && (lf = memchr(p, '\n', end - p)) != NULL;
-	    p = lf + 1)
-		parse_state(p, lf - p, ++lineno);
-	ds_buf_free(&b);
-	return 1;
-}
-
-static void
-bad_state(uint64_t lineno)
-{
-	errx(1, "%s/%s:%llu: malformed state line", statedir, STATE,
-	    (unsigned long long)lineno);
-}
-
-/*
- * One line of the state: TIME TAB NAME, NAME taken into batch TIME;
- * %TIME, the batches up to TIME written whole; - TAB NAME, NAME gone from
- * the directory; # comments.
- */
-static void
-parse_state(const char *s, size_t len, uint64_t lineno)
-{
-	const char *tab;
-	char *name;
-	int64_t t;
-	size_t i, n;
-	void *p;
-
-	if (len > 0 && s[0] == '#')
-		return;
-	if (len > 0 && s[0] == '%') {
-		if (parse_time(s + 1, len - 1, &t) == -1)
-			bad_state(lineno);
-		for (i = 0; i < npend; i++) {
-			if (add_done(pend[i].name) == -1)
-				err(1, NULL);
-			free(pend[i].name);
-		}
-		npend = 0;
-		if (t > last)
-			last = t;
-		return;
-	}
-	if ((tab = memchr(s, '\t', len)) == NULL)
-		bad_state(lineno);
-	n = len - (tab + 1 - s);
-	if ((name = malloc(n + 1)) == NULL)
-		err(1, NULL);
-	if (ds_unescape(name, tab + 1, n, &n) == -1 || n == 0 ||
-	    memchr(name, '\0', n) != NULL || memchr(name, '/', n) != NULL)
-		bad_state(lineno);
-	name[n] = '\0';
-	if (tab - s == 1 && s[0] == '-') {
-		(void)ds_table_remove(&done, name, n);
-		free(name);
-		return;
-	}
-	if (parse_time(s, tab - s, &t) == -1)
-		bad_state(lineno);
-	if (npend == pendcap) {
-		pendcap = pendcap != 0 ? pendcap * 2 : 16;
-		if ((p = reallocarray(pend, pendcap, sizeof(*pend))) == NULL)
-			err(1, NULL);
-		pend = p;
-	}
-	pend[npend].time = t;
-	pend[npend++].name = name;
-}
-
-/* Decimal milliseconds: 0, or -1 when not a time. */
-static int
-parse_time(const char *s, size_t len, int64_t *t)
-{
-	size_t i;
-
-	if (len == 0)
-		return -1;
-	for (*t = 0, i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9' ||
-		    *t > (INT64_MAX - (s[i] - '0')) / 10)
-			return -1;
-		*t = *t * 10 + (s[i] - '0');
-	}
-	return 0;
-}
-
-/* Append tag TAB name (or tag alone) to the state; not synced. */
-static void
-log_line(const char *tag, const char *name)
-{
-	const char *p;
-	size_t n, left;
-	ssize_t w;
-
-	line.len = 0;
-	if (ds_buf_append(&line, tag, strlen(tag)) == -1)
-		err(1, NULL);
-	if (name != NULL) {
-		n = strlen(name);
-		if (ds_buf_reserve(&line, 2 * n + 2) == -1)
-			err(1, NULL);
-		line.data[line.len++] = '\t';
-		line.len += ds_escape(line.data + line.len, name, n);
-	}
-	if (ds_buf_append(&line, "\n", 1) == -1)
-		err(1, NULL);
-	/* A stop cuts at most the last line, which then does not count. */
-	for (p = line.data, left = line.len; left > 0; p += w, left -= w) {
-		if ((w = write(statefd, p, left)) == -1) {
-			if (errno != EINTR)
-				err(1, "%s/%s", statedir, STATE);
-			w = 0;
-		}
-	}
-	appended++;
-}
-
-/*
- * Write the names done, and the last batch time, to a new state, and put
- * it in the old one's place: a stop leaves one or the other, whole.
- */
-static void
-rewrite_state(void)
-{
-	struct ds_writer w;
-	const char *name;
-	char tag[24];
-	size_t i, len;
-	int fd;
-
-	if ((fd = openat(statedirfd, STATE_TMP, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0666)) == -1)
-		err(1, "%s/%s", statedir, STATE_TMP);
-	if (ds_writer_init(&w, fd) == -1)
-		err(1, NULL);
-	for (i = 0; i < ds_table_end(&done); i++) {
-		if (ds_table_value(&done, i) == NULL)
-			continue;
-		name = ds_table_key(&done, i, &len);
-		line.len = 0;
-		if (ds_buf_reserve(&line, 2 * len + 3) == -1)
-			err(1, NULL);
-		line.data[line.len++] = '0';
-		line.data[line.len++] = '\t';
-		line.len += ds_escape(line.data + line.len, name, len);
-		line.data[line.len++] = '\n';
-		if (ds_write_bytes(&w, line.data, line.len) == -1)
-			break;
-	}
-	snprintf(tag, sizeof(tag), "%%%lld\n", (long long)last);
-	if (ds_write_bytes(&w, tag, strlen(tag)) == -1 ||
-	    ds_writer_close(&w) == -1 || fsync(fd) == -1 || close(fd) == -1) {
-		(void)unlinkat(statedirfd, STATE_TMP, 0);
-		err(1, "%s/%s", statedir, STATE_TMP);
-	}
-	if (renameat(statedirfd, STATE_TMP, statedirfd, STATE) == -1)
-		err(1, "%s/%s", statedir, STATE);
-	if (fsync(statedirfd) == -1 && errno != EINVAL)
-		err(1, "%s", statedir);
-	if (statefd != -1)
-		close(statefd);
-	if ((statefd = openat(statedirfd, STATE, O_WRONLY | O_APPEND |
-	    O_CLOEXEC)) == -1)
-		err(1, "%s/%s", statedir, STATE);
-	appended = 0;
+	err(1, "%s/%s", statedir, state.where);
 }
 
 /*
@@ -409,7 +163,8 @@ rewrite_state(void)
 static void
 replay(void)
 {
-	size_t i, j;
+	struct ds_ledger_entry *pend = state.pend;
+	size_t i, j, npend = state.npend;
 	char **names;
 
 	if (npend == 0)
@@ -417,25 +172,23 @@ replay(void)
 	if ((names = reallocarray(NULL, npend, sizeof(*names))) == NULL)
 		err(1, NULL);
 	for (i = 0; i < npend; i = j) {
-		next = pend[i].time > last ? pend[i].time : last + 1;
+		rv.next = pend[i].time > state.last ? pend[i].time :
+		    state.last + 1;
 		for (j = i; j < npend && pend[j].time == pend[i].time; j++) {
-			names[j - i] = pend[j].name;
-			if (add_done(pend[j].name) == -1)
+			names[j - i] = pend[j].key;
+			if (add_done(pend[j].key) == -1)
 				err(1, NULL);
 		}
 		take(names, j - i, 0);
-		if (nfiles > 0) {
-			if (ds_write_batch(&out, next) == -1 ||
+		if (rv.filled) {
+			if (ds_write_batch(&out, rv.next) == -1 ||
 			    ds_writer_flush(&out) == -1)
-				ds_write_failed_die(&out);
-			last = next;
+				ds_source_write_failed_die(&out);
+			state.last = rv.next;
 		}
-		nfiles = 0;
+		rv.filled = 0;
 	}
-	for (i = 0; i < npend; i++)
-		free(pend[i].name);
 	free(names);
-	npend = 0;
 }
 
 /*
@@ -464,8 +217,8 @@ start(int takeall)
 			names[ntake++] = names[i];
 	}
 	ds_table_free(&was);
-	if (statedir != NULL)
-		rewrite_state();
+	if (statedir != NULL && ds_ledger_rewrite(&state, &done) == -1)
+		state_failed();
 	for (i = 0; i < ntake; i++)
 		if (add_done(names[i]) == -1)
 			err(1, NULL);
@@ -529,11 +282,9 @@ cmp_name(const void *a, const void *b)
 static void
 take(char **names, size_t n, int log)
 {
-	char tag[24];
 	int fd[GROUP_MAX];
 	size_t i, j, k, m;
 
-	snprintf(tag, sizeof(tag), "%lld", (long long)next);
 	for (i = 0; i < n; i += m) {
 		m = n - i < GROUP_MAX ? n - i : GROUP_MAX;
 		for (j = k = 0; j < m; j++) {
@@ -542,18 +293,21 @@ take(char **names, size_t n, int log)
 				    strlen(names[i + j]));
 				continue;
 			}
-			if (log && statefd != -1)
-				log_line(tag, names[i + j]);
+			if (log && statedir != NULL &&
+			    ds_ledger_take(&state, rv.next, names[i + j],
+			    strlen(names[i + j])) == -1)
+				state_failed();
 			k++;
 		}
-		if (k > 0 && log && statefd != -1 && fsync(statefd) == -1)
-			err(1, "%s/%s", statedir, STATE);
+		if (k > 0 && log && statedir != NULL &&
+		    ds_ledger_sync(&state) == -1)
+			state_failed();
 		for (j = 0; j < m; j++) {
 			if (fd[j] == -1)
 				continue;
 			read_file(fd[j], names[i + j]);
 			close(fd[j]);
-			nfiles++;
+			rv.filled = 1;
 		}
 	}
 }
@@ -611,7 +365,7 @@ read_file(int fd, const char *name)
 		}
 		if (rc == DS_RECORD &&
 		    ds_write_record(&out, r.field, r.nfield) == -1)
-			ds_write_failed_die(&out);
+			ds_source_write_failed_die(&out);
 	}
 	ds_reader_free(&r);
 }
@@ -637,8 +391,9 @@ forget(const char *name)
 {
 	if (ds_table_remove(&done, name, strlen(name)) == -1)
 		return;
-	if (statefd != -1)
-		log_line("-", name);
+	if (statedir != NULL &&
+	    ds_ledger_forget(&state, name, strlen(name)) == -1)
+		state_failed();
 }
 
 /*
@@ -646,9 +401,10 @@ forget(const char *name)
  * writing or moved in, unless it is done; the files of one read are
  * taken together.
  */
-static void
-drain(int ifd)
+static int
+drain(void *arg, short revents)
 {
+	int ifd = *(int *)arg;
 	char buf[64 * 1024]
 	    __attribute__((__aligned__(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
@@ -658,6 +414,7 @@ drain(int ifd)
 	char *p;
 	int overflow = 0, gone = 0;
 
+	(void)revents;
 	for (;;) {
 		if ((len = read(ifd, buf, sizeof(buf))) == -1) {
 			if (errno == EINTR)
@@ -701,14 +458,13 @@ drain(int ifd)
 	for (i = 0; i < n; i++)
 		free(group[i]);
 	if (gone) {
-		if (nfiles > 0)
-			close_batch();
-		if (ds_writer_flush(&out) == -1)
-			ds_write_failed_die(&out);
+		if (rv.filled && ds_recv_end(&rv, rv.next) == -1)
+			ds_source_write_failed_die(&out);
 		errx(1, "%s: directory gone", watchdir);
 	}
 	if (overflow)
 		rescan();
+	return 0;
 }
 
 /*
@@ -759,35 +515,29 @@ rescan(void)
 	free(names);
 }
 
-/* Close every batch whose time has come, each at once. */
+/* End every batch whose time has come, even in the middle of a read. */
 static void
 tick(void)
 {
-	while (ds_now_ms() >= next)
-		close_batch();
+	if (ds_recv_tick(&rv) == -1)
+		ds_source_write_failed_die(&out);
 }
 
 /*
- * The batch end goes out and is flushed before the state records the
- * batch written: a stop in between replays it.
+ * The batch end has gone out and been flushed: now the state records the
+ * batch written, so that a stop in between replays it.
  */
-static void
-close_batch(void)
+static int
+on_written(void *arg, int64_t t)
 {
-	char tag[24];
-
-	if (ds_write_batch(&out, next) == -1 || ds_writer_flush(&out) == -1)
-		ds_write_failed_die(&out);
-	if (statefd != -1 && nfiles > 0) {
-		snprintf(tag, sizeof(tag), "%%%lld", (long long)next);
-		log_line(tag, NULL);
-		last = next;
-		/* Keep the state near the size of what it must hold. */
-		if (appended > 1024 && appended / 2 > ds_table_count(&done))
-			rewrite_state();
+	(void)arg;
+	if (statedir != NULL && rv.filled) {
+		if (ds_ledger_written(&state, t) == -1 ||
+		    (ds_ledger_grown(&state, ds_table_count(&done)) &&
+		    ds_ledger_rewrite(&state, &done) == -1))
+			state_failed();
 	}
-	nfiles = 0;
-	next += interval;
+	return 0;
 }
 
 static int

@@ -27,6 +27,9 @@ static size_t		 dirlen;	/* prefix[0..dirlen) is its directory
 static int		 outdirfd;	/* where the files go */
 static char		*tmpname;	/* the open batch's file, in outdirfd */
 
+static const char	*pipedir;	/* $DS_CHECKPOINT: commit there */
+static int64_t		 committed = -1;
+
 static struct ds_writer	file;	/* the open batch's file */
 static int		fileopen;	/* file.fd is the temporary file */
 static int		failed;		/* errno of a failure on it, or 0 */
@@ -41,6 +44,7 @@ int
 main(int argc, char *argv[])
 {
 	struct ds_reader r;
+	struct ds_ckpt ck;
 	char *dir;
 	int ch, rc;
 
@@ -77,6 +81,14 @@ main(int argc, char *argv[])
 	free(dir);
 	if ((tmpname = name_of("tmp", 1)) == NULL)
 		err(1, NULL);
+	if ((pipedir = ds_pipeline_dir()) != NULL &&
+	    ds_commit_load(pipedir, "ds-save", &committed, &ck) == -1) {
+		if (errno == EBADMSG)
+			errx(1, "%s/%s: %s", pipedir, ck.name, ck.why);
+		err(1, "%s/%s", pipedir, ck.name);
+	}
+	if (pipedir != NULL && ck.status == DS_CKPT_PREVIOUS)
+		warnx("%s/%s: %s; using its previous", pipedir, ck.name, ck.why);
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1)
 		err(1, NULL);
@@ -97,7 +109,19 @@ main(int argc, char *argv[])
 			put_record(&r);
 			continue;
 		}
+		if (r.synthetic && pipedir != NULL) {
+			/* Its end, and its true time, come with the replay. */
+			discard();
+			warnx("stdin: the stream ends inside a batch: "
+			    "not saved, left to the replay");
+			break;
+		}
 		save(r.time);
+		if (pipedir != NULL && r.time > committed) {
+			if (ds_commit_save(pipedir, "ds-save", r.time) == -1)
+				err(1, "%s/ds-save.commit", pipedir);
+			committed = r.time;
+		}
 		if (!qflag && ds_write_batch(&out, r.time) == -1)
 			ds_write_failed_die(&out);
 	}

@@ -28,7 +28,7 @@
 
 static const char synopsis[] =
     "ds-socket [-luv] [-i interval] [-m size] [-N batches] [-r delay] "
-    "[host]:port";
+    "[-W dir] [host]:port";
 
 /* A TCP peer: the server we connect to, or one client of -l. */
 struct client {
@@ -50,6 +50,8 @@ static char	place[NI_MAXHOST + NI_MAXSERV + 4];	/* host:port */
 static struct ds_writer out;
 static struct ds_recv rv;
 static unsigned long long nskipped;	/* over-long lines */
+static struct ds_wal wal;	/* -W */
+static int	logging;
 
 /* The client mode: the server, connected, being connected, or down. */
 static struct client *conn;
@@ -69,6 +71,11 @@ static struct client *client_new(int, const char *);
 static void	client_free(struct client *);
 static int	client_read(struct client *);
 static void	put_line(const char *, size_t, const char *, uint64_t);
+static void	put_field(const char *, size_t, int);
+static void	open_log(void);
+static int64_t	committed(void);
+static int	on_closing(void *, int64_t);
+static int	on_idle(void *);
 static int	on_retry(void *);
 static int	on_connect(void *, short);
 static void	connected(int, int);
@@ -85,8 +92,8 @@ main(int argc, char *argv[])
 	int ch;
 
 	ds_source_opts_init(&opt);
-	while ((ch = getopt(argc, argv, "hi:lm:N:r:uv")) != -1) {
-		if (ds_source_opt_or_die(&opt, "iNrv", ch, optarg))
+	while ((ch = getopt(argc, argv, "hi:lm:N:r:uvW:")) != -1) {
+		if (ds_source_opt_or_die(&opt, "iNrvW", ch, optarg))
 			continue;
 		switch (ch) {
 		case 'l':
@@ -137,9 +144,13 @@ main(int argc, char *argv[])
 	/* The header goes out at once, so that the reader knows we are up. */
 	if (ds_write_header(&out) == -1 || ds_writer_flush(&out) == -1)
 		ds_source_write_failed_die(&out);
+	if (opt.wal != NULL)
+		open_log();
 	ds_recv_run_or_die(&rv);
 	if (ds_writer_close(&out) == -1)
 		ds_source_write_failed_die(&out);
+	if (logging && ds_wal_close(&wal) == -1)
+		err(1, "%s", opt.wal);
 	if (nskipped > 0)
 		errx(1, "over-long lines skipped: %llu", nskipped);
 	exit(0);
@@ -283,13 +294,106 @@ put_line(const char *p, size_t len, const char *name, uint64_t lineno)
 		len--;
 	end = p + len;
 	while ((tab = memchr(p, '\t', end - p)) != NULL) {
-		if (ds_write_field(&out, p, tab - p) == -1)
-			ds_source_write_failed_die(&out);
+		put_field(p, tab - p, 0);
 		p = tab + 1;
 	}
-	if (ds_write_field(&out, p, end - p) == -1 ||
-	    ds_write_end(&out) == -1)
+	put_field(p, end - p, 1);
+}
+
+/* A field, the last of its record if end: downstream, and to -W's log. */
+static void
+put_field(const char *p, size_t len, int end)
+{
+	if (ds_write_field(&out, p, len) == -1 ||
+	    (end && ds_write_end(&out) == -1))
 		ds_source_write_failed_die(&out);
+	if (logging && (ds_write_field(&wal.w, p, len) == -1 ||
+	    (end && ds_write_end(&wal.w) == -1)))
+		err(1, "%s", opt.wal);
+}
+
+/*
+ * -W: write again the batches downstream has not committed, with their
+ * times, then log this run's from the batch after them.
+ */
+static void
+open_log(void)
+{
+	int64_t last, now, confirmed;
+
+	if (ds_wal_open(&wal, opt.wal) == -1) {
+		if (errno == EINVAL)
+			errx(2, "-W %s: %s", opt.wal, wal.why);
+		if (errno == EWOULDBLOCK)
+			errx(1, "%s: in use by another ds-socket", opt.wal);
+		err(1, "%s", opt.wal);
+	}
+	confirmed = committed();
+	if (ds_wal_replay(&wal, confirmed, opt.interval, &out, &last) == -1) {
+		if (out.error != 0)
+			ds_source_write_failed_die(&out);
+		if (errno == EBADMSG)
+			errx(1, "%s/%s", opt.wal, wal.why);
+		err(1, "%s", opt.wal);
+	}
+	now = ds_now_ms();
+	rv.next = ds_batch_after(now > last ? now : last, opt.interval);
+	if (ds_wal_start(&wal, rv.next, opt.interval) == -1 ||
+	    ds_wal_trim(&wal, confirmed) == -1)
+		err(1, "%s", opt.wal);
+	logging = 1;
+	rv.closing = on_closing;
+	rv.idle = on_idle;
+}
+
+/*
+ * The oldest batch time the stages of $DS_CHECKPOINT have committed (-1:
+ * none); without it, DS_WAL_ENDED: what went downstream was taken.
+ */
+static int64_t
+committed(void)
+{
+	struct ds_ckpt c;
+	const char *dir;
+	int64_t t;
+
+	if ((dir = ds_pipeline_dir()) == NULL)
+		return DS_WAL_ENDED;
+	switch (ds_commit_oldest(dir, NULL, &t, &c)) {
+	case -1:
+		if (errno == EBADMSG)
+			errx(1, "%s/%s: %s", dir, c.name, c.why);
+		err(1, "%s", dir);
+	case DS_CKPT_PREVIOUS:
+		warnx("%s/%s: %s; the previous one is used", dir, c.name,
+		    c.why);
+		break;
+	}
+	return t;
+}
+
+/* The log has the batch, boundary and all, before it goes downstream. */
+static int
+on_closing(void *arg, int64_t t)
+{
+	int rc;
+
+	(void)arg;
+	if ((rc = ds_wal_batch(&wal, t)) == -1)
+		err(1, "%s", opt.wal);
+	if (rc == 1 && ds_wal_trim(&wal, committed()) == -1)
+		err(1, "%s", opt.wal);
+	return 0;
+}
+
+/* What came goes into the log before a wait, so a kill loses less. */
+static int
+on_idle(void *arg)
+{
+	(void)arg;
+	if (ds_wal_flush(&wal) == -1)
+		err(1, "%s", opt.wal);
+	return 0;
 }
 
 /* The client mode: the delay has passed, or it is the start: connect. */

@@ -27,6 +27,8 @@ static const char synopsis[] = "ds-state [-I] [-c dir] [-C interval] "
 #define EMIT_EXPIRED	4
 
 #define CKPT_MAGIC	"#ds1\n#ds-state 1 "
+/* Kept output past this many batches means no sink commits: warn. */
+#define KEPT_WARN	1000
 
 /*
  * A key's state.  Live keys form a list ordered by last update, oldest
@@ -54,6 +56,16 @@ static size_t		 nchanged, changedcap;
 static struct ds_writer	 out;
 static struct ds_lua	*update;		/* (values, state) -> state */
 
+/*
+ * Exactly-once (ds(7)): with -c and $DS_CHECKPOINT, the output of the
+ * batches the stages downstream have not committed is kept, in memory
+ * and in the checkpoint, to be written again when a restarted source
+ * replays them.
+ */
+static const char	*pipedir;		/* $DS_CHECKPOINT, with -c */
+static struct ds_kept	 kept;
+static int64_t		 committed = -1;	/* downstream's, at the start */
+
 static int	parse_emit(const char *);
 static struct key *lookup(const char *, size_t);
 static void	unlink_key(struct key *);
@@ -65,8 +77,11 @@ static void	apply_lua(struct ds_reader *, struct key *,
 static void	forget(struct key *);
 static void	put(const struct key *, const char *);
 static void	end_batch(int64_t);
+static void	trim_kept(void);
+static __dead void commit_die(const struct ds_ckpt *);
 static void	checkpoint(const char *, int64_t);
 static int64_t	restore(const char *);
+static void	restore_kept(struct ds_reader *, const struct ds_field *);
 static int64_t	int_field(struct ds_reader *, const struct ds_field *, int64_t);
 static int	field_is(const struct ds_field *, const char *);
 static int	lua_num_parse(const struct ds_field *, struct ds_num *);
@@ -76,6 +91,7 @@ int
 main(int argc, char *argv[])
 {
 	struct ds_reader r;
+	struct ds_ckpt ck;
 	const struct ds_field *kf;
 	struct ds_agg *a;
 	const char *dir = NULL;
@@ -137,16 +153,42 @@ main(int argc, char *argv[])
 	    ds_table_init(&state, sizeof(struct key *)) == -1 ||
 	    ds_table_init(&batch, sizeof(struct ds_agg)) == -1)
 		err(1, NULL);
+	if (dir != NULL && (pipedir = ds_pipeline_dir()) != NULL) {
+		if (ds_commit_oldest(pipedir, "ds-state", &committed,
+		    &ck) == -1)
+			commit_die(&ck);
+		if (ck.status == DS_CKPT_PREVIOUS)
+			warnx("%s/%s: %s; using its previous", pipedir,
+			    ck.name, ck.why);
+	}
 	if (dir != NULL)
 		saved = skipto = restore(dir);
+	/* Until a checkpoint of ours, the source replays what we hold. */
+	if (pipedir != NULL && ds_commit_save(pipedir, "ds-state", saved) == -1)
+		err(1, "%s/ds-state.commit", pipedir);
 	r.flush = &out;
 	if (ds_write_header(&out) == -1)
 		ds_write_failed_die(&out);
 	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
 		if (rc == DS_BATCH) {
+			if (r.synthetic && dir != NULL) {
+				/*
+				 * Checkpointed at the clock's time, it would
+				 * hide the true batch when it is replayed.
+				 */
+				warnx("stdin: the input ends inside a batch: "
+				    "left to the replay");
+				break;
+			}
 			if (r.time <= skipto) {
-				/* Done before the crash: drop it. */
+				/*
+				 * Done before the crash: drop it, but give
+				 * downstream again what it has not committed.
+				 */
 				ds_agg_table_clear(&batch);
+				if (r.time > committed &&
+				    ds_kept_replay(&kept, r.time, &out) == -1)
+					ds_write_failed_die(&out);
 				continue;
 			}
 			apply_batch(&r);
@@ -368,19 +410,27 @@ forget(struct key *k)
 	free(k);
 }
 
+/* Write a key and its state, kept when the batch's output is. */
 static void
 put(const struct key *k, const char *mark)
 {
-	const char *v;
+	struct ds_field f[3];
 	char num[DS_NUM_MAX];
-	size_t vlen;
+	size_t n = 2;
 
-	v = ds_agg_result(&k->agg, op, num, &vlen);
-	if (ds_write_field(&out, k->name, k->len) == -1 ||
-	    ds_write_field(&out, v, vlen) == -1 ||
-	    (mark != NULL && ds_write_field(&out, mark, strlen(mark)) == -1) ||
-	    ds_write_end(&out) == -1)
+	f[0].data = (char *)k->name;
+	f[0].len = k->len;
+	f[1].data = (char *)ds_agg_result(&k->agg, op, num, &f[1].len);
+	if (mark != NULL) {
+		f[2].data = (char *)mark;
+		f[2].len = strlen(mark);
+		n = 3;
+	}
+	if (ds_kept_record(&kept, &out, f, n) == -1) {
+		if (errno == ENOMEM)
+			err(1, NULL);
 		ds_write_failed_die(&out);
+	}
 }
 
 /*
@@ -394,6 +444,8 @@ end_batch(int64_t t)
 	struct key **slot, *k, *gone = NULL;
 	size_t i;
 
+	if (pipedir != NULL && ds_kept_open(&kept) == -1)
+		err(1, NULL);
 	for (i = 0; i < nchanged; i++)
 		changed[i]->updated = t;
 	while (timeout != 0 && (k = oldest) != NULL &&
@@ -430,32 +482,57 @@ end_batch(int64_t t)
 	}
 	if (ds_write_batch(&out, t) == -1)
 		ds_write_failed_die(&out);
+	ds_kept_close(&kept, t);
+	if (kept.n == KEPT_WARN)
+		warnx("%s: nothing downstream has committed batch %lld; "
+		    "keeping the output of %d batches", pipedir,
+		    (long long)kept.batch[0].t, KEPT_WARN);
 	nchanged = 0;
 }
 
+/* Forget the output downstream has committed. */
+static void
+trim_kept(void)
+{
+	struct ds_ckpt ck;
+	int64_t t;
+
+	if (ds_commit_oldest(pipedir, "ds-state", &t, &ck) == -1)
+		commit_die(&ck);
+	ds_kept_trim(&kept, t);
+}
+
+/* Exit 1 naming the commit record refused, or the failure. */
+static void
+commit_die(const struct ds_ckpt *ck)
+{
+	if (errno == EBADMSG)
+		errx(1, "%s/%s: %s", pipedir, ck->name, ck->why);
+	err(1, "%s", pipedir);
+}
+
 /*
- * Save the state after batch t: write a temporary file, fsync it, rename
- * it over the checkpoint and fsync the directory, so that a crash leaves
- * either the old checkpoint or the new one.  The batch's output goes out
- * first: after a crash a batch may come out twice, never not at all.
+ * Save the state after batch t, with the checkpoint store.  The batch's
+ * output goes out first: after a crash a batch may come out twice, never
+ * not at all.  Downstream's kept output follows the keys, as records of a
+ * batch time and the batch's escaped lines; then the commit record says
+ * what a restarted source must replay.
  */
 static void
 checkpoint(const char *dir, int64_t t)
 {
 	struct ds_writer w;
-	char tmp[PATH_MAX], path[PATH_MAX], num[80], head[64];
+	char num[80], head[64];
 	struct key **slot, *k;
 	size_t i, len;
 	int fd, n;
 
 	if (ds_writer_flush(&out) == -1)
 		ds_write_failed_die(&out);
-	if (snprintf(tmp, sizeof(tmp), "%s/.state.tmp", dir) >=
-	    (int)sizeof(tmp) ||
-	    snprintf(path, sizeof(path), "%s/state", dir) >= (int)sizeof(path))
-		errx(1, "%s: name too long", dir);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666)) == -1)
-		err(1, "%s", tmp);
+	if (pipedir != NULL)
+		trim_kept();
+	if ((fd = ds_ckpt_create(dir, "state")) == -1)
+		err(1, "%s/state", dir);
 	if (ds_writer_init(&w, fd) == -1)
 		err(1, NULL);
 	n = snprintf(head, sizeof(head), CKPT_MAGIC "%s\n",
@@ -487,14 +564,16 @@ checkpoint(const char *dir, int64_t t)
 			    6);
 		ds_write_end(&w);
 	}
+	ds_kept_save(&kept, &w);
 	ds_write_batch(&w, t);
-	if (ds_writer_close(&w) == -1 || fsync(fd) == -1 || close(fd) == -1)
-		err(1, "%s", tmp);
-	if (rename(tmp, path) == -1)
-		err(1, "%s", path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 || fsync(fd) == -1)
-		err(1, "%s", dir);
-	close(fd);
+	if (ds_writer_close(&w) == -1) {
+		ds_ckpt_abandon(dir, "state", fd);
+		err(1, "%s/state", dir);
+	}
+	if (ds_ckpt_commit(dir, "state", fd) == -1)
+		err(1, "%s/state", dir);
+	if (pipedir != NULL && ds_commit_save(pipedir, "ds-state", t) == -1)
+		err(1, "%s/ds-state.commit", pipedir);
 }
 
 /* An integer field of a checkpoint record, at least min. */
@@ -547,42 +626,56 @@ by_seq(const void *a, const void *b)
 
 /*
  * Load the checkpoint in dir, if any; returns its batch time, or -1.  A
- * checkpoint that does not parse is an error, never replaced.
+ * checkpoint that does not parse is an error, never replaced; a newest
+ * one that is torn gives way to the previous, with a warning.
  */
 static int64_t
 restore(const char *dir)
 {
 	struct ds_reader r;
+	struct ds_ckpt ck;
 	struct ds_field *f;
 	struct key *k, **slot, **all;
 	char path[PATH_MAX], head[64];
 	int64_t t = -1;
 	size_t i, n = 0;
 	ssize_t len;
-	int fd, rc, want;
+	off_t start;
+	int rc, want;
 
 	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
 		err(1, "%s", dir);
 	if (snprintf(path, sizeof(path), "%s/state", dir) >= (int)sizeof(path))
 		errx(1, "%s: name too long", dir);
-	if ((fd = open(path, O_RDONLY)) == -1) {
-		if (errno == ENOENT)
-			return -1;
-		err(1, "%s", path);
+	if ((rc = ds_ckpt_open(dir, "state", &ck)) == -1) {
+		if (errno != EBADMSG)
+			err(1, "%s", path);
+		if (ck.status != DS_CKPT_FOREIGN)
+			errx(1, "%s: %s", path, ck.why);
 	}
+	if (rc == DS_CKPT_NONE)
+		return -1;
+	if (rc == DS_CKPT_PREVIOUS)
+		warnx("%s: %s; using %s.prev", path, ck.why, path);
 	want = snprintf(head, sizeof(head), CKPT_MAGIC "%s\n", ds_op_name(op));
-	len = read(fd, head + want, want);
-	if (len != want || memcmp(head, head + want, want) != 0)
+	if (rc == -1 || (start = lseek(ck.fd, 0, SEEK_CUR)) == -1 ||
+	    (len = read(ck.fd, head + want, want)) != want ||
+	    memcmp(head, head + want, want) != 0)
 		errx(1, "%s: not a ds-state checkpoint for -o %s", path,
 		    ds_op_name(op));
-	if (lseek(fd, 0, SEEK_SET) == -1 ||
-	    ds_reader_init(&r, fd, path, DS_AUTO) == -1)
+	if (lseek(ck.fd, start, SEEK_SET) == -1 ||
+	    ds_reader_init(&r, ck.fd, path, DS_AUTO) == -1)
 		err(1, "%s", path);
+	r.lineno = 1;		/* the store's header line */
 	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
 		if (rc == DS_BATCH) {
 			if (r.synthetic)
 				errx(1, "%s: truncated", path);
 			t = r.time;
+			continue;
+		}
+		if (t == -1 && r.nfield == 2) {
+			restore_kept(&r, r.field);
 			continue;
 		}
 		if (t != -1 || r.nfield != (op == DS_OP_FN ? 6 : 5))
@@ -614,7 +707,7 @@ restore(const char *dir)
 	if (t == -1)
 		errx(1, "%s: truncated", path);
 	ds_reader_free(&r);
-	close(fd);
+	close(ck.fd);
 
 	/* The update list is the keys in the order of their last update. */
 	if ((all = reallocarray(NULL, n + 1, sizeof(*all))) == NULL)
@@ -627,4 +720,23 @@ restore(const char *dir)
 		append_key(all[i]);
 	free(all);
 	return t;
+}
+
+/*
+ * A batch's kept output from the checkpoint: its time, then its lines.
+ * Without $DS_CHECKPOINT it is of no use, and dropped.
+ */
+static void
+restore_kept(struct ds_reader *r, const struct ds_field *f)
+{
+	int64_t t;
+
+	t = int_field(r, &f[0], INT64_MIN + 1);
+	if (pipedir == NULL)
+		return;
+	if (ds_kept_add(&kept, t, f[1].data, f[1].len) == -1) {
+		if (errno == ENOMEM)
+			err(1, NULL);
+		ds_record_die(r, "not a checkpoint record");
+	}
 }

@@ -568,8 +568,9 @@ struct ds_recv {
 	 * Called with the time of a batch about to end, before its batch
 	 * end is written (a write-ahead log records the boundary here),
 	 * and once it is written and flushed (a sink of acknowledgements
-	 * answers here: Flume's calls, Kafka's commits).  Either may be
-	 * NULL; both return 0 or -1 as a callback does.
+	 * answers here: Flume's calls, Kafka's commits); filled still says
+	 * whether the batch held anything.  Either may be NULL; both
+	 * return 0 or -1 as a callback does.
 	 */
 	int		(*closing)(void *arg, int64_t t);
 	int		(*written)(void *arg, int64_t t);
@@ -753,6 +754,11 @@ void	ds_connect_free(struct ds_connect *);
  *	as downstream confirms: ds_wal_trim(&wal, confirmed)
  */
 #define DS_WAL_SEGMENT	(64 * 1024 * 1024)
+/*
+ * A confirmed time for ds_wal_replay and ds_wal_trim when no stage
+ * confirms: every batch that was ended is taken to have been taken.
+ */
+#define DS_WAL_ENDED	INT64_MAX
 
 /* When the log is fsync'd (sync= of the spec). */
 #define DS_WAL_SYNC_BATCH	0	/* at each batch end after records
@@ -779,6 +785,7 @@ struct ds_wal {
 	int64_t		 lastsync;
 	int		 dirty;		/* records since the last fsync */
 	size_t		 size;		/* of the open segment */
+	size_t		 endmark;	/* its size after the last batch end */
 	struct ds_wal_seg *seg;		/* the segments, oldest first */
 	size_t		 nseg, segcap;
 };
@@ -791,8 +798,9 @@ struct ds_wal {
  */
 int	ds_wal_open(struct ds_wal *, const char *spec);
 /*
- * Write to out the batches the log holds after time confirmed, records
- * and batch ends, oldest first; a batch a crash left without its end is
+ * Write to out the batches the log holds after time confirmed (with
+ * DS_WAL_ENDED: none but those a crash cut short), records and batch
+ * ends, oldest first; a batch a crash left without its end is
  * ended with the time one interval after the batch before it (or its
  * segment's first time), in out and in the log, and the torn last line
  * of a segment is cut off.  Stores the last batch time the log holds in
@@ -806,14 +814,15 @@ int	ds_wal_start(struct ds_wal *, int64_t t, int64_t interval);
 /*
  * The batch of time t ends: its end is appended, the buffer written, and
  * the segment synced as the schedule says; call it before the batch end
- * goes downstream.  0, or -1 with errno.
+ * goes downstream.  0, 1 when a new segment was started (a time to trim),
+ * or -1 with errno.
  */
 int	ds_wal_batch(struct ds_wal *, int64_t t);
 /* Write what is buffered (before a wait, so a kill loses less). */
 int	ds_wal_flush(struct ds_wal *);
 /*
- * Remove the segments whose batches are all at or before confirmed, the
- * open one excepted.  0, or -1 with errno.
+ * Remove the segments whose batches are all at or before confirmed, but
+ * the open one and those ds_wal_replay has not read.  0, or -1 with errno.
  */
 int	ds_wal_trim(struct ds_wal *, int64_t confirmed);
 /* Flush, sync and close; the lock goes.  0, or -1 with errno. */
@@ -871,6 +880,71 @@ size_t	ds_table_count(const struct ds_table *);
 size_t	ds_table_end(const struct ds_table *);
 void	*ds_table_value(struct ds_table *, size_t i);
 const char *ds_table_key(const struct ds_table *, size_t i, size_t *len);
+
+/*
+ * ledger.c: the journal of a source that takes named things into batches
+ * (ds-dir's files), the file NAME of a directory held locked.  Its lines:
+ * TIME TAB KEY, KEY taken into batch TIME; %TIME, every batch up to TIME
+ * written whole; - TAB KEY, KEY forgotten; # comments.  Keys are names
+ * (not empty, no NUL, no '/'), escaped as ds(5) fields.  Lines are
+ * appended as things are taken and batches written; a stop cuts at most
+ * the last, which then does not count.  A rewrite puts the keys done, as
+ * taken into batch 0, and the last batch in a temporary file renamed over
+ * the journal, so that a stop leaves the one or the other whole.
+ */
+struct ds_ledger_entry {
+	int64_t	 time;
+	char	*key;		/* NUL-terminated */
+	size_t	 len;
+};
+
+struct ds_ledger {
+	int64_t		 last;		/* the last batch recorded written */
+	struct ds_ledger_entry *pend;	/* after load: taken into batches
+					   not written, in order */
+	size_t		 npend, pendcap;
+	uint64_t	 lineno;	/* after a load's EBADMSG: the line */
+	const char	*where;		/* after -1: the file's name */
+
+	/* Private to ledger.c. */
+	const char	*name;
+	char		 tmp[80];
+	int		 dirfd;
+	int		 fd;		/* open to append after a rewrite */
+	size_t		 appended;	/* lines since the rewrite */
+	struct ds_buf	 line;
+};
+
+/*
+ * Create dir if need be, open it and lock it for journal name.  0, or -1
+ * with errno: EWOULDBLOCK when another process holds it, or mkdir(2)'s,
+ * open(2)'s.
+ */
+int	ds_ledger_open(struct ds_ledger *, const char *dir, const char *name);
+/*
+ * Read the journal: the keys done go into done, those of batches not
+ * written into pend, the last batch into last.  0 when there is none
+ * yet, 1 when read, -1 with errno (EBADMSG: a malformed line, lineno).
+ */
+int	ds_ledger_load(struct ds_ledger *, struct ds_table *done);
+/*
+ * Rewrite the journal with the keys of done and last, and open it to
+ * append (the first rewrite comes before any append).  0, or -1 with
+ * errno (where names the file).
+ */
+int	ds_ledger_rewrite(struct ds_ledger *, struct ds_table *done);
+/* Append: key taken into batch t; not synced.  0, or -1 with errno. */
+int	ds_ledger_take(struct ds_ledger *, int64_t t, const char *, size_t);
+/* Sync what was appended.  0, or -1 with errno. */
+int	ds_ledger_sync(struct ds_ledger *);
+/* Append: every batch up to t written; last becomes t. */
+int	ds_ledger_written(struct ds_ledger *, int64_t t);
+/* Append: key forgotten. */
+int	ds_ledger_forget(struct ds_ledger *, const char *, size_t);
+/* Nonzero when the journal has grown past twice what live keys need. */
+int	ds_ledger_grown(const struct ds_ledger *, size_t live);
+/* Free what load took and close; the lock goes. */
+void	ds_ledger_close(struct ds_ledger *);
 
 /*
  * window.c: the clock of windowed streams, Spark's rules: LENGTH and
@@ -1031,6 +1105,170 @@ int	ds_repr(struct ds_buf *, const char *, size_t);
  * point in *cp, or returns 0 when the bytes at p do not start one.
  */
 int	ds_utf8_decode(const char *, size_t, uint32_t *cp);
+
+/*
+ * checkpoint.c: the checkpoint store, the one way a program keeps durable
+ * state.  A checkpoint is a payload of any bytes saved under a name in a
+ * directory, as the file DIR/NAME of ds-checkpoint(5): a header line with
+ * the format's version, the name, the payload's length and its XXH64,
+ * then the payload.  A save writes DIR/.NAME.tmp, fsyncs it, keeps the
+ * checkpoint it replaces as DIR/NAME.prev, renames the new one over
+ * DIR/NAME and fsyncs the directory, so that a crash at any moment leaves
+ * the new checkpoint or the old one, and the one before beside it.  A
+ * load verifies the header, the length and the checksum: a torn, corrupt
+ * or foreign file is refused, never taken for an empty state; only a
+ * newest that is torn, corrupt or missing gives way to a good previous
+ * one, and the caller is told so it can warn.
+ *
+ * A name is 1 to DS_CKPT_NAME_MAX bytes of letters, digits, '.', '_' and
+ * '-', not starting with '.' and not ending in ".prev" or ".tmp".
+ */
+#define DS_CKPT_VERSION		1	/* the format this build writes */
+#define DS_CKPT_NAME_MAX	64
+
+/* What a load found (struct ds_ckpt's status and newest). */
+enum {
+	DS_CKPT_NONE = 0,	/* no checkpoint of the name: a first start */
+	DS_CKPT_GOOD,		/* the newest checkpoint, verified */
+	DS_CKPT_PREVIOUS,	/* the newest was torn, corrupt or missing;
+				   the previous one is verified and used */
+	DS_CKPT_TORN,		/* shorter than its header says */
+	DS_CKPT_FOREIGN,	/* not a checkpoint, or one of another name */
+	DS_CKPT_OLD,		/* a version this build does not read */
+	DS_CKPT_CORRUPT		/* the bytes do not match the checksum */
+};
+
+struct ds_ckpt {
+	int	 status;	/* DS_CKPT_*: of the file used, or when
+				   refused of the newest */
+	int	 newest;	/* after DS_CKPT_PREVIOUS: what was wrong
+				   with the newest (DS_CKPT_NONE: missing) */
+	int	 fd;		/* after ds_ckpt_open: at the payload's first
+				   byte, its last being at EOF; else -1 */
+	uint64_t len;		/* the payload's length */
+	char	 name[DS_CKPT_NAME_MAX + 1]; /* the checkpoint's name */
+	char	 why[96];	/* after a refusal or DS_CKPT_PREVIOUS: the
+				   newest's problem in words, such as
+				   "checksum mismatch" */
+};
+
+/*
+ * Save len bytes as checkpoint name in dir, creating dir (one level) if
+ * need be.  0, or -1 with errno: EINVAL (a bad name), or from the file
+ * system (ENOSPC, EIO ...), in which case the checkpoints are as they
+ * were and the temporary file is gone.
+ */
+int	ds_ckpt_save(const char *dir, const char *name, const void *,
+	    size_t len);
+/*
+ * The same in steps, for a payload written as it is made (by write(2) or
+ * a ds_writer): ds_ckpt_create returns the descriptor of the temporary
+ * file, positioned for the payload, or -1 with errno as ds_ckpt_save;
+ * ds_ckpt_commit makes what was written the checkpoint and closes fd (0
+ * or -1 as ds_ckpt_save); ds_ckpt_abandon closes fd and removes the
+ * temporary file instead, keeping errno.
+ */
+int	ds_ckpt_create(const char *dir, const char *name);
+int	ds_ckpt_commit(const char *dir, const char *name, int fd);
+void	ds_ckpt_abandon(const char *dir, const char *name, int fd);
+/*
+ * Load checkpoint name of dir into b (replacing its contents).  Returns
+ * DS_CKPT_NONE (nothing there, b empty), DS_CKPT_GOOD, or DS_CKPT_PREVIOUS
+ * (the program warns with c->why); or -1 with errno EBADMSG when refused
+ * (c->status says why, c->why in words), EINVAL for a bad name, or errno
+ * of the file system or malloc(3).  Nothing is ever written.
+ */
+int	ds_ckpt_load(const char *dir, const char *name, struct ds_buf *b,
+	    struct ds_ckpt *c);
+/*
+ * The same, leaving the verified payload to be read from c->fd (for
+ * ds_reader_init; the caller closes it).  Line n of the payload is line
+ * n + 1 of the file.
+ */
+int	ds_ckpt_open(const char *dir, const char *name, struct ds_ckpt *c);
+
+/*
+ * commit.c: the committed batches of a pipeline, the record that makes it
+ * exactly-once (ds(7), EXACTLY ONCE).  The stages of a pipeline share a
+ * checkpoint directory, $DS_CHECKPOINT.  There, a stage that needs the
+ * batches after time t replayed after a crash keeps t as the checkpoint
+ * "STAGE.commit": a sink, t the last batch it has made durable; a
+ * stateful stage, t the batch its own checkpoint holds.  A source
+ * restarting replays, with their original times, the batches after the
+ * oldest of these, and may forget the batches at or before it.  STAGE is
+ * the program's name (ds-save, ds-state): one of each to a directory.
+ */
+#define DS_CHECKPOINT_ENV	"DS_CHECKPOINT"
+
+/* $DS_CHECKPOINT, or NULL when it is unset or empty. */
+const char *ds_pipeline_dir(void);
+/* Record that stage has done every batch up to time t.  As ds_ckpt_save. */
+int	ds_commit_save(const char *dir, const char *stage, int64_t t);
+/*
+ * The time stage has committed, into *t.  Returns as ds_ckpt_load (with
+ * DS_CKPT_NONE, *t is -1); a payload that is not a time is refused as
+ * DS_CKPT_CORRUPT.
+ */
+int	ds_commit_load(const char *dir, const char *stage, int64_t *t,
+	    struct ds_ckpt *c);
+/*
+ * The oldest time committed in dir by any stage but except (NULL: all),
+ * into *t: what a source replays after.  Returns DS_CKPT_NONE (no stage
+ * has committed; *t is -1), DS_CKPT_GOOD, or DS_CKPT_PREVIOUS when a
+ * stage's newest record gave way to its previous one (c->name says
+ * which); or -1 as ds_ckpt_load, c->name naming the record refused.
+ */
+int	ds_commit_oldest(const char *dir, const char *except, int64_t *t,
+	    struct ds_ckpt *c);
+
+/*
+ * kept.c: the output a stateful stage keeps until the stages after it
+ * have committed it, to write again when a replayed batch comes that its
+ * checkpoint already holds (ds(7), EXACTLY ONCE).  Batches are kept in
+ * increasing time, each as the escaped record lines written for it.
+ */
+struct ds_kept_batch {
+	int64_t		 t;
+	struct ds_buf	 lines;		/* escaped records, each ending LF */
+};
+
+struct ds_kept {
+	struct ds_kept_batch *batch;	/* oldest first */
+	size_t		 n;
+	size_t		 cap;
+	int		 open;		/* the last batch is being written */
+};
+
+/* Start keeping the batch being written.  0, or -1 with errno ENOMEM. */
+int	ds_kept_open(struct ds_kept *);
+/*
+ * Write a record to w, and keep it when a batch is open.  0, or -1 with
+ * errno ENOMEM or w's error.
+ */
+int	ds_kept_record(struct ds_kept *, struct ds_writer *w,
+	    const struct ds_field *, size_t n);
+/* The open batch has ended, at time t (later than the batches kept). */
+void	ds_kept_close(struct ds_kept *, int64_t t);
+/*
+ * Keep batch t as lines (escaped records, each ending LF), as a
+ * checkpoint gives it back.  0, or -1 with errno EINVAL (t not after the
+ * last batch, lines not ending LF) or ENOMEM.
+ */
+int	ds_kept_add(struct ds_kept *, int64_t t, const char *lines,
+	    size_t len);
+/* Forget the batches at or before t. */
+void	ds_kept_trim(struct ds_kept *, int64_t t);
+/*
+ * Write batch t's kept output again to w, its batch end included: 1, or
+ * 0 when batch t is not kept, or -1 with w's errno.
+ */
+int	ds_kept_replay(const struct ds_kept *, int64_t t, struct ds_writer *w);
+/*
+ * Write the kept batches to w as records of two fields, the batch time
+ * and the lines, for a checkpoint.  0, or -1 with w's errno.
+ */
+int	ds_kept_save(const struct ds_kept *, struct ds_writer *w);
+void	ds_kept_free(struct ds_kept *);
 
 /*
  * lua.c: Lua 5.4 expressions, Spark's lambdas: compiled once, run per

@@ -216,12 +216,13 @@ ds_recv_end(struct ds_recv *rv, int64_t t)
 	if (ds_write_batch(rv->out, t) == -1 ||
 	    ds_writer_flush(rv->out) == -1)
 		return -1;
+	/* written may want to know whether the batch held anything. */
+	if (rv->written != NULL && rv->written(rv->arg, t) == -1)
+		return -1;
 	rv->filled = 0;
 	if (rv->interval != 0 && t >= rv->next)
 		rv->next = t > INT64_MAX - rv->interval ? DS_RECV_NEVER :
 		    t + rv->interval;
-	if (rv->written != NULL && rv->written(rv->arg, t) == -1)
-		return -1;
 	if (++rv->nbatches == rv->maxbatches) {
 		rv->stopping = 1;
 		rv->why = DS_RECV_COUNT;

@@ -209,3 +209,41 @@ EOF
 	wait_until 10 gone "$pid"
 	grep -v '^[#%]' "$BATS_TEST_TMPDIR/out" | sort -n | cmp - <(seq 50000)
 }
+
+@test "ds-save: with DS_CHECKPOINT, each batch saved is committed, never backwards" {
+	export DS_CHECKPOINT=$BATS_TEST_TMPDIR/pipe
+	ds-save -q "$d/p" <"$s"
+	run -0 cat "$DS_CHECKPOINT/ds-save.commit"
+	assert_line -n 0 --regexp '^ds-checkpoint 1 ds-save.commit 0{19}5 [0-9a-f]{16}$'
+	assert_line -n 1 3000
+	# A replay of older batches rewrites their files, not the commit.
+	printf '#ds1\nnew\n%%1000\n' | ds-save -q "$d/p"
+	run -0 tail -n 1 "$DS_CHECKPOINT/ds-save.commit"
+	assert_output 3000
+	echo new | cmp - "$d/p-1000"
+	printf '#ds1\n%%4000\n' | ds-save -q "$d/p"
+	run -0 tail -n 1 "$DS_CHECKPOINT/ds-save.commit"
+	assert_output 4000
+}
+
+@test "ds-save: with DS_CHECKPOINT, a batch the stream ends inside is left to the replay" {
+	export DS_CHECKPOINT=$BATS_TEST_TMPDIR/pipe
+	run -0 --separate-stderr ds-save -q "$d/p" < <(printf '#ds1\na\n%%1000\nb\n')
+	assert_equal "$stderr" "ds-save: stdin: the stream ends inside a batch: not saved, left to the replay"
+	run ls -A "$d"
+	assert_output p-1000
+	run -0 tail -n 1 "$DS_CHECKPOINT/ds-save.commit"
+	assert_output 1000
+}
+
+@test "ds-save: a commit record that is not one is an error, left as it is" {
+	export DS_CHECKPOINT=$BATS_TEST_TMPDIR/pipe
+	mkdir "$DS_CHECKPOINT"
+	echo 3000 >"$DS_CHECKPOINT/ds-save.commit"
+	run -1 --separate-stderr ds-save -q "$d/p" <"$s"
+	assert_equal "$stderr" "ds-save: $DS_CHECKPOINT/ds-save.commit: not a checkpoint"
+	run -0 cat "$DS_CHECKPOINT/ds-save.commit"
+	assert_output 3000
+	run ls -A "$d"
+	assert_output ''
+}

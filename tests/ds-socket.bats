@@ -512,3 +512,209 @@ handled_term() {
 	wait "$dspid" || status=$?
 	assert_equal "$status" 143
 }
+
+# -- the write-ahead log --------------------------------------------------
+
+# segments DIR: the names of the log's segments, one a line.
+segments() {
+	ls "$1" | grep -E '^[0-9]{20}\.ds$' || true
+}
+
+@test "ds-socket: -W: the log holds the stream as it went out" {
+	local seg
+
+	listen ds -W "$T/w" -l -i 100ms 127.0.0.1:0
+	printf 'one\ntwo\tfields\n\\x\n' | nc -N 127.0.0.1 "$port"
+	wait_until 10 has_records "$T/ds.out" 3
+	n=$(nbatches "$T/ds.out")
+	wait_until 10 has_batches "$T/ds.out" $((n + 1))
+	kill -TERM "$dspid"
+	wait "$dspid"
+	seg=$(segments "$T/w")
+	# One segment, named by the time of its first batch.
+	assert_equal "$(wc -l <<<"$seg")" 1
+	assert_equal "$(grep -m 1 '^%' "$T/ds.out")" "%$((10#${seg%.ds}))"
+	diff -u "$T/ds.out" "$T/w/$seg"
+}
+
+@test "ds-socket: -W: killed in a batch, that batch comes again with its time" {
+	local seg t
+
+	listen ds -W "$T/w" -l -i 1h 127.0.0.1:0
+	printf 'one\ntwo\n' | nc -N 127.0.0.1 "$port"
+	wait_until 10 grep -q ': closed$' "$T/ds.err"
+	seg=$(segments "$T/w")
+	wait_until 10 grep -qx two "$T/w/$seg"
+	kill -9 "$dspid"
+	wait "$dspid" || true
+	t=$((10#${seg%.ds}))
+	[ $((t % 3600000)) -eq 0 ]
+	# Before anything new, and the new after it.
+	listen ds2 -W "$T/w" -l -i 1h 127.0.0.1:0
+	printf 'three\n' | nc -N 127.0.0.1 "$port"
+	wait_until 10 grep -q ': closed$' "$T/ds2.err"
+	kill -TERM "$dspid"
+	wait "$dspid"
+	run cat "$T/ds2.out"
+	assert_output "$(printf '#ds1\none\ntwo\n%%%s\nthree\n%%%s\n' "$t" \
+	    $((t + 3600000)))"
+	# Without DS_CHECKPOINT what went out was taken: the old segment
+	# has gone, the new one holds the new run.
+	run segments "$T/w"
+	assert_output "$(printf '%020d.ds' $((t + 3600000)))"
+	assert_equal "$(grep -v '^#' "$T/w/$output" | tr '\n' ' ')" \
+	    "three %$((t + 3600000)) "
+}
+
+@test "ds-socket: -W: with DS_CHECKPOINT and no commit, every batch again" {
+	mkdir "$T/w"
+	printf '#ds1\na\n%%1000\n%%1100\nb\\tc\td\n%%1200\n' \
+	    >"$T/w/00000000000000001000.ds"
+	DS_CHECKPOINT=$T/ck run -0 --separate-stderr \
+	    ds-socket -W "$T/w" -N 1 -i 100ms -u 127.0.0.1:0
+	assert_equal "$stderr" ""
+	assert_equal "$(head -n 6 <<<"$output")" \
+	    "$(printf '#ds1\na\n%%1000\n%%1100\nb\\tc\td\n%%1200')"
+	[[ ${lines[6]} =~ ^%[0-9]+00$ ]]
+	[ "${#lines[@]}" -eq 7 ]
+	assert_equal "$(segments "$T/w" | wc -l)" 2
+	# Without it, what went out was taken: nothing again, the old gone.
+	run -0 --separate-stderr ds-socket -W "$T/w" -N 1 -i 100ms \
+	    -u 127.0.0.1:0
+	assert_equal "$(grep -c . <<<"$output")" 2
+	assert_equal "$(segments "$T/w" | wc -l)" 1
+}
+
+@test "ds-socket: -W: a torn last line is cut, the open batch ended" {
+	mkdir "$T/w"
+	printf '#ds1\na\n%%1000\nb\nhalf a li' >"$T/w/00000000000000001000.ds"
+	run -0 --separate-stderr ds-socket -W "$T/w:sync=none" -N 1 \
+	    -i 100ms -u 127.0.0.1:0
+	assert_equal "$(head -n 3 <<<"$output")" "$(printf '#ds1\nb\n%%1100')"
+}
+
+@test "ds-socket: -W: bad values, a log in use, a segment not a stream" {
+	run -2 --separate-stderr ds-socket -W "$T/w:sync=often" -u :0
+	assert_equal "$stderr" "ds-socket: -W $T/w:sync=often: sync=often: not batch, none or a positive duration"
+	run -2 --separate-stderr ds-socket -W ":sync=1s" -u :0
+	assert_equal "$stderr" "ds-socket: -W :sync=1s: no directory"
+	listen ds -W "$T/w:sync=1s" -u 127.0.0.1:0
+	run -1 --separate-stderr ds-socket -W "$T/w" -u 127.0.0.1:0
+	assert_equal "$stderr" "ds-socket: $T/w: in use by another ds-socket"
+	mkdir "$T/bad"
+	echo junk >"$T/bad/00000000000000001000.ds"
+	run -1 --separate-stderr ds-socket -W "$T/bad" -u 127.0.0.1:0
+	assert_equal "$stderr" "ds-socket: $T/bad/00000000000000001000.ds:1: not a ds stream"
+}
+
+# up: the pipeline of the issue, each stage's PID known: ds-socket -W,
+# ds-reducebykey, ds-state -c, ds-save, joined by FIFOs; a tee keeps what
+# the source wrote in $T/src.$run, and is never killed.
+up() {
+	ds-socket -v -W "$T/w" -l -i 100ms 127.0.0.1:0 >"$T/f0" \
+	    2>"$T/sock.$run" &
+	stages=($!)
+	tee "$T/src.$run" <"$T/f0" >"$T/f1" 2>/dev/null &
+	teepid=$!
+	ds-reducebykey <"$T/f1" >"$T/f2" 2>>"$T/err" &
+	stages+=($!)
+	ds-state -c "$T/s" <"$T/f2" >"$T/f3" 2>>"$T/err" &
+	stages+=($!)
+	ds-save -q "$T/out/b" <"$T/f3" 2>>"$T/err" &
+	stages+=($!)
+	pids+=("${stages[@]}" "$teepid")
+}
+
+# down: wait for every process of the pipeline to end.
+down() {
+	local p
+
+	for p in "${stages[@]}" "$teepid"; do
+		wait "$p" || true
+	done
+}
+
+# logged N: the log holds N records.
+logged() {
+	[ "$(cat "$T/w"/*.ds | grep -vc '^[#%]')" -ge "$1" ]
+}
+
+# batches_of FILES...: the batches the source wrote over its runs, each
+# once, by time: records count only once their batch end is there, a
+# batch written again must hold what it held, and a run's unfinished end
+# is dropped.
+batches_of() {
+	awk '
+	FNR == 1 { n = 0 }
+	/^#/ { next }
+	/^%/ {
+		t = substr($0, 2) + 0
+		b = ""
+		for (i = 0; i < n; i++)
+			b = b rec[i] "\n"
+		n = 0
+		if (t in seen && seen[t] != b) {
+			print "batch " t " differs on replay" >"/dev/stderr"
+			bad = 1
+		}
+		seen[t] = b
+		next
+	}
+	{ rec[n++] = $0 }
+	END {
+		print "#ds1"
+		for (t in seen)
+			printf "%020d\t%s\n", t, "x" | "sort >'"$T"'/times"
+		close("sort >'"$T"'/times")
+		while ((getline line <"'"$T"'/times") > 0) {
+			split(line, a, "\t")
+			t = a[1] + 0
+			printf "%s%%%d\n", seen[t], t
+		}
+		exit bad
+	}' "$@"
+}
+
+@test "ds-socket -W | ds-reducebykey | ds-state -c | ds-save: kill -9 of any stage at random moments, then a restart, gives the files of a run never killed" {
+	local run=0 kills=0 port first
+
+	export DS_CHECKPOINT=$T/pipe
+	mkfifo "$T/f0" "$T/f1" "$T/f2" "$T/f3"
+	mkdir "$T/out" "$T/whole"
+	awk 'BEGIN { srand(5); for (i = 0; i < 3000; i++)
+	    printf "k%d\t%d\n", int(rand() * 40), int(rand() * 100) }' \
+	    >"$T/lines"
+	up
+	wait_until 10 grep -q '^ds-socket: listening on ' "$T/sock.0"
+	port=$(sed -n 's/^ds-socket: listening on .*:\([0-9]*\)$/\1/p' \
+	    "$T/sock.0")
+	# What a receiver never logged is lost in Spark too: the source is
+	# killed only once it has logged everything the client sent.
+	nc -N 127.0.0.1 "$port" <"$T/lines"
+	wait_until 10 grep -q ': closed$' "$T/sock.0"
+	wait_until 10 logged 3000
+	while [ "$kills" -lt "${KILLS:-50}" ]; do
+		sleep "0.$((RANDOM % 4))$((RANDOM % 10))"
+		kill -9 "${stages[RANDOM % 4]}"
+		kills=$((kills + 1))
+		down
+		run=$((run + 1))
+		up
+	done
+	# The last run catches up: its own batches reach ds-save.
+	wait_until 10 grep -q '^ds-socket: listening on ' "$T/sock.$run"
+	first=$(ls "$T/w" | tail -n 1)
+	first=$((10#${first%.ds}))
+	wait_until 20 test -e "$T/out/b-$((first + 300))"
+	kill -TERM "${stages[0]}"
+	down
+	# The run never killed: the same batches, through the same stages.
+	batches_of $(for ((i = 0; i <= run; i++)); do echo "$T/src.$i"; done) \
+	    >"$T/ref.ds"
+	[ "$(grep -vc '^[#%]' "$T/ref.ds")" -eq 3000 ]
+	DS_CHECKPOINT=$T/pipe0 ds-reducebykey <"$T/ref.ds" |
+	    DS_CHECKPOINT=$T/pipe0 ds-state -c "$T/s0" |
+	    DS_CHECKPOINT=$T/pipe0 ds-save -q "$T/whole/b"
+	diff -r -x '.*' "$T/whole" "$T/out"
+	[ ! -s "$T/err" ]
+}

@@ -7,6 +7,13 @@ setup() {
 	s=$BATS_TEST_TMPDIR/s.ds
 	printf '#ds1\na\t1\nb\t2\na\t3\n%%1000\n%%2000\nb\t5\n%%3000\n%%4000\n%%5000\n' >"$s"
 	ck=$BATS_TEST_TMPDIR/ck
+	mnt=
+}
+
+teardown() {
+	if [ -n "$mnt" ]; then
+		umount "$mnt" 2>/dev/null || true
+	fi
 }
 
 @test "ds-state: -e all writes the whole state with every batch" {
@@ -95,8 +102,12 @@ EOF
 
 @test "ds-state: the checkpoint is plain text a person can read" {
 	ds-state -t 1h -c "$ck" <"$s" >/dev/null
-	run -0 cat "$ck/state"
+	# Past the store's header line (ds-checkpoint(5), checked by xxhsum).
+	run -0 tail -n +2 "$ck/state"
 	assert_output "$(printf '#ds1\n#ds-state 1 sum\na\t4\t2\t1000\t1\nb\t7\t2\t3000\t3\n%%5000')"
+	tail -n +2 "$ck/state" >"$BATS_TEST_TMPDIR/payload"
+	run -0 head -n 1 "$ck/state"
+	assert_output "ds-checkpoint 1 state 00000000000000000053 $(xxhsum -H1 "$BATS_TEST_TMPDIR/payload" | cut -d' ' -f1)"
 }
 
 @test "ds-state: a restart skips the batches the checkpoint holds" {
@@ -137,15 +148,22 @@ merge() {
 	}' "$@"
 }
 
+# batches SEED N RECORDS KEYS: N batches a second apart, each of fewer
+# than RECORDS records of a key kI (I below KEYS) and a number.
+batches() {
+	awk -v seed="$1" -v n="$2" -v m="$3" -v k="$4" 'BEGIN {
+		srand(seed); print "#ds1"
+		for (b = 1; b <= n; b++) {
+			r = int(rand() * m)
+			for (i = 0; i < r; i++)
+				printf "k%d\t%d\n", int(rand() * k), int(rand() * 100)
+			print "%" b * 1000
+		} }'
+}
+
 @test "ds-state: SIGKILL at random moments loses and repeats nothing" {
 	in=$BATS_TEST_TMPDIR/in.ds
-	awk 'BEGIN { srand(7); print "#ds1"
-		for (b = 1; b <= 1500; b++) {
-			n = int(rand() * 5)
-			for (i = 0; i < n; i++)
-				printf "k%d\t%d\n", int(rand() * 50), int(rand() * 100)
-			print "%" b * 1000
-		} }' >"$in"
+	batches 7 1500 5 50 >"$in"
 	ds-state -t 20s -e changed,expired <"$in" >"$BATS_TEST_TMPDIR/whole"
 	kills=0 n=0
 	while :; do
@@ -226,18 +244,36 @@ merge() {
 	assert_equal "$stderr" "ds-state: $ck/state: not a ds-state checkpoint for -o max"
 }
 
-@test "ds-state: a truncated checkpoint is an error" {
+@test "ds-state: a truncated checkpoint gives way to the previous, else is an error" {
 	ds-state -c "$ck" <"$s" >/dev/null
 	head -n 3 "$ck/state" >"$ck/cut" && mv "$ck/cut" "$ck/state"
+	# The previous checkpoint is of batch 4000: 5000 is done again.
+	run -0 --separate-stderr sh -c 'ds-state -c "$0" <"$1" | ds-cat -t' "$ck" "$s"
+	assert_output "$(printf '5000\ta\t4\n5000\tb\t7')"
+	assert_equal "$stderr" "ds-state: $ck/state: torn: 21 bytes of 53; using $ck/state.prev"
+	head -n 3 "$ck/state" >"$ck/cut" && mv "$ck/cut" "$ck/state"
+	head -n 3 "$ck/state.prev" >"$ck/cut" && mv "$ck/cut" "$ck/state.prev"
 	run -1 --separate-stderr ds-state -c "$ck" <"$s"
-	assert_equal "$stderr" "ds-state: $ck/state: truncated"
+	assert_equal "$stderr" "ds-state: $ck/state: torn: 21 bytes of 53 (and state.prev: torn: 21 bytes of 53)"
+	# A checkpoint whole but for its last batch end.
+	ds-state -c "$ck.2" <"$s" >/dev/null
+	sed -i '$d' "$ck.2/state" && reseal "$ck.2/state"
+	run -1 --separate-stderr ds-state -c "$ck.2" <"$s"
+	assert_equal "$stderr" "ds-state: $ck.2/state: truncated"
+}
+
+@test "ds-state: a checkpoint that fails its checksum gives way to the previous" {
+	ds-state -c "$ck" <"$s" >/dev/null
+	sed -i '4s/	2	/	x	/' "$ck/state"
+	run -0 --separate-stderr ds-state -c "$ck" <"$s"
+	assert_equal "$stderr" "ds-state: $ck/state: checksum mismatch; using $ck/state.prev"
 }
 
 @test "ds-state: a bad checkpoint record names its line" {
 	ds-state -c "$ck" <"$s" >/dev/null
-	sed -i '3s/	2	/	x	/' "$ck/state"
+	sed -i '4s/	2	/	x	/' "$ck/state" && reseal "$ck/state"
 	run -1 --separate-stderr ds-state -c "$ck" <"$s"
-	assert_equal "$stderr" "ds-state: $ck/state:3: not a checkpoint record"
+	assert_equal "$stderr" "ds-state: $ck/state:4: not a checkpoint record"
 }
 
 @test "ds-state: a value that is not a number is an error unless -I" {
@@ -311,4 +347,120 @@ EOF
 	assert_equal "$stderr" "ds-state: lua: [string \"values +\"]:1: unexpected symbol near <eof>"
 	run -2 --separate-stderr ds-state -o sum 'state' <"$BATS_TEST_TMPDIR/r"
 	assert_equal "$stderr" "ds-state: -o and a Lua update exclude each other"
+}
+
+@test "ds-state: with DS_CHECKPOINT, a replay gives again the batches downstream has not committed" {
+	export DS_CHECKPOINT=$BATS_TEST_TMPDIR/pipe
+	mkdir "$BATS_TEST_TMPDIR/out"
+	ds-state -c "$ck" <"$s" | ds-cat -t >"$BATS_TEST_TMPDIR/first"
+	run -0 tail -n 1 "$DS_CHECKPOINT/ds-state.commit"
+	assert_output 5000
+	# The sink has made batches up to 2000 durable.
+	printf '#ds1\n%%1000\n%%2000\n' | ds-save -q "$BATS_TEST_TMPDIR/out/b"
+	run -0 tail -n 1 "$DS_CHECKPOINT/ds-save.commit"
+	assert_output 2000
+	# Replayed from the start: the state is not folded twice, and what
+	# the sink lacks comes out as it did.
+	golden "$s" sh -c 'ds-state -c "$0" | ds-cat -t' "$ck" <<'EOF2'
+3000	a	4
+3000	b	7
+4000	a	4
+4000	b	7
+5000	a	4
+5000	b	7
+EOF2
+	# A new batch: the kept output the sink has committed is dropped.
+	printf '#ds1\n%%3000\n' | ds-save -q "$BATS_TEST_TMPDIR/out/b"
+	printf '#ds1\na\t1\n%%6000\n' | ds-state -c "$ck" | ds-cat -t >/dev/null
+	# The keys, then each kept batch: its time and its escaped lines.
+	run -0 tail -n +4 "$ck/state"
+	assert_output - <<'EOF2'
+a	5	3	6000	4
+b	7	2	3000	3
+4000	a\t4\nb\t7\n
+5000	a\t4\nb\t7\n
+6000	a\t5\nb\t7\n
+%6000
+EOF2
+}
+
+@test "ds-state: without DS_CHECKPOINT nothing is kept and no commit is written" {
+	ds-state -c "$ck" <"$s" >/dev/null
+	run -0 sh -c 'tail -n +2 "$0/state" | ds-cat' "$ck"
+	assert_output "$(printf 'a\t4\t2\t1000\t1\nb\t7\t2\t3000\t3')"
+	run -0 ls -A "$ck"
+	assert_output "$(printf 'state\nstate.prev')"
+}
+
+@test "ds-state: with -c, an input that ends inside a batch leaves it to the replay" {
+	printf '#ds1\na\t1\n%%1000\na\t2\n' >"$BATS_TEST_TMPDIR/cut"
+	run -0 --separate-stderr sh -c 'ds-state -c "$0" <"$1" | ds-cat -t' "$ck" "$BATS_TEST_TMPDIR/cut"
+	assert_output "$(printf '1000\ta\t1')"
+	assert_equal "$stderr" "ds-state: stdin: the input ends inside a batch: left to the replay"
+	run -0 tail -n 1 "$ck/state"
+	assert_output %1000
+}
+
+@test "ds-state: a full disk fails the checkpoint, naming it, and leaves the last one whole" {
+	mnt=$BATS_TEST_TMPDIR/full
+	mkdir "$mnt"
+	mount -t tmpfs -o size=64k tmpfs "$mnt" 2>/dev/null ||
+	    skip "cannot mount a tmpfs (needs root)"
+	# A first checkpoint that fits, then one of 40 KB that cannot sit
+	# beside it and its previous.
+	printf '#ds1\na\t1\n%%1000\na\t2\n%%2000\n' >"$BATS_TEST_TMPDIR/small"
+	ds-state -c "$mnt/ck" <"$BATS_TEST_TMPDIR/small" >/dev/null
+	{
+		printf '#ds1\n'
+		awk 'BEGIN { for (i = 0; i < 4000; i++) printf "key%06d\t1\n", i }'
+		printf '%%3000\n'
+	} >"$BATS_TEST_TMPDIR/big"
+	head -c 20000 /dev/zero >"$mnt/filler"
+	run -1 --separate-stderr ds-state -c "$mnt/ck" <"$BATS_TEST_TMPDIR/big"
+	assert_equal "$stderr" "ds-state: $mnt/ck/state: No space left on device"
+	run -0 ls -A "$mnt/ck"
+	assert_output "$(printf 'state\nstate.prev')"
+}
+
+# The two programs are joined by a FIFO so that either can be killed alone.
+@test "ds-state | ds-save: SIGKILL of either or both at random moments, then a restart, gives the files of a run never killed" {
+	in=$BATS_TEST_TMPDIR/in.ds
+	batches 5 400 4 20 >"$in"
+	mkdir "$BATS_TEST_TMPDIR/whole" "$BATS_TEST_TMPDIR/out"
+	DS_CHECKPOINT=$BATS_TEST_TMPDIR/p0 ds-state -c "$BATS_TEST_TMPDIR/c0" \
+	    -t 5s -e changed,expired <"$in" |
+	    DS_CHECKPOINT=$BATS_TEST_TMPDIR/p0 ds-save -q "$BATS_TEST_TMPDIR/whole/b"
+	export DS_CHECKPOINT=$BATS_TEST_TMPDIR/pipe
+	fifo=$BATS_TEST_TMPDIR/fifo
+	mkfifo "$fifo"
+	kills=0 n=0
+	while :; do
+		ds-state -c "$ck" -t 5s -e changed,expired <"$in" >"$fifo" \
+		    2>>"$BATS_TEST_TMPDIR/err" &
+		sp=$!
+		ds-save -q "$BATS_TEST_TMPDIR/out/b" <"$fifo" \
+		    2>>"$BATS_TEST_TMPDIR/err" &
+		vp=$!
+		sleep "0.0$((RANDOM % 60))"
+		if kill -0 "$sp" 2>/dev/null || kill -0 "$vp" 2>/dev/null; then
+			case $((RANDOM % 3)) in
+			0) kill -9 "$sp" 2>/dev/null || true ;;
+			1) kill -9 "$vp" 2>/dev/null || true ;;
+			2) kill -9 "$sp" "$vp" 2>/dev/null || true ;;
+			esac
+			wait "$sp" || true
+			wait "$vp" || true
+			kills=$((kills + 1))
+		else
+			wait "$sp"
+			wait "$vp"
+			break
+		fi
+		n=$((n + 1))
+		[ "$n" -lt 1000 ]
+	done
+	echo "# killed $kills times" >&3
+	[ "$kills" -gt 20 ]
+	diff -r -x '.*' "$BATS_TEST_TMPDIR/whole" "$BATS_TEST_TMPDIR/out"
+	[ "$(ls "$BATS_TEST_TMPDIR/out" | wc -l)" -eq 400 ]
 }

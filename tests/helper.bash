@@ -74,3 +74,17 @@ gen_stream() {
 		print "%" t
 	}'
 }
+
+# reseal FILE: give a checkpoint of ds-checkpoint(5) that a test edited
+# the length and checksum of its payload again, by xxhsum(1), so that
+# what the edit made of it is read past the store.
+reseal() {
+	local name len sum
+	name=$(head -n 1 "$1" | cut -d' ' -f3)
+	tail -n +2 "$1" >"$1.payload"
+	len=$(wc -c <"$1.payload")
+	sum=$(xxhsum -H1 "$1.payload" | cut -d' ' -f1)
+	{ printf 'ds-checkpoint 1 %s %020d %s\n' "$name" "$len" "$sum"
+	  cat "$1.payload"; } >"$1"
+	rm "$1.payload"
+}
