@@ -116,8 +116,8 @@ UNIT = \
 	tests/unit/t_clock \
 	tests/unit/t_duration \
 	tests/unit/t_escape \
-	tests/unit/t_kept \
 	tests/unit/t_flume \
+	tests/unit/t_kept \
 	tests/unit/t_lua \
 	tests/unit/t_merge \
 	tests/unit/t_num \

@@ -238,7 +238,7 @@ stop() {
 	printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | nc -N 127.0.0.1 "$port" \
 	    >"$T/nc.out"
 	wait_until 10 grep -q 'buffers' "$T/fl.err"
-	wait "$gpid"
+	wait "$gpid" || { cat "$T/good.out" "$T/good.err" "$T/fl.err"; false; }
 	assert_equal "$(cat "$T/good.out")" "$(printf '%s\n' \
 	    'handshake BOTH' 'append OK' 'append OK')"
 	[ ! -s "$T/nc.out" ]
