@@ -1573,7 +1573,10 @@ struct ds_flume_header {
 	size_t		 valuelen;
 };
 
-/* NULL with errno ENOMEM. */
+/*
+ * NULL with errno ENOMEM.  It gives libavro an allocator of its own, for
+ * the whole process: one that refuses what no frame can need.
+ */
 struct ds_flume *ds_flume_new(void);
 void	ds_flume_free(struct ds_flume *);
 /* The protocol's text, the server's in the handshake, and its MD5. */

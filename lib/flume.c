@@ -29,7 +29,10 @@
 
 /*
  * The protocol as Flume declares it, compact, in the order Avro's Java
- * writes a protocol out: its MD5 is what the handshake compares.
+ * writes a protocol out: its MD5 is what the handshake compares.  Avro's
+ * Java (1.8) writes Flume's protocol as these very bytes, so a Flume
+ * sink matches at its first call; one whose text differs is asked for
+ * it and matches at its second.
  */
 static const char protocol_text[] =
     "{\"protocol\":\"AvroSourceProtocol\","
