@@ -228,6 +228,33 @@ stop() {
 	[ -z "$(warnings)" ]
 }
 
+@test "ds-flume: twenty clients at once, three calls each" {
+	local i cpids=()
+
+	flume -i 100ms
+	for i in $(seq 1 20); do
+		start "c$i" client --text compact "$port" "batch:50:c$i." \
+		    "append:c$i.x" "batch:7:c$i.y"
+		cpids+=("$pid")
+	done
+	for i in "${cpids[@]}"; do
+		wait "$i"
+	done
+	for i in $(seq 1 20); do
+		assert_equal "$(cat "$T/c$i.out")" "$(printf '%s\n' \
+		    'handshake BOTH' 'batch 50 OK' 'append OK' 'batch 7 OK')"
+	done
+	stop
+	records "$T/fl.out" >"$T/got"
+	[ "$(wc -l <"$T/got")" -eq $((20 * 58)) ]
+	for i in $(seq 1 20); do
+		{ seq 0 49 | sed "s/^/c$i./"; echo "c$i.x"
+		    seq 0 6 | sed "s/^/c$i.y/"; } >"$T/want"
+		grep "^c$i\." "$T/got" | cmp "$T/want" -
+	done
+	[ -z "$(warnings)" ]
+}
+
 # -- bad clients ----------------------------------------------------------
 
 @test "ds-flume: garbage drops that client with one line, the others go on" {
