@@ -31,7 +31,8 @@ DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
        netcat-openbsd mawk gawk time clang libclang-rt-14-dev tzdata xxhash \
        libmicrohttpd-dev libjansson-dev curl prometheus python3 chromium \
-       jq libncurses-dev tmux librdkafka-dev kcat
+       jq libncurses-dev tmux librdkafka-dev kcat libavro-dev libmd-dev \
+       python3-avro
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -49,6 +50,7 @@ LIBOBJ = \
 	lib/keyed.o \
 	lib/kept.o \
 	lib/ledger.o \
+	lib/listen.o \
 	lib/lua.o \
 	lib/merge.o \
 	lib/metrics.o \
@@ -78,6 +80,7 @@ BIN = \
 	cmd/ds-eventtime \
 	cmd/ds-filter \
 	cmd/ds-flatmap \
+	cmd/ds-flume \
 	cmd/ds-groupbykey \
 	cmd/ds-join \
 	cmd/ds-kafka \
@@ -106,6 +109,7 @@ MAN1 = \
 	man/ds-eventtime.1 \
 	man/ds-filter.1 \
 	man/ds-flatmap.1 \
+	man/ds-flume.1 \
 	man/ds-groupbykey.1 \
 	man/ds-join.1 \
 	man/ds-kafka.1 \
@@ -135,6 +139,7 @@ UNIT = \
 	tests/unit/t_clock \
 	tests/unit/t_duration \
 	tests/unit/t_escape \
+	tests/unit/t_flume \
 	tests/unit/t_kept \
 	tests/unit/t_lua \
 	tests/unit/t_merge \
@@ -204,6 +209,16 @@ cmd/ds-top: cmd/ds-top.c $(LIB) $(HDR)
 
 tests/intact: tests/intact.c
 	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ tests/intact.c
+# Flume's protocol: libavro, libmd (MD5) and jansson, for ds-flume alone.
+FLUME_LIBS != pkg-config --libs avro-c jansson libmd
+FLUMEOBJ = lib/flume.o
+$(FLUMEOBJ): $(HDR)
+cmd/ds-flume: cmd/ds-flume.c $(FLUMEOBJ) $(LIB) $(HDR)
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ cmd/ds-flume.c \
+	    $(FLUMEOBJ) $(LIB) $(FLUME_LIBS) $(LDLIBS)
+tests/unit/t_flume: tests/unit/t_flume.c $(FLUMEOBJ) $(LIB) $(HDR)
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ \
+	    tests/unit/t_flume.c $(FLUMEOBJ) $(LIB) $(FLUME_LIBS) $(LDLIBS)
 
 check: test
 test: all $(UNIT) $(TESTBIN)
@@ -223,6 +238,7 @@ BENCHBIN = bench/gen bench/latency bench/wcfloor
 # libFuzzer harnesses, built by clang straight from lib/'s sources.
 FUZZ = \
 	tests/fuzz/escape \
+	tests/fuzz/flume \
 	tests/fuzz/lua \
 	tests/fuzz/monitor \
 	tests/fuzz/parse \
@@ -241,7 +257,8 @@ LIBSRC     = $(LIBOBJ:.o=.c)
 fuzz:
 	for h in $(FUZZ); do \
 		clang $(DS_CPPFLAGS) -std=c11 $(FUZZFLAGS) -o $$h $$h.c \
-		    $(LIBSRC) $(LDLIBS) || exit 1; \
+		    $(LIBSRC) $(FLUMEOBJ:.o=.c) $(FLUME_LIBS) $(LDLIBS) || \
+		    exit 1; \
 	done
 	for h in $(FUZZ); do \
 		n=$${h##*/}; \
@@ -297,6 +314,6 @@ deps:
 
 clean:
 	rm -f $(BIN) $(UNIT) $(TESTBIN) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(LIB) \
-	    $(KAFKA_OBJ)
+	    $(KAFKA_OBJ) $(FLUMEOBJ)
 
 .PHONY: all check test lint sanitize bench demo fuzz install uninstall deps clean

@@ -1986,4 +1986,134 @@ __dead void ds_source_write_failed_die(const struct ds_writer *);
  */
 __dead void ds_usage_exit(const char *synopsis, int help);
 
+/*
+ * listen.c: the listening socket of a server source, for main(): arg is
+ * its [host]:port operand (an IPv6 address in brackets; no host is
+ * 127.0.0.1, port 0 the kernel's choice).  Binds socktype there, says
+ * "listening on ADDRESS" on stderr when verbose, and returns the socket
+ * (non-blocking), with "host:port" in place for messages; exits 2 on a
+ * bad operand, 1 when it cannot bind.
+ */
+int	ds_listen_or_die(char *arg, int socktype, int verbose, char *place,
+	    size_t size);
+
+/*
+ * flume.c: the server side of Flume's AvroSourceProtocol over Avro IPC,
+ * as a Flume avro sink speaks it, for ds-flume alone (it brings libavro,
+ * libmd and jansson, which no other program links).
+ *
+ * Netty's framing: a frame is a serial and a count of buffers, then each
+ * buffer as its length and its bytes, all integers four bytes
+ * big-endian; the message is the buffers joined.  A reply carries the
+ * request's serial.
+ */
+struct ds_netty {
+	size_t		 max;		/* the largest frame: its buffers'
+					   bytes and lengths */
+	uint32_t	 serial;	/* after a frame: its serial */
+	struct ds_buf	 msg;		/* after a frame: its message */
+	char		 why[96];	/* after EMSGSIZE: how large */
+	/* private */
+	unsigned char	 hdr[8];
+	size_t		 have;		/* bytes of hdr */
+	int		 state;
+	uint32_t	 nleft;		/* buffers still to come */
+	size_t		 want;		/* bytes of this buffer to come */
+	size_t		 size;		/* the frame's size so far */
+};
+
+void	ds_netty_init(struct ds_netty *, size_t max);
+void	ds_netty_free(struct ds_netty *);
+/*
+ * Take bytes from *p (*len of them), advancing both, up to the end of
+ * one frame.  Returns 1 when a frame is complete (serial and msg hold
+ * it until the next call), 0 when the bytes ran out first, or -1 with
+ * errno EMSGSIZE (the frame would pass max; why says so, and the stream
+ * cannot be read further) or ENOMEM.
+ */
+int	ds_netty_take(struct ds_netty *, const char **p, size_t *len);
+/* Nonzero when part of a frame has been taken: an EOF now tears it. */
+int	ds_netty_partial(const struct ds_netty *);
+/* Append a frame of serial whose message is len bytes.  0, or -1. */
+int	ds_netty_frame(struct ds_buf *, uint32_t serial, const void *,
+	    size_t len);
+
+/*
+ * The protocol: ds_flume holds the schemas and what the process has
+ * learned of its clients' protocols; a ds_flume_conn is one connection,
+ * whose first request carries Avro's handshake.  A request's events are
+ * read into values the connections share, so they are to be taken
+ * before any connection's next request is decoded.
+ *
+ *	c = ds_flume_conn_new(f);
+ *	for each frame of the connection:
+ *		ds_flume_request(c, frame.msg.data, frame.msg.len);
+ *		for i in 0 .. ds_flume_nevents(c) - 1: ds_flume_event(c, i..)
+ *		ds_flume_reply(c, frame.serial, DS_FLUME_OK, &out), once the
+ *		events are safe, or at once when ds_flume_answered(c)
+ */
+struct ds_flume;
+struct ds_flume_conn;
+
+/* The symbols of the protocol's Status. */
+#define DS_FLUME_OK		0
+#define DS_FLUME_FAILED		1
+#define DS_FLUME_UNKNOWN	2
+
+struct ds_flume_event {
+	const char	*body;
+	size_t		 bodylen;
+	size_t		 nheader;
+};
+
+struct ds_flume_header {
+	const char	*key;		/* up to a NUL it holds */
+	size_t		 keylen;
+	const char	*value;
+	size_t		 valuelen;
+};
+
+/*
+ * NULL with errno ENOMEM.  It gives libavro an allocator of its own, for
+ * the whole process: one that refuses what no frame can need.
+ */
+struct ds_flume *ds_flume_new(void);
+void	ds_flume_free(struct ds_flume *);
+/* The protocol's text, the server's in the handshake, and its MD5. */
+const char *ds_flume_protocol(const struct ds_flume *, unsigned char[16]);
+struct ds_flume_conn *ds_flume_conn_new(struct ds_flume *);
+void	ds_flume_conn_free(struct ds_flume_conn *);
+/*
+ * Decode the request message of len bytes.  0, or -1 with errno EBADMSG
+ * (ds_flume_why says what is wrong: the connection is best dropped) or
+ * ENOMEM.  After 0 a reply is owed: ds_flume_answered says whether it is
+ * the protocol's own (a handshake that failed or a ping, an unknown
+ * message), to go at once; if not, the call's events are to be taken.
+ */
+int	ds_flume_request(struct ds_flume_conn *, const void *, size_t len);
+int	ds_flume_answered(const struct ds_flume_conn *);
+const char *ds_flume_why(const struct ds_flume_conn *);
+/* The events of the call decoded last (0 when it was no call). */
+size_t	ds_flume_nevents(const struct ds_flume_conn *);
+/* Event i's body and header count.  0, or -1 with errno EINVAL. */
+int	ds_flume_event(struct ds_flume_conn *, size_t i,
+	    struct ds_flume_event *);
+/* Header j of event i, in the order sent.  0, or -1 / EINVAL. */
+int	ds_flume_header(struct ds_flume_conn *, size_t i, size_t j,
+	    struct ds_flume_header *);
+/*
+ * Append event i's headers as a JSON object, compact, in the order
+ * sent, the last of a repeated key winning; bytes that are not UTF-8
+ * become U+FFFD.  0, or -1 with errno ENOMEM or EINVAL.
+ */
+int	ds_flume_headers_json(struct ds_flume_conn *, size_t i,
+	    struct ds_buf *);
+/*
+ * Append the framed reply to the request decoded last, with its serial:
+ * for a call, its Status.  0, or -1 with errno ENOMEM (or EINVAL: no
+ * reply is owed).
+ */
+int	ds_flume_reply(struct ds_flume_conn *, uint32_t serial, int status,
+	    struct ds_buf *);
+
 #endif /* DS_H */
