@@ -125,6 +125,11 @@ main(int argc, char *argv[])
 		if (!qflag && ds_write_batch(&out, r.time) == -1)
 			ds_write_failed_die(&out);
 	}
+	if (r.torn) {
+		discard();
+		warnx("stdin: the stream ends inside a batch: "
+		    "not saved, left to the replay");
+	}
 	ds_reader_free(&r);
 	if (!qflag)
 		ds_writer_close_or_die(&out);

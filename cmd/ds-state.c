@@ -222,6 +222,8 @@ main(int argc, char *argv[])
 				ds_table_remove(&batch, kf->data, kf->len);
 		}
 	}
+	if (r.torn && dir != NULL)
+		warnx("stdin: the input ends inside a batch: left to the replay");
 	ds_writer_close_or_die(&out);
 	if (nskipped > 0)
 		warnx("values skipped, not numbers: %llu", nskipped);
@@ -667,6 +669,7 @@ restore(const char *dir)
 	    ds_reader_init(&r, ck.fd, path, DS_AUTO) == -1)
 		err(1, "%s", path);
 	r.lineno = 1;		/* the store's header line */
+	r.replayed = 0;		/* a torn checkpoint is an error */
 	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
 		if (rc == DS_BATCH) {
 			if (r.synthetic)

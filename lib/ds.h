@@ -180,6 +180,10 @@ struct ds_reader {
 	int64_t		 lasttime;	/* the previous batch time, or -1 */
 	int		 synthetic;	/* the last batch end was made up at
 					   EOF, not read */
+	int		 torn;		/* after DS_EOF: the stream ended
+					   inside a batch, left to replay */
+	int		 replayed;	/* $DS_CHECKPOINT is set: a torn
+					   batch is the replay's, not ours */
 
 	char		*rec;		/* the record, fields joined by TAB,
 					   unescaped (not NUL-terminated) */
@@ -228,7 +232,11 @@ void	ds_reader_free(struct ds_reader *);
  * A record's fields point into the reader's buffer and stay valid until
  * the next call.  At EOF after records with no batch end, a final batch
  * is closed (DS_BATCH with r->synthetic set): its time is the clock's,
- * or one millisecond after the previous batch's if that is later.
+ * or one millisecond after the previous batch's if that is later.  But
+ * a ds stream read with $DS_CHECKPOINT set ends there (DS_EOF with
+ * r->torn set): the stage before died, and the source will replay the
+ * batch whole, with its true time, which a made-up end would hide from
+ * every stage after this one.
  */
 int	ds_read(struct ds_reader *);
 

@@ -485,6 +485,7 @@ ds_kafka_log_read(int fd, const char *name, struct ds_kafka_parts *parts,
 
 	if (ds_reader_init(&r, fd, name, DS_AUTO) == -1)
 		return -1;
+	r.replayed = 0;		/* a torn batch's ranges end the log */
 	while ((rc = ds_read(&r)) > 0) {
 		if (rc == DS_BATCH) {
 			if (r.synthetic)

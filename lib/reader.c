@@ -54,6 +54,7 @@ ds_reader_init(struct ds_reader *r, int fd, const char *name, int mode)
 	r->name = name;
 	r->mode = mode;
 	r->lasttime = -1;
+	r->replayed = ds_pipeline_dir() != NULL;
 	r->cap = READ_CHUNK;
 	ds_metrics_init();
 	if ((r->buf = malloc(r->cap + SLACK)) == NULL)
@@ -438,6 +439,11 @@ read_item(struct ds_reader *r)
 			add_metrics(r);
 			if (!r->inbatch)
 				return DS_EOF;
+			if (r->replayed && r->mode == DS_STREAM) {
+				r->inbatch = 0;
+				r->torn = 1;
+				return DS_EOF;
+			}
 			if (r->lasttime == INT64_MAX)
 				return bad(r, "no batch time after %lld for "
 				    "the last records", (long long)INT64_MAX);

@@ -204,6 +204,7 @@ pass(struct ds_wal *wal, int fd, struct ds_wal_seg *s, int64_t confirmed,
 	if (lseek(fd, 0, SEEK_SET) == -1 ||
 	    ds_reader_init(&r, fd, name, DS_AUTO) == -1)
 		return -1;
+	r.replayed = 0;		/* the log's torn batch is ours to end */
 	*tail = INT64_MIN;
 	while ((rc = ds_read(&r)) != DS_EOF) {
 		if (rc == -1 || r.mode != DS_STREAM) {
