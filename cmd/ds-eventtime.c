@@ -220,6 +220,7 @@ add(const struct ds_reader *r, int64_t t)
 		return;
 	}
 	nlate++;
+	ds_metrics_count(DS_RECV_LATE, 1);
 	if (latemode == LATE_EMIT) {
 		append(slot(first), r);
 		latepending++;

@@ -336,6 +336,7 @@ enum {
 	DS_RECV_CONNECTIONS,
 	DS_RECV_RECONNECTS,
 	DS_RECV_LONG,		/* lines over the limit, dropped */
+	DS_RECV_LATE,		/* records behind the watermark */
 	DS_RECV_N
 };
 

@@ -360,11 +360,12 @@ send_now(const struct ds_writer *w, int64_t now, const char *state)
 	    (unsigned long long)(ds_metrics.batches + ds_metrics.marks),
 	    (unsigned long long)c.rin, (unsigned long long)c.bin, (unsigned long long)c.rout,
 	    (unsigned long long)c.bout);
-	put("recv\t%llu\t%llu\t%llu\t%llu\n",
+	put("recv\t%llu\t%llu\t%llu\t%llu\t%llu\n",
 	    (unsigned long long)ds_metrics.recv[DS_RECV_DATAGRAMS],
 	    (unsigned long long)ds_metrics.recv[DS_RECV_CONNECTIONS],
 	    (unsigned long long)ds_metrics.recv[DS_RECV_RECONNECTS],
-	    (unsigned long long)ds_metrics.recv[DS_RECV_LONG]);
+	    (unsigned long long)ds_metrics.recv[DS_RECV_LONG],
+	    (unsigned long long)ds_metrics.recv[DS_RECV_LATE]);
 	for (i = 0; i < m.nitem; i++) {
 		it = &m.item[i];
 		put("batch\t%lld\t%llu\t%llu\t%llu\t%llu\t%lld\t%lld\t%lld\n",

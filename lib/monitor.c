@@ -386,8 +386,8 @@ ds_mon_parse(struct ds_mon *mon, char *s, size_t len, pid_t pid, int64_t now)
 			st->bin = v[2];
 			st->rout = v[3];
 			st->bout = v[4];
-		} else if (strcmp(f[0], "recv") == 0 && n == 5) {
-			for (i = 0; i < 4; i++)
+		} else if (strcmp(f[0], "recv") == 0 && n == DS_RECV_N + 1) {
+			for (i = 0; i < DS_RECV_N; i++)
 				st->recv[i] = v[i];
 		} else if (strcmp(f[0], "batch") == 0 && n == 9) {
 			b.time = v[0];

@@ -180,8 +180,8 @@ time.sleep(60)' "$DS_METRICS" &
 	    "$T/ds.err")
 	nc -N 127.0.0.1 "$port" <"$T/lines"
 	wait_until 10 ends 1
-	# recv: datagrams, connections, reconnects, over-long lines.
-	[ "$(last ds-socket recv)" = "0	1	0	1" ]
+	# recv: datagrams, connections, reconnects, over-long lines, late.
+	[ "$(last ds-socket recv)" = "0	1	0	1	0" ]
 	[ "$(last ds-socket total | cut -f2)" -eq 2 ]
 }
 
@@ -200,7 +200,7 @@ time.sleep(60)' "$DS_METRICS" &
 	wait_until 10 grep -q b3 "$T/u.out"
 	kill "$upid"
 	wait_until 10 ends 1
-	[ "$(last ds-socket recv)" = "3	0	0	0" ]
+	[ "$(last ds-socket recv)" = "3	0	0	0	0" ]
 
 	# A client: the server goes away and comes back, on the same port.
 	nc -lkvn 127.0.0.1 0 </dev/null >/dev/null 2>"$T/nc.err" &
@@ -219,11 +219,20 @@ time.sleep(60)' "$DS_METRICS" &
 	wait_until 10 has_connected
 	kill "$cpid"
 	wait_until 10 ends 2
-	[ "$(last ds-socket recv | tail -n 1)" = "0	2	1	0" ]
+	[ "$(last ds-socket recv | tail -n 1)" = "0	2	1	0	0" ]
 }
 
 has_connected() {
 	[ "$(grep -c ': connected$' "$T/c.err")" -ge 2 ]
+}
+
+@test "metrics: ds-eventtime reports the records it found late" {
+	listen
+	printf 'a\t10\nb\t20\nc\t1\nd\t2\n' |
+	    ds-eventtime -F s -f 2 >/dev/null 2>"$T/err"
+	wait_until 10 ends 1
+	[ "$(cat "$T/err")" = "ds-eventtime: late records dropped: 2" ]
+	[ "$(last ds-eventtime recv)" = "0	0	0	0	2" ]
 }
 
 @test "metrics: ds-transform reports its input, not its command's" {

@@ -185,7 +185,7 @@ stages(const struct ds_mon_pipe *p)
 			own /= (int64_t)st->nring;
 		o = json_pack("{s:I, s:I, s:I, s:s, s:s, s:b, s:I, s:I, s:I,"
 		    " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I,"
-		    " s:I, s:I}, s:I}",
+		    " s:I, s:I, s:I}, s:I}",
 		    "index", (json_int_t)i,
 		    "pid", (json_int_t)st->pid,
 		    "pgid", (json_int_t)st->pgid,
@@ -209,6 +209,7 @@ stages(const struct ds_mon_pipe *p)
 		    "connections", (json_int_t)st->recv[DS_RECV_CONNECTIONS],
 		    "reconnects", (json_int_t)st->recv[DS_RECV_RECONNECTS],
 		    "longLines", (json_int_t)st->recv[DS_RECV_LONG],
+		    "lateRecords", (json_int_t)st->recv[DS_RECV_LATE],
 		    "lostReports", (json_int_t)st->lost);
 		json_array_append_new(a, o);
 	}
