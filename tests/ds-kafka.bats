@@ -300,10 +300,10 @@ latest_is() {
 	[ -n "$f" ] && sort "$T/out/$f" | cmp -s - "$1"
 }
 
-# KAFKA_KILLS (4 by default, 20 for the issue's run) kills a stage.  A
-# stateless stage between ds-kafka and ds-state would close the batch a
-# killed ds-kafka left torn (its reader does, at the end of its input),
-# which ds-state would then take whole: so ds-state reads ds-kafka.
+# KAFKA_KILLS (4 by default, 20 for the issue's run) kills a stage.  The
+# stateless stage between ds-kafka and ds-state must leave a batch that a
+# killed ds-kafka left torn to the replay, as every reader does under
+# DS_CHECKPOINT (ds(5)).
 @test "ds-kafka -c: SIGKILL of any stage at random moments, then a restart: every message counted once" {
 	local kills=${KAFKA_KILLS:-4} stage i n=0 job pids_run
 
@@ -314,21 +314,24 @@ latest_is() {
 	done | kcat -b "$B" -P -t t6 -K :
 	export DS_CHECKPOINT=$T/pipe
 	mkdir "$T/out"
-	for stage in $(for i in $(seq 1 "$kills"); do echo 0 1 2; done |
+	for stage in $(for i in $(seq 1 "$kills"); do echo 0 1 2 3; done |
 	    tr ' ' '\n' | shuf --random-source=<(yes)) last; do
 		rm -f "$T"/p?
 		# Each stage writes its pid, so that any one can be killed.
 		{ sh -c 'echo $$ >"$0"; exec "$@"' "$T/p0" ds-kafka -b "$B" \
 		    -c "$T/c1" -m -o earliest -i 200ms -R 25 t6 |
-		    sh -c 'echo $$ >"$0"; exec "$@"' "$T/p1" ds-state \
+		    sh -c 'echo $$ >"$0"; exec "$@"' "$T/p1" ds-map -f 1,2 |
+		    sh -c 'echo $$ >"$0"; exec "$@"' "$T/p2" ds-state \
 		    -c "$T/c2" -o count |
-		    sh -c 'echo $$ >"$0"; exec "$@"' "$T/p2" ds-save -q \
+		    sh -c 'echo $$ >"$0"; exec "$@"' "$T/p3" ds-save -q \
 		    "$T/out/b"; } 2>>"$T/err" &
 		job=$!
-		wait_until 10 test -s "$T/p0" -a -s "$T/p1" -a -s "$T/p2"
-		pids_run=($(cat "$T/p0") $(cat "$T/p1") $(cat "$T/p2"))
+		wait_until 10 test -s "$T/p0" -a -s "$T/p1" -a -s "$T/p2" \
+		    -a -s "$T/p3"
+		pids_run=($(cat "$T/p0") $(cat "$T/p1") $(cat "$T/p2") \
+		    $(cat "$T/p3"))
 		pids+=("${pids_run[@]}")
-		if [ "$n" -eq $((kills * 3 / 2)) ]; then
+		if [ "$n" -eq $((kills * 4 / 2)) ]; then
 			for i in $(seq 301 600); do
 				echo "w$((i % 17)):w$((i % 17))"
 			done | kcat -b "$B" -P -t t6 -K :
