@@ -29,7 +29,8 @@ SANFLAGS   = -O1 -g -fno-omit-frame-pointer \
 # The Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        liblua5.4-dev bats bats-assert bats-support bats-file mandoc \
-       netcat-openbsd mawk gawk time clang libclang-rt-14-dev xxhash
+       netcat-openbsd mawk gawk time clang libclang-rt-14-dev xxhash \
+       libcurl4-openssl-dev libjansson-dev nodejs npm curl
 
 HDR = lib/ds.h
 LIB = lib/libds.a
