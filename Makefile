@@ -71,6 +71,8 @@ BIN = \
 	cmd/ds-flatmap \
 	cmd/ds-groupbykey \
 	cmd/ds-join \
+	cmd/ds-kinesis \
+	cmd/ds-kinesis-out \
 	cmd/ds-lines \
 	cmd/ds-map \
 	cmd/ds-print \
@@ -92,6 +94,8 @@ MAN1 = \
 	man/ds-flatmap.1 \
 	man/ds-groupbykey.1 \
 	man/ds-join.1 \
+	man/ds-kinesis.1 \
+	man/ds-kinesis-out.1 \
 	man/ds-lines.1 \
 	man/ds-map.1 \
 	man/ds-print.1 \
@@ -141,6 +145,18 @@ $(LIB): $(LIBOBJ)
 .c:
 	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ $< $(LIB) \
 	    $(LDLIBS)
+
+# Only the Kinesis programs link libcurl (HTTP, SigV4) and jansson (JSON).
+KINESIS_LIBS != pkg-config --libs libcurl jansson
+KINESIS = lib/kinesis.o lib/kinesis.h
+lib/kinesis.o: lib/kinesis.h $(HDR)
+cmd/ds-kinesis: cmd/ds-kinesis.c $(KINESIS) $(LIB) $(HDR)
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ cmd/ds-kinesis.c \
+	    lib/kinesis.o $(LIB) $(LDLIBS) $(KINESIS_LIBS) -lresolv
+cmd/ds-kinesis-out: cmd/ds-kinesis-out.c $(KINESIS) $(LIB) $(HDR)
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ \
+	    cmd/ds-kinesis-out.c lib/kinesis.o $(LIB) $(LDLIBS) \
+	    $(KINESIS_LIBS) -lresolv
 
 check: test
 test: all $(UNIT)
@@ -232,6 +248,6 @@ deps:
 	fi
 
 clean:
-	rm -f $(BIN) $(UNIT) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(LIB)
+	rm -f $(BIN) $(UNIT) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(LIB) lib/kinesis.o
 
 .PHONY: all check test lint sanitize bench demo fuzz install uninstall deps clean

@@ -1,0 +1,421 @@
+/*
+ * kinesis.c: the Kinesis JSON API over libcurl, signed by libcurl's
+ * SigV4, with credentials and region found as the AWS tools find them.
+ */
+
+/* asprintf(3) */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <resolv.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds.h"
+#include "kinesis.h"
+
+#define TARGET	"X-Amz-Target: Kinesis_20131202."
+
+static char	*ini_get(const char *path, const char *section,
+		    const char *key);
+static char	*dotaws(const char *env, const char *file);
+static size_t	 collect(char *, size_t, size_t, void *);
+static int	 classify(const char *type, long status);
+
+int
+ds_kinesis_open(struct ds_kinesis *k, const char *endpoint,
+    const char *region, long timeout, char *why, size_t whysize)
+{
+	const char *profile, *id, *secret, *token;
+	char *path = NULL, *cid = NULL, *csecret = NULL, *ctoken = NULL;
+	char *cregion = NULL, section[160], hdr[4096];
+	int n, rc = -1;
+
+	memset(k, 0, sizeof(*k));
+	if ((profile = getenv("AWS_PROFILE")) == NULL || *profile == '\0')
+		profile = "default";
+	id = getenv("AWS_ACCESS_KEY_ID");
+	secret = getenv("AWS_SECRET_ACCESS_KEY");
+	token = getenv("AWS_SESSION_TOKEN");
+	if (id == NULL || *id == '\0' || secret == NULL || *secret == '\0') {
+		if ((path = dotaws("AWS_SHARED_CREDENTIALS_FILE",
+		    "credentials")) != NULL) {
+			cid = ini_get(path, profile, "aws_access_key_id");
+			csecret = ini_get(path, profile,
+			    "aws_secret_access_key");
+			ctoken = ini_get(path, profile, "aws_session_token");
+		}
+		free(path);
+		path = NULL;
+		if (cid == NULL || csecret == NULL) {
+			snprintf(why, whysize, "no credentials: neither "
+			    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY nor "
+			    "profile %s in ~/.aws/credentials", profile);
+			errno = EINVAL;
+			goto out;
+		}
+		id = cid;
+		secret = csecret;
+		token = ctoken;
+	}
+	if (region == NULL || *region == '\0')
+		region = getenv("AWS_REGION");
+	if (region == NULL || *region == '\0')
+		region = getenv("AWS_DEFAULT_REGION");
+	if ((region == NULL || *region == '\0') &&
+	    (path = dotaws("AWS_CONFIG_FILE", "config")) != NULL) {
+		/* The config file spells its sections "profile NAME". */
+		if (strcmp(profile, "default") == 0)
+			snprintf(section, sizeof(section), "default");
+		else
+			snprintf(section, sizeof(section), "profile %s",
+			    profile);
+		region = cregion = ini_get(path, section, "region");
+	}
+	if (region == NULL || *region == '\0') {
+		snprintf(why, whysize, "no region: neither -r, AWS_REGION, "
+		    "AWS_DEFAULT_REGION nor a region in ~/.aws/config");
+		errno = EINVAL;
+		goto out;
+	}
+	if (strlen(region) >= sizeof(k->region) ||
+	    strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+	    strlen(region)) {
+		snprintf(why, whysize, "region %s: not a region name", region);
+		errno = EINVAL;
+		goto out;
+	}
+	snprintf(k->region, sizeof(k->region), "%s", region);
+	snprintf(k->sigv4, sizeof(k->sigv4), "aws:amz:%s:kinesis", region);
+	if (endpoint == NULL || *endpoint == '\0')
+		endpoint = getenv("AWS_ENDPOINT_URL");
+	if (endpoint != NULL && *endpoint != '\0')
+		k->url = strdup(endpoint);
+	else if (asprintf(&k->url, "https://kinesis.%s.amazonaws.com/",
+	    region) == -1)
+		k->url = NULL;
+	if (k->url == NULL || asprintf(&k->userpwd, "%s:%s", id,
+	    secret) == -1) {
+		k->userpwd = NULL;
+		goto nomem;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+	    (k->h = curl_easy_init()) == NULL)
+		goto nomem;
+	k->hd = curl_slist_append(NULL,
+	    "Content-Type: application/x-amz-json-1.1");
+	if (k->hd == NULL)
+		goto nomem;
+	if (token != NULL && *token != '\0') {
+		n = snprintf(hdr, sizeof(hdr), "X-Amz-Security-Token: %s",
+		    token);
+		if (n < 0 || (size_t)n >= sizeof(hdr)) {
+			snprintf(why, whysize, "AWS_SESSION_TOKEN: too long");
+			errno = EINVAL;
+			goto out;
+		}
+		if (curl_slist_append(k->hd, hdr) == NULL)
+			goto nomem;
+		explicit_bzero(hdr, sizeof(hdr));
+	}
+	curl_easy_setopt(k->h, CURLOPT_URL, k->url);
+	curl_easy_setopt(k->h, CURLOPT_AWS_SIGV4, k->sigv4);
+	curl_easy_setopt(k->h, CURLOPT_USERPWD, k->userpwd);
+	curl_easy_setopt(k->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(k->h, CURLOPT_TIMEOUT_MS, timeout);
+	curl_easy_setopt(k->h, CURLOPT_CONNECTTIMEOUT_MS,
+	    timeout < 2000 ? timeout : 2000L);
+	curl_easy_setopt(k->h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(k->h, CURLOPT_WRITEDATA, &k->body);
+	curl_easy_setopt(k->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc = 0;
+	goto out;
+nomem:
+	snprintf(why, whysize, "%s", strerror(ENOMEM));
+	errno = ENOMEM;
+out:
+	if (csecret != NULL)
+		explicit_bzero(csecret, strlen(csecret));
+	if (ctoken != NULL)
+		explicit_bzero(ctoken, strlen(ctoken));
+	free(cid);
+	free(csecret);
+	free(ctoken);
+	free(cregion);
+	free(path);
+	if (rc == -1) {
+		n = errno;
+		ds_kinesis_close(k);
+		errno = n;
+	}
+	return rc;
+}
+
+void
+ds_kinesis_close(struct ds_kinesis *k)
+{
+	if (k->h != NULL)
+		curl_easy_cleanup(k->h);
+	curl_slist_free_all(k->hd);
+	if (k->userpwd != NULL)
+		explicit_bzero(k->userpwd, strlen(k->userpwd));
+	free(k->userpwd);
+	free(k->url);
+	ds_buf_free(&k->body);
+	memset(k, 0, sizeof(*k));
+}
+
+int
+ds_kinesis_call(struct ds_kinesis *k, const char *action, json_t *req,
+    json_t **resp, char *why, size_t whysize)
+{
+	struct curl_slist *hd, target;
+	json_error_t jerr;
+	json_t *j, *v;
+	const char *type, *msg;
+	char *body, tbuf[128];
+	CURLcode c;
+	int e;
+
+	*resp = NULL;
+	k->status = 0;
+	k->type[0] = '\0';
+	k->body.len = 0;
+	if ((body = json_dumps(req, JSON_COMPACT)) == NULL) {
+		errno = ENOMEM;
+		snprintf(why, whysize, "%s", strerror(errno));
+		return -1;
+	}
+	/* The action's header goes first, before the shared ones. */
+	snprintf(tbuf, sizeof(tbuf), TARGET "%s", action);
+	target.data = tbuf;
+	target.next = k->hd;
+	hd = &target;
+	curl_easy_setopt(k->h, CURLOPT_HTTPHEADER, hd);
+	curl_easy_setopt(k->h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(k->h, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)strlen(body));
+	c = curl_easy_perform(k->h);
+	curl_easy_setopt(k->h, CURLOPT_HTTPHEADER, NULL);
+	free(body);
+	if (c != CURLE_OK) {
+		snprintf(why, whysize, "%s", curl_easy_strerror(c));
+		errno = c == CURLE_OUT_OF_MEMORY ? ENOMEM : EAGAIN;
+		return -1;
+	}
+	curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &k->status);
+	if (k->body.len == 0 && k->status == 200) {
+		*resp = json_object();
+		return *resp == NULL ? -1 : 0;
+	}
+	j = json_loadb(k->body.data != NULL ? k->body.data : "", k->body.len,
+	    0, &jerr);
+	if (k->status == 200) {
+		if (j == NULL || !json_is_object(j)) {
+			json_decref(j);
+			snprintf(why, whysize, "an answer that is not JSON: "
+			    "%s", jerr.text);
+			errno = EBADMSG;
+			return -1;
+		}
+		*resp = j;
+		return 0;
+	}
+	type = msg = "";
+	if (j != NULL) {
+		if ((v = json_object_get(j, "__type")) != NULL &&
+		    json_is_string(v))
+			type = json_string_value(v);
+		if (((v = json_object_get(j, "message")) != NULL ||
+		    (v = json_object_get(j, "Message")) != NULL) &&
+		    json_is_string(v))
+			msg = json_string_value(v);
+	}
+	/* "com.amazon.coral.service#UnrecognizedClientException" */
+	if (strrchr(type, '#') != NULL)
+		type = strrchr(type, '#') + 1;
+	snprintf(k->type, sizeof(k->type), "%s", type);
+	if (*type == '\0')
+		snprintf(why, whysize, "HTTP %ld", k->status);
+	else if (*msg == '\0')
+		snprintf(why, whysize, "%s (HTTP %ld)", type, k->status);
+	else
+		snprintf(why, whysize, "%s: %s (HTTP %ld)", type, msg,
+		    k->status);
+	e = classify(type, k->status);
+	json_decref(j);
+	errno = e;
+	return -1;
+}
+
+/* The errno of an error answer: what the caller is to do about it. */
+static int
+classify(const char *type, long status)
+{
+	static const char *const retry[] = {
+		"ProvisionedThroughputExceededException",
+		"ThrottlingException", "LimitExceededException",
+		"KMSThrottlingException", "InternalFailure",
+		"ServiceUnavailable", "RequestExpired", NULL
+	};
+	static const char *const denied[] = {
+		"UnrecognizedClientException", "InvalidSignatureException",
+		"AccessDeniedException", "MissingAuthenticationToken",
+		"MissingAuthenticationTokenException", "IncompleteSignature",
+		"ExpiredTokenException", "InvalidClientTokenId",
+		"AccessDenied", NULL
+	};
+	size_t i;
+
+	for (i = 0; retry[i] != NULL; i++)
+		if (strcmp(type, retry[i]) == 0)
+			return EAGAIN;
+	for (i = 0; denied[i] != NULL; i++)
+		if (strcmp(type, denied[i]) == 0)
+			return EACCES;
+	if (strcmp(type, "ResourceNotFoundException") == 0)
+		return ENOENT;
+	if (strcmp(type, "ExpiredIteratorException") == 0)
+		return ESTALE;
+	if (status >= 500 || status == 429 || status == 408)
+		return EAGAIN;
+	if (status == 403)
+		return EACCES;
+	return EINVAL;
+}
+
+static size_t
+collect(char *p, size_t size, size_t n, void *arg)
+{
+	if (ds_buf_append(arg, p, n) == -1)
+		return 0;	/* curl fails the transfer */
+	(void)size;	/* always 1 */
+	return n;
+}
+
+int64_t
+ds_kinesis_backoff(int tries, int64_t base, int64_t cap)
+{
+	int64_t top = base;
+
+	while (tries-- > 0 && top < cap)
+		top *= 2;
+	if (top > cap)
+		top = cap;
+	return 1 + (int64_t)arc4random_uniform((uint32_t)top);
+}
+
+int
+ds_kinesis_seqcmp(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+int
+ds_kinesis_b64_encode(struct ds_buf *b, const void *p, size_t len)
+{
+	size_t n = (len + 2) / 3 * 4 + 1;
+	int m;
+
+	if (ds_buf_reserve(b, n) == -1)
+		return -1;
+	if ((m = b64_ntop(p, len, b->data + b->len, n)) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	b->len += (size_t)m + 1;	/* the NUL goes with it */
+	return 0;
+}
+
+int
+ds_kinesis_b64_decode(struct ds_buf *b, const char *s, size_t len)
+{
+	char *z;
+	int m;
+
+	b->len = 0;
+	if (ds_buf_reserve(b, len / 4 * 3 + 3) == -1)
+		return -1;
+	/* b64_pton reads a NUL-terminated string; jansson's are. */
+	z = (char *)s;
+	if (strlen(z) != len ||
+	    (m = b64_pton(z, (unsigned char *)b->data, len / 4 * 3 + 3)) ==
+	    -1) {
+		errno = EBADMSG;
+		return -1;
+	}
+	b->len = (size_t)m;
+	return 0;
+}
+
+/* The file of env, else ~/.aws/file; NULL when neither can be named. */
+static char *
+dotaws(const char *env, const char *file)
+{
+	const char *v, *home;
+	char *p;
+
+	if ((v = getenv(env)) != NULL && *v != '\0')
+		return strdup(v);
+	if ((home = getenv("HOME")) == NULL || *home == '\0')
+		return NULL;
+	if (asprintf(&p, "%s/.aws/%s", home, file) == -1)
+		return NULL;
+	return p;
+}
+
+/*
+ * The value of key in [section] of an INI file as the AWS tools write
+ * it (key = value, # and ; comments), or NULL.
+ */
+static char *
+ini_get(const char *path, const char *section, const char *key)
+{
+	FILE *f;
+	char *line = NULL, *p, *e, *val = NULL;
+	size_t cap = 0, klen = strlen(key);
+	int in = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	while (getline(&line, &cap, f) != -1) {
+		p = line + strspn(line, " \t");
+		e = p + strcspn(p, "\r\n");
+		*e = '\0';
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*p == '#' || *p == ';' || *p == '\0')
+			continue;
+		if (*p == '[') {
+			p++;
+			p += strspn(p, " \t");
+			if ((e = strchr(p, ']')) == NULL)
+				continue;
+			while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			in = (size_t)(e - p) == strlen(section) &&
+			    strncmp(p, section, e - p) == 0;
+			continue;
+		}
+		if (!in || strncmp(p, key, klen) != 0)
+			continue;
+		p += klen;
+		p += strspn(p, " \t");
+		if (*p++ != '=')
+			continue;
+		p += strspn(p, " \t");
+		free(val);
+		val = strdup(p);
+	}
+	if (line != NULL)
+		explicit_bzero(line, cap);
+	free(line);
+	fclose(f);
+	return val;
+}
