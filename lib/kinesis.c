@@ -7,11 +7,14 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <fcntl.h>
 #include <resolv.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ds.h"
 #include "kinesis.h"
@@ -418,4 +421,420 @@ ini_get(const char *path, const char *section, const char *key)
 	free(line);
 	fclose(f);
 	return val;
+}
+
+char *
+ds_kinesis_strdup(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v)) {
+		errno = EBADMSG;
+		return NULL;
+	}
+	return strdup(json_string_value(v));
+}
+
+struct ds_kinesis_shard *
+ds_kinesis_shard_find(struct ds_kinesis_shards *v, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (strcmp(v->s[i]->id, id) == 0)
+			return v->s[i];
+	return NULL;
+}
+
+/* The shard id, added when new. */
+static struct ds_kinesis_shard *
+shard_get(struct ds_kinesis_shards *v, const char *id, int initial)
+{
+	struct ds_kinesis_shard *s, **p;
+
+	if ((s = ds_kinesis_shard_find(v, id)) != NULL)
+		return s;
+	if (v->n == v->cap) {
+		if ((p = reallocarray(v->s, v->cap * 2 + 8, sizeof(*p))) ==
+		    NULL)
+			return NULL;
+		v->s = p;
+		v->cap = v->cap * 2 + 8;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->id = strdup(id)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->initial = initial;
+	s->timer = -1;
+	v->s[v->n++] = s;
+	return s;
+}
+
+int
+ds_kinesis_shard_add(struct ds_kinesis_shards *v, json_t *o, int initial)
+{
+	struct ds_kinesis_shard *s;
+	json_t *id = json_object_get(o, "ShardId");
+
+	if (!json_is_string(id)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	if ((s = shard_get(v, json_string_value(id), initial)) == NULL)
+		return -1;
+	if (s->listed)
+		return 0;
+	s->listed = 1;
+	s->initial = initial;
+	if (json_is_string(json_object_get(o, "ParentShardId")) &&
+	    (s->parent = ds_kinesis_strdup(o, "ParentShardId")) == NULL)
+		return -1;
+	if (json_is_string(json_object_get(o, "AdjacentParentShardId")) &&
+	    (s->adjparent = ds_kinesis_strdup(o, "AdjacentParentShardId")) ==
+	    NULL)
+		return -1;
+	return 0;
+}
+
+/* Parent id of s, when known and listed. */
+static struct ds_kinesis_shard *
+parent(struct ds_kinesis_shards *v, const char *id)
+{
+	struct ds_kinesis_shard *p;
+
+	if (id == NULL || (p = ds_kinesis_shard_find(v, id)) == NULL ||
+	    !p->listed)
+		return NULL;
+	return p;
+}
+
+int
+ds_kinesis_shard_ready(struct ds_kinesis_shards *v,
+    const struct ds_kinesis_shard *s)
+{
+	const struct ds_kinesis_shard *p;
+
+	if ((p = parent(v, s->parent)) != NULL && p->state != DS_SHARD_DONE)
+		return 0;
+	if ((p = parent(v, s->adjparent)) != NULL &&
+	    p->state != DS_SHARD_DONE)
+		return 0;
+	return 1;
+}
+
+int
+ds_kinesis_shard_child(struct ds_kinesis_shards *v,
+    const struct ds_kinesis_shard *s)
+{
+	const struct ds_kinesis_shard *p;
+
+	if (!s->initial)
+		return 1;
+	if ((p = parent(v, s->parent)) != NULL && p->pos != NULL)
+		return 1;
+	if ((p = parent(v, s->adjparent)) != NULL && p->pos != NULL)
+		return 1;
+	return 0;
+}
+
+int
+ds_kinesis_shard_took(struct ds_kinesis_shard *s, const char *seq)
+{
+	char *p;
+
+	if ((p = strdup(seq)) == NULL)
+		return -1;
+	free(s->pos);
+	s->pos = p;
+	if (s->first == NULL && (s->first = strdup(seq)) == NULL)
+		return -1;
+	return 0;
+}
+
+#define LOG_NAME	"kinesis-ranges.ds"
+
+static int
+span_add(struct ds_kinesis_log *lg, const struct ds_field *f, int64_t t)
+{
+	struct ds_kinesis_span *p, *s;
+
+	if (lg->nspan == lg->spancap) {
+		if ((p = reallocarray(lg->span, lg->spancap * 2 + 16,
+		    sizeof(*p))) == NULL)
+			return -1;
+		lg->span = p;
+		lg->spancap = lg->spancap * 2 + 16;
+	}
+	s = &lg->span[lg->nspan];
+	memset(s, 0, sizeof(*s));
+	s->t = t;
+	if (f != NULL && ((s->shard = strndup(f[1].data, f[1].len)) == NULL ||
+	    (s->first = strndup(f[2].data, f[2].len)) == NULL ||
+	    (s->last = strndup(f[3].data, f[3].len)) == NULL)) {
+		free(s->shard);
+		free(s->first);
+		return -1;
+	}
+	lg->nspan++;
+	return 0;
+}
+
+static void
+spans_free(struct ds_kinesis_log *lg, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < lg->nspan; i++) {
+		free(lg->span[i].shard);
+		free(lg->span[i].first);
+		free(lg->span[i].last);
+	}
+	lg->nspan = from;
+}
+
+/*
+ * A line of the log as a span: "span" has first and last, "pos" last
+ * only, "done" neither; a batch end has no shard.  0, 1 when it is none
+ * of these, -1 with errno ENOMEM.
+ */
+static int
+log_line(struct ds_kinesis_log *lg, const struct ds_reader *r)
+{
+	static const struct ds_field none = { "", 0 };
+	struct ds_field f[4];
+	const struct ds_field *g = r->field;
+	struct ds_kinesis_span *s;
+
+	if (r->nfield == 2 && g[0].len == 4 && memcmp(g[0].data, "done", 4) ==
+	    0) {
+		f[0] = g[0], f[1] = g[1], f[2] = f[3] = none;
+	} else if (r->nfield == 3 && g[0].len == 3 &&
+	    memcmp(g[0].data, "pos", 3) == 0) {
+		f[0] = g[0], f[1] = g[1], f[2] = none, f[3] = g[2];
+	} else if (r->nfield == 4 && g[0].len == 4 &&
+	    memcmp(g[0].data, "span", 4) == 0) {
+		memcpy(f, g, sizeof(f));
+	} else
+		return 1;
+	if (g[1].len == 0 || memchr(g[1].data, '\0', g[1].len) != NULL)
+		return 1;
+	if (span_add(lg, f, -1) == -1)
+		return -1;
+	s = &lg->span[lg->nspan - 1];
+	/* "done" keeps NULL for both, "pos" a NULL first. */
+	if (r->nfield == 2) {
+		free(s->first);
+		free(s->last);
+		s->first = s->last = NULL;
+	} else if (r->nfield == 3) {
+		free(s->first);
+		s->first = NULL;
+	}
+	return 0;
+}
+
+/* An entry of the log applied to the shards. */
+static int
+log_apply(struct ds_kinesis_shards *v, const struct ds_kinesis_span *e)
+{
+	struct ds_kinesis_shard *s;
+
+	if (e->shard == NULL)
+		return 0;
+	if ((s = shard_get(v, e->shard, 0)) == NULL)
+		return -1;
+	if (e->last == NULL) {
+		s->state = DS_SHARD_DONE;
+		return 0;
+	}
+	free(s->pos);
+	return (s->pos = strdup(e->last)) == NULL ? -1 : 0;
+}
+
+/* Write an entry of the log. */
+static int
+log_write(struct ds_writer *w, const char *kind, const char *shard,
+    const char *first, const char *last)
+{
+	ds_write_field(w, kind, strlen(kind));
+	ds_write_field(w, shard, strlen(shard));
+	if (first != NULL)
+		ds_write_field(w, first, strlen(first));
+	if (last != NULL)
+		ds_write_field(w, last, strlen(last));
+	return ds_write_end(w);
+}
+
+int
+ds_kinesis_log_open(struct ds_kinesis_log *lg, const char *dir,
+    int64_t done, struct ds_kinesis_shards *v, char *why, size_t whysize)
+{
+	struct ds_kinesis_shards at = { NULL, 0, 0, 0 };
+	struct ds_kinesis_span *e;
+	struct ds_reader r;
+	size_t i, cut = 0, from;
+	char *tmp = NULL;
+	int fd, rc, ret = -1, e0;
+	int64_t donet = -1;
+
+	memset(lg, 0, sizeof(*lg));
+	lg->w.fd = -1;
+	lg->last = -1;
+	if (asprintf(&lg->path, "%s/%s", dir, LOG_NAME) == -1 ||
+	    asprintf(&tmp, "%s/.%s.tmp", dir, LOG_NAME) == -1) {
+		snprintf(why, whysize, "%s", strerror(errno));
+		return -1;
+	}
+	if (mkdir(dir, 0777) == -1 && errno != EEXIST) {
+		snprintf(why, whysize, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((fd = open(lg->path, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (ds_reader_init(&r, fd, lg->path, DS_STREAM) == -1)
+			goto sys;
+		while ((rc = ds_read(&r)) == DS_RECORD || rc == DS_BATCH) {
+			if (rc == DS_BATCH) {
+				if (r.synthetic)
+					break;
+				for (i = cut; i < lg->nspan; i++)
+					lg->span[i].t = r.time;
+				if (span_add(lg, NULL, r.time) == -1)
+					goto sys;
+				cut = lg->nspan;
+				lg->last = r.time;
+				continue;
+			}
+			if ((rc = log_line(lg, &r)) == -1)
+				goto sys;
+			if (rc == 1) {
+				snprintf(why, whysize, "%s:%llu: not a line "
+				    "of the log", lg->path,
+				    (unsigned long long)r.lineno);
+				errno = EBADMSG;
+				ds_reader_free(&r);
+				close(fd);
+				goto out;
+			}
+		}
+		if (rc == -1) {
+			snprintf(why, whysize, "%s:%llu: %s", lg->path,
+			    (unsigned long long)r.lineno, errno == EBADMSG ?
+			    r.why : strerror(errno));
+			ds_reader_free(&r);
+			close(fd);
+			goto out;
+		}
+		ds_reader_free(&r);
+		close(fd);
+		/* What a crash cut short does not count. */
+		spans_free(lg, cut);
+	} else if (errno != ENOENT)
+		goto sys;
+
+	/* Positions after everything, and as of the batches done. */
+	for (i = from = 0; i < lg->nspan; i++) {
+		e = &lg->span[i];
+		if (log_apply(v, e) == -1)
+			goto sys;
+		if (e->t <= done) {
+			if (log_apply(&at, e) == -1)
+				goto sys;
+			donet = e->t;
+			from = i + 1;
+		}
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0666)) == -1 || ds_writer_init(&lg->w, fd) == -1)
+		goto sys;
+	ds_write_header(&lg->w);
+	for (i = 0; i < at.n; i++) {
+		if (at.s[i]->pos != NULL)
+			log_write(&lg->w, "pos", at.s[i]->id, NULL,
+			    at.s[i]->pos);
+		if (at.s[i]->state == DS_SHARD_DONE)
+			log_write(&lg->w, "done", at.s[i]->id, NULL, NULL);
+	}
+	if (donet != -1)
+		ds_write_batch(&lg->w, donet);
+	for (i = from; i < lg->nspan; i++) {
+		e = &lg->span[i];
+		if (e->shard == NULL)
+			ds_write_batch(&lg->w, e->t);
+		else if (e->last == NULL)
+			log_write(&lg->w, "done", e->shard, NULL, NULL);
+		else
+			log_write(&lg->w, "span", e->shard, e->first, e->last);
+	}
+	if (ds_writer_flush(&lg->w) == -1 || fsync(fd) == -1 ||
+	    rename(tmp, lg->path) == -1)
+		goto sys;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	/* The replay needs the spans after those done, "pos" none. */
+	for (i = 0; i < from; i++) {
+		free(lg->span[i].shard);
+		free(lg->span[i].first);
+		free(lg->span[i].last);
+	}
+	memmove(lg->span, lg->span + from, (lg->nspan - from) *
+	    sizeof(*lg->span));
+	lg->nspan -= from;
+	ret = 0;
+	goto out;
+sys:
+	snprintf(why, whysize, "%s: %s", lg->path, strerror(errno));
+out:
+	e0 = errno;
+	for (i = 0; i < at.n; i++) {
+		free(at.s[i]->id);
+		free(at.s[i]->pos);
+		free(at.s[i]);
+	}
+	free(at.s);
+	free(tmp);
+	errno = e0;
+	return ret;
+}
+
+int
+ds_kinesis_log_batch(struct ds_kinesis_log *lg, struct ds_kinesis_shards *v,
+    int64_t t, char *why, size_t whysize)
+{
+	struct ds_kinesis_shard *s;
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		s = v->s[i];
+		if (s->first != NULL)
+			log_write(&lg->w, "span", s->id, s->first, s->pos);
+		if (s->ended)
+			log_write(&lg->w, "done", s->id, NULL, NULL);
+		free(s->first);
+		s->first = NULL;
+		s->ended = 0;
+	}
+	ds_write_batch(&lg->w, t);
+	if (ds_writer_flush(&lg->w) == -1 || fsync(lg->w.fd) == -1) {
+		snprintf(why, whysize, "%s: %s", lg->path, strerror(errno));
+		return -1;
+	}
+	lg->last = t;
+	return 0;
+}
+
+void
+ds_kinesis_log_close(struct ds_kinesis_log *lg)
+{
+	if (lg->w.fd != -1) {
+		ds_writer_close(&lg->w);
+		close(lg->w.fd);
+	}
+	spans_free(lg, 0);
+	free(lg->span);
+	free(lg->path);
 }

@@ -64,4 +64,100 @@ int	ds_kinesis_b64_encode(struct ds_buf *, const void *, size_t len);
  */
 int	ds_kinesis_b64_decode(struct ds_buf *, const char *s, size_t len);
 
+/* A copy of the string member key of o, or NULL (ENOMEM, or EBADMSG). */
+char	*ds_kinesis_strdup(json_t *o, const char *key);
+
+/*
+ * The shards of a stream, as ListShards gives them, and where each has
+ * been read to.  A shard is read once its parents are done: read to the
+ * end of a closed shard, or trimmed away, or not listed (gone).
+ */
+#define DS_SHARD_WAIT	0	/* for its parents */
+#define DS_SHARD_READ	1
+#define DS_SHARD_DONE	2	/* closed and read to its end */
+
+struct ds_kinesis_shard {
+	char	*id;
+	char	*parent, *adjparent;	/* or NULL */
+	char	*iter;			/* the next GetRecords's, or NULL */
+	char	*pos;			/* the last sequence number taken */
+	char	*first;			/* the first taken into the open
+					   batch, or NULL */
+	int	 state;			/* DS_SHARD_* */
+	int	 initial;		/* in the first listing: its start is
+					   the program's */
+	int	 ended;			/* done and not yet logged so */
+	int	 listed;		/* ListShards has named it */
+	int	 tries;			/* calls failed in a row */
+	int	 timer;			/* the loop's, once read */
+};
+
+struct ds_kinesis_shards {
+	struct ds_kinesis_shard **s;
+	size_t	 n, cap;
+	int	 listtries;		/* ListShards failed in a row */
+};
+
+/* The shard named id, or NULL. */
+struct ds_kinesis_shard *ds_kinesis_shard_find(struct ds_kinesis_shards *,
+	    const char *id);
+/*
+ * Take a shard of ListShards's answer: a new one is added (initial as
+ * said), a known one gets its parents.  0, or -1 with errno ENOMEM or
+ * EBADMSG (no ShardId).
+ */
+int	ds_kinesis_shard_add(struct ds_kinesis_shards *, json_t *,
+	    int initial);
+/* Whether s may be read: each of its parents done or unknown. */
+int	ds_kinesis_shard_ready(struct ds_kinesis_shards *,
+	    const struct ds_kinesis_shard *);
+/*
+ * Whether s starts at its beginning rather than where the program says:
+ * it was born after the first listing, or a parent has been read.
+ */
+int	ds_kinesis_shard_child(struct ds_kinesis_shards *,
+	    const struct ds_kinesis_shard *);
+/* Record seq as taken from s into the open batch.  0, or -1 ENOMEM. */
+int	ds_kinesis_shard_took(struct ds_kinesis_shard *, const char *seq);
+
+/*
+ * The log of ds-kinesis -c, DIR/kinesis-ranges.ds, a ds(5) stream: per
+ * batch, a record "span SHARD FIRST LAST" for each shard it took
+ * records from, "done SHARD" for each shard read to its end in it, then
+ * its batch end.  A batch with no end (a crash) does not count.  At an
+ * open, the batches the pipeline has done become one record "pos SHARD
+ * LAST" a shard and its "done"s, and those after it are kept to be
+ * replayed.
+ */
+struct ds_kinesis_span {
+	char	*shard;			/* NULL: a batch end at t */
+	char	*first, *last;
+	int64_t	 t;
+};
+
+struct ds_kinesis_log {
+	struct ds_writer w;
+	char	*path;
+	int64_t	 last;			/* the last batch logged, or -1 */
+	struct ds_kinesis_span *span;	/* to replay, in order */
+	size_t	 nspan, spancap;
+};
+
+/*
+ * Open the log in dir (made if need be): the shards' positions after
+ * every batch it holds go into shards, and the spans of the batches after
+ * done into lg->span; the log is rewritten so, synced, and kept open for
+ * the batches to come.  0, or -1 with errno and why naming the file.
+ */
+int	ds_kinesis_log_open(struct ds_kinesis_log *, const char *dir,
+	    int64_t done, struct ds_kinesis_shards *, char *why,
+	    size_t whysize);
+/*
+ * Log the batch of time t: the shards' spans and ends since the last,
+ * then its end, synced.  0, or -1 with errno and why.
+ */
+int	ds_kinesis_log_batch(struct ds_kinesis_log *,
+	    struct ds_kinesis_shards *, int64_t t, char *why, size_t whysize);
+void	ds_kinesis_log_close(struct ds_kinesis_log *);
+
 #endif /* DS_KINESIS_H */
