@@ -53,3 +53,25 @@ create_stream() {
 put() {
 	kin PutRecord "{\"StreamName\":\"$3\",\"PartitionKey\":\"$1\",\"Data\":\"$(printf %s "$2" | base64 -w0)\"}" >/dev/null
 }
+
+# peer_start MODE ARGS...: tests/awspeer.py on 127.0.0.1 (see it), with
+# PPID_ its pid, PPORT its port and PLOG its log.
+peer_start() {
+	local mode=$1
+	shift
+	PLOG=$BATS_TEST_TMPDIR/peer.log
+	rm -f "$BATS_TEST_TMPDIR/peer.port" "$PLOG"
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/awspeer.py" "$mode" \
+	    "$BATS_TEST_TMPDIR/peer.port" "$PLOG" "$@" &
+	PEERPID=$!
+	wait_until 20 test -s "$BATS_TEST_TMPDIR/peer.port"
+	PPORT=$(cat "$BATS_TEST_TMPDIR/peer.port")
+}
+
+peer_stop() {
+	if [ -n "${PEERPID:-}" ]; then
+		kill "$PEERPID" 2>/dev/null || true
+		wait "$PEERPID" 2>/dev/null || true
+		PEERPID=
+	fi
+}
