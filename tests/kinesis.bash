@@ -75,3 +75,8 @@ peer_stop() {
 		PEERPID=
 	fi
 }
+
+# has_batches N FILE: FILE holds at least N batch ends.
+has_batches() {
+	[ "$(grep -c '^%' "$2")" -ge "$1" ]
+}
