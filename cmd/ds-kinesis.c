@@ -43,11 +43,9 @@ static int	on_closing(void *, int64_t);
 static int	on_idle(void *);
 static int	read_shard(struct ds_kinesis_shard *);
 static int	emit(struct ds_kinesis_shard *, json_t *);
-static void	write_record(const char *, json_t *, const char **);
-static json_t	*call(const char *, json_t *);
+static void	put_record(const char *, json_t *, const char **);
 static int	failed(struct ds_kinesis_shard *, const char *, int, int64_t *);
 static void	replay(void);
-static void	refetch(const struct ds_kinesis_span *);
 
 int
 main(int argc, char *argv[])
@@ -300,39 +298,8 @@ emit(struct ds_kinesis_shard *s, json_t *e)
 	    ds_kinesis_seqcmp(seq, s->pos) <= 0)
 		return 0;	/* replayed already */
 	rv.filled = 1;
-	write_record(s->id, e, &seq);
-	return ds_kinesis_shard_took(s, seq);
-}
-
-/* Write the record e of shard id; its sequence number into *seqp. */
-static void
-write_record(const char *id, json_t *e, const char **seqp)
-{
-	static struct ds_buf data;
-	const char *seq, *key, *b64;
-	char num[DS_NUM_MAX];
-	double at;
-
-	if (json_unpack(e, "{s:s, s:s, s:s, s:F}", "SequenceNumber", &seq,
-	    "PartitionKey", &key, "Data", &b64,
-	    "ApproximateArrivalTimestamp", &at) == -1)
-		errx(1, "stream %s: shard %s: a record without its fields",
-		    stream, id);
-	if (ds_kinesis_b64_decode(&data, b64, strlen(b64)) == -1)
-		errx(1, "stream %s: shard %s: record %s: data not base64",
-		    stream, id, seq);
-	*seqp = seq;
-	if (mflag) {
-		ds_write_field(&out, key, strlen(key));
-		ds_write_field(&out, data.data, data.len);
-		ds_write_field(&out, id, strlen(id));
-		ds_write_field(&out, seq, strlen(seq));
-		ds_write_field(&out, num, ds_int_format((int64_t)(at * 1000 +
-		    0.5), num));
-	} else
-		ds_write_field(&out, data.data, data.len);
-	if (ds_write_end(&out) == -1)
-		ds_source_write_failed_die(&out);
+	put_record(s->id, e, &seq);
+	return ds_kinesis_shard_took(&sh, s, seq);
 }
 
 /*
@@ -400,6 +367,7 @@ on_idle(void *arg)
 static void
 replay(void)
 {
+	char why[512];
 	size_t i;
 
 	for (i = 0; i < lg.nspan; i++) {
@@ -407,72 +375,27 @@ replay(void)
 			if (ds_write_batch(&out, lg.span[i].t) == -1 ||
 			    ds_writer_flush(&out) == -1)
 				ds_source_write_failed_die(&out);
-		} else if (lg.span[i].first != NULL)
-			refetch(&lg.span[i]);
-	}
-}
-
-/* The records of shard s from first to last, both included, to out. */
-static void
-refetch(const struct ds_kinesis_span *sp)
-{
-	json_t *resp, *e;
-	const char *seq;
-	char *iter;
-	size_t i;
-
-	resp = call("GetShardIterator", json_pack("{s:s, s:s, s:s, s:s}",
-	    "StreamName", stream, "ShardId", sp->shard, "ShardIteratorType",
-	    "AT_SEQUENCE_NUMBER", "StartingSequenceNumber", sp->first));
-	for (;;) {
-		if ((iter = ds_kinesis_strdup(resp, "ShardIterator")) == NULL &&
-		    (iter = ds_kinesis_strdup(resp, "NextShardIterator")) ==
-		    NULL)
-			break;
-		json_decref(resp);
-		resp = call("GetRecords", json_pack("{s:s}", "ShardIterator",
-		    iter));
-		free(iter);
-		if (json_array_size(json_object_get(resp, "Records")) == 0 &&
-		    json_integer_value(json_object_get(resp,
-		    "MillisBehindLatest")) == 0)
-			break;
-		json_array_foreach(json_object_get(resp, "Records"), i, e) {
-			seq = json_string_value(json_object_get(e,
-			    "SequenceNumber"));
-			if (seq == NULL || ds_kinesis_seqcmp(seq, sp->last) > 0)
-				goto done;
-			write_record(sp->shard, e, &seq);
-			if (ds_kinesis_seqcmp(seq, sp->last) == 0)
-				goto done;
+		} else if (lg.span[i].first != NULL &&
+		    ds_kinesis_refetch(&kin, stream, &lg.span[i], &out, mflag,
+		    why, sizeof(why)) == -1) {
+			if (errno == EIO)
+				ds_source_write_failed_die(&out);
+			errx(1, "stream %s: replay: %s", stream, why);
 		}
 	}
-	errx(1, "stream %s: shard %s: records %s to %s are no longer there",
-	    stream, sp->shard, sp->first, sp->last);
-done:
-	json_decref(resp);
 }
 
-/* A call of the replay, retried as need be; req is consumed. */
-static json_t *
-call(const char *action, json_t *req)
+/* A record of shard id to out; its sequence number into *seqp. */
+static void
+put_record(const char *id, json_t *e, const char **seqp)
 {
-	json_t *resp;
-	char why[512];
-	int64_t wait;
+	static struct ds_buf data;
 
-	if (req == NULL)
-		err(1, NULL);
-	while (ds_kinesis_call(&kin, action, req, &resp, why,
-	    sizeof(why)) == -1) {
-		if (sh.listtries == DS_KINESIS_TRIES)
-			errx(1, "stream %s: %s; gave up replaying after %d "
-			    "tries", stream, why, sh.listtries);
-		if (failed(NULL, why, errno, &wait) == -1)
-			err(1, NULL);
-		usleep(wait * 1000);
-	}
-	failed(NULL, NULL, 0, NULL);
-	json_decref(req);
-	return resp;
+	if (ds_kinesis_record_write(&out, id, e, mflag, &data, seqp) == 0)
+		return;
+	if (errno != EBADMSG)
+		ds_source_write_failed_die(&out);
+	errx(1, "stream %s: shard %s: record %s: no data, key, sequence "
+	    "number or arrival time, or data not base64", stream, id,
+	    *seqp != NULL ? *seqp : "?");
 }

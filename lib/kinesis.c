@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ds.h"
@@ -540,35 +541,52 @@ ds_kinesis_shard_child(struct ds_kinesis_shards *v,
 	return 0;
 }
 
+static int	span_add(struct ds_kinesis_span **, size_t *, size_t *,
+		    const struct ds_field *, int64_t);
+
 int
-ds_kinesis_shard_took(struct ds_kinesis_shard *s, const char *seq)
+ds_kinesis_shard_took(struct ds_kinesis_shards *v, struct ds_kinesis_shard *s,
+    const char *seq)
 {
+	struct ds_kinesis_span *r;
+	struct ds_field f[4];
 	char *p;
 
 	if ((p = strdup(seq)) == NULL)
 		return -1;
 	free(s->pos);
 	s->pos = p;
-	if (s->first == NULL && (s->first = strdup(seq)) == NULL)
-		return -1;
-	return 0;
+	r = v->nrun > 0 ? &v->run[v->nrun - 1] : NULL;
+	if (r != NULL && strcmp(r->shard, s->id) == 0) {
+		if ((p = strdup(seq)) == NULL)
+			return -1;
+		free(r->last);
+		r->last = p;
+		return 0;
+	}
+	f[1].data = s->id;
+	f[1].len = strlen(s->id);
+	f[2].data = f[3].data = (char *)seq;
+	f[2].len = f[3].len = strlen(seq);
+	return span_add(&v->run, &v->nrun, &v->runcap, f, -1);
 }
 
 #define LOG_NAME	"kinesis-ranges.ds"
 
+/* Add a span of f's fields 2 to 4 (NULL: a batch end) to *v. */
 static int
-span_add(struct ds_kinesis_log *lg, const struct ds_field *f, int64_t t)
+span_add(struct ds_kinesis_span **v, size_t *n, size_t *cap,
+    const struct ds_field *f, int64_t t)
 {
 	struct ds_kinesis_span *p, *s;
 
-	if (lg->nspan == lg->spancap) {
-		if ((p = reallocarray(lg->span, lg->spancap * 2 + 16,
-		    sizeof(*p))) == NULL)
+	if (*n == *cap) {
+		if ((p = reallocarray(*v, *cap * 2 + 16, sizeof(*p))) == NULL)
 			return -1;
-		lg->span = p;
-		lg->spancap = lg->spancap * 2 + 16;
+		*v = p;
+		*cap = *cap * 2 + 16;
 	}
-	s = &lg->span[lg->nspan];
+	s = &(*v)[*n];
 	memset(s, 0, sizeof(*s));
 	s->t = t;
 	if (f != NULL && ((s->shard = strndup(f[1].data, f[1].len)) == NULL ||
@@ -578,21 +596,22 @@ span_add(struct ds_kinesis_log *lg, const struct ds_field *f, int64_t t)
 		free(s->first);
 		return -1;
 	}
-	lg->nspan++;
+	(*n)++;
 	return 0;
 }
 
+/* Free the spans of v from from on. */
 static void
-spans_free(struct ds_kinesis_log *lg, size_t from)
+spans_free(struct ds_kinesis_span *v, size_t *n, size_t from)
 {
 	size_t i;
 
-	for (i = from; i < lg->nspan; i++) {
-		free(lg->span[i].shard);
-		free(lg->span[i].first);
-		free(lg->span[i].last);
+	for (i = from; i < *n; i++) {
+		free(v[i].shard);
+		free(v[i].first);
+		free(v[i].last);
 	}
-	lg->nspan = from;
+	*n = from;
 }
 
 /*
@@ -621,7 +640,7 @@ log_line(struct ds_kinesis_log *lg, const struct ds_reader *r)
 		return 1;
 	if (g[1].len == 0 || memchr(g[1].data, '\0', g[1].len) != NULL)
 		return 1;
-	if (span_add(lg, f, -1) == -1)
+	if (span_add(&lg->span, &lg->nspan, &lg->spancap, f, -1) == -1)
 		return -1;
 	s = &lg->span[lg->nspan - 1];
 	/* "done" keeps NULL for both, "pos" a NULL first. */
@@ -672,7 +691,7 @@ int
 ds_kinesis_log_open(struct ds_kinesis_log *lg, const char *dir,
     int64_t done, struct ds_kinesis_shards *v, char *why, size_t whysize)
 {
-	struct ds_kinesis_shards at = { NULL, 0, 0, 0 };
+	struct ds_kinesis_shards at;
 	struct ds_kinesis_span *e;
 	struct ds_reader r;
 	size_t i, cut = 0, from;
@@ -681,6 +700,7 @@ ds_kinesis_log_open(struct ds_kinesis_log *lg, const char *dir,
 	int64_t donet = -1;
 
 	memset(lg, 0, sizeof(*lg));
+	memset(&at, 0, sizeof(at));
 	lg->w.fd = -1;
 	lg->last = -1;
 	if (asprintf(&lg->path, "%s/%s", dir, LOG_NAME) == -1 ||
@@ -701,7 +721,7 @@ ds_kinesis_log_open(struct ds_kinesis_log *lg, const char *dir,
 					break;
 				for (i = cut; i < lg->nspan; i++)
 					lg->span[i].t = r.time;
-				if (span_add(lg, NULL, r.time) == -1)
+				if (span_add(&lg->span, &lg->nspan, &lg->spancap, NULL, r.time) == -1)
 					goto sys;
 				cut = lg->nspan;
 				lg->last = r.time;
@@ -730,7 +750,7 @@ ds_kinesis_log_open(struct ds_kinesis_log *lg, const char *dir,
 		ds_reader_free(&r);
 		close(fd);
 		/* What a crash cut short does not count. */
-		spans_free(lg, cut);
+		spans_free(lg->span, &lg->nspan, cut);
 	} else if (errno != ENOENT)
 		goto sys;
 
@@ -808,14 +828,14 @@ ds_kinesis_log_batch(struct ds_kinesis_log *lg, struct ds_kinesis_shards *v,
 	struct ds_kinesis_shard *s;
 	size_t i;
 
+	for (i = 0; i < v->nrun; i++)
+		log_write(&lg->w, "span", v->run[i].shard, v->run[i].first,
+		    v->run[i].last);
+	spans_free(v->run, &v->nrun, 0);
 	for (i = 0; i < v->n; i++) {
 		s = v->s[i];
-		if (s->first != NULL)
-			log_write(&lg->w, "span", s->id, s->first, s->pos);
 		if (s->ended)
 			log_write(&lg->w, "done", s->id, NULL, NULL);
-		free(s->first);
-		s->first = NULL;
 		s->ended = 0;
 	}
 	ds_write_batch(&lg->w, t);
@@ -834,7 +854,132 @@ ds_kinesis_log_close(struct ds_kinesis_log *lg)
 		ds_writer_close(&lg->w);
 		close(lg->w.fd);
 	}
-	spans_free(lg, 0);
+	spans_free(lg->span, &lg->nspan, 0);
 	free(lg->span);
 	free(lg->path);
+}
+
+int
+ds_kinesis_record_write(struct ds_writer *w, const char *shard, json_t *e,
+    int meta, struct ds_buf *data, const char **seqp)
+{
+	const char *seq, *key, *b64;
+	char num[DS_NUM_MAX];
+	double at;
+
+	*seqp = json_string_value(json_object_get(e, "SequenceNumber"));
+	if (json_unpack(e, "{s:s, s:s, s:s, s:F}", "SequenceNumber", &seq,
+	    "PartitionKey", &key, "Data", &b64,
+	    "ApproximateArrivalTimestamp", &at) == -1 ||
+	    ds_kinesis_b64_decode(data, b64, strlen(b64)) == -1) {
+		errno = EBADMSG;
+		return -1;
+	}
+	if (meta) {
+		ds_write_field(w, key, strlen(key));
+		ds_write_field(w, data->data, data->len);
+		ds_write_field(w, shard, strlen(shard));
+		ds_write_field(w, seq, strlen(seq));
+		ds_write_field(w, num, ds_int_format((int64_t)(at * 1000 +
+		    0.5), num));
+	} else
+		ds_write_field(w, data->data, data->len);
+	return ds_write_end(w);
+}
+
+/* A call, retried while it fails for a while; req is consumed. */
+static json_t *
+call_retry(struct ds_kinesis *k, const char *action, json_t *req, char *why,
+    size_t whysize)
+{
+	struct timespec ts;
+	json_t *resp;
+	int64_t ms;
+	int tries, e;
+
+	if (req == NULL) {
+		errno = ENOMEM;
+		snprintf(why, whysize, "%s", strerror(errno));
+		return NULL;
+	}
+	for (tries = 0; ds_kinesis_call(k, action, req, &resp, why,
+	    whysize) == -1; tries++) {
+		if (errno != EAGAIN || tries + 1 == DS_KINESIS_TRIES) {
+			e = errno;
+			json_decref(req);
+			errno = e;
+			return NULL;
+		}
+		ms = ds_kinesis_backoff(tries, 100, 5000);
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = ms % 1000 * 1000000;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
+	json_decref(req);
+	return resp;
+}
+
+int
+ds_kinesis_refetch(struct ds_kinesis *k, const char *stream,
+    const struct ds_kinesis_span *sp, struct ds_writer *w, int meta,
+    char *why, size_t whysize)
+{
+	struct ds_buf data = { NULL, 0, 0 };
+	json_t *resp, *e, *recs;
+	const char *seq;
+	char *iter;
+	size_t i;
+	int rc = -1;
+
+	resp = call_retry(k, "GetShardIterator", json_pack(
+	    "{s:s, s:s, s:s, s:s}", "StreamName", stream, "ShardId",
+	    sp->shard, "ShardIteratorType", "AT_SEQUENCE_NUMBER",
+	    "StartingSequenceNumber", sp->first), why, whysize);
+	while (resp != NULL) {
+		if ((iter = ds_kinesis_strdup(resp, "ShardIterator")) == NULL &&
+		    (iter = ds_kinesis_strdup(resp, "NextShardIterator")) ==
+		    NULL)
+			break;
+		json_decref(resp);
+		if ((resp = call_retry(k, "GetRecords", json_pack("{s:s}",
+		    "ShardIterator", iter), why, whysize)) == NULL) {
+			free(iter);
+			goto out;
+		}
+		free(iter);
+		recs = json_object_get(resp, "Records");
+		/* Caught up without reaching the last: it is gone. */
+		if (json_array_size(recs) == 0 && json_integer_value(
+		    json_object_get(resp, "MillisBehindLatest")) == 0)
+			break;
+		json_array_foreach(recs, i, e) {
+			seq = json_string_value(json_object_get(e,
+			    "SequenceNumber"));
+			if (seq == NULL || ds_kinesis_seqcmp(seq, sp->last) > 0)
+				goto done;
+			if (ds_kinesis_record_write(w, sp->shard, e, meta,
+			    &data, &seq) == -1) {
+				if (errno != EBADMSG)
+					errno = EIO;
+				snprintf(why, whysize, "shard %s: record %s: "
+				    "not a record", sp->shard, seq);
+				goto out;
+			}
+			if (ds_kinesis_seqcmp(seq, sp->last) == 0)
+				goto done;
+		}
+	}
+	if (resp == NULL)
+		goto out;
+	snprintf(why, whysize, "shard %s: records %s to %s are no longer "
+	    "there", sp->shard, sp->first, sp->last);
+	errno = ENOENT;
+	goto out;
+done:
+	rc = 0;
+out:
+	json_decref(resp);
+	ds_buf_free(&data);
+	return rc;
 }

@@ -81,8 +81,6 @@ struct ds_kinesis_shard {
 	char	*parent, *adjparent;	/* or NULL */
 	char	*iter;			/* the next GetRecords's, or NULL */
 	char	*pos;			/* the last sequence number taken */
-	char	*first;			/* the first taken into the open
-					   batch, or NULL */
 	int	 state;			/* DS_SHARD_* */
 	int	 initial;		/* in the first listing: its start is
 					   the program's */
@@ -92,10 +90,15 @@ struct ds_kinesis_shard {
 	int	 timer;			/* the loop's, once read */
 };
 
+struct ds_kinesis_span;
+
 struct ds_kinesis_shards {
 	struct ds_kinesis_shard **s;
 	size_t	 n, cap;
 	int	 listtries;		/* ListShards failed in a row */
+	struct ds_kinesis_span *run;	/* what the open batch took, in the
+					   order it was taken */
+	size_t	 nrun, runcap;
 };
 
 /* The shard named id, or NULL. */
@@ -118,12 +121,13 @@ int	ds_kinesis_shard_ready(struct ds_kinesis_shards *,
 int	ds_kinesis_shard_child(struct ds_kinesis_shards *,
 	    const struct ds_kinesis_shard *);
 /* Record seq as taken from s into the open batch.  0, or -1 ENOMEM. */
-int	ds_kinesis_shard_took(struct ds_kinesis_shard *, const char *seq);
+int	ds_kinesis_shard_took(struct ds_kinesis_shards *,
+	    struct ds_kinesis_shard *, const char *seq);
 
 /*
  * The log of ds-kinesis -c, DIR/kinesis-ranges.ds, a ds(5) stream: per
- * batch, a record "span SHARD FIRST LAST" for each shard it took
- * records from, "done SHARD" for each shard read to its end in it, then
+ * batch, a record "span SHARD FIRST LAST" for each run of records it
+ * took from a shard, in the order taken, "done SHARD" for each shard read to its end in it, then
  * its batch end.  A batch with no end (a crash) does not count.  At an
  * open, the batches the pipeline has done become one record "pos SHARD
  * LAST" a shard and its "done"s, and those after it are kept to be
@@ -159,5 +163,26 @@ int	ds_kinesis_log_open(struct ds_kinesis_log *, const char *dir,
 int	ds_kinesis_log_batch(struct ds_kinesis_log *,
 	    struct ds_kinesis_shards *, int64_t t, char *why, size_t whysize);
 void	ds_kinesis_log_close(struct ds_kinesis_log *);
+
+/*
+ * Write the GetRecords record e of shard to w: its data, or with meta its
+ * partition key, data, shard, sequence number and arrival time in ms;
+ * its sequence number into *seq (NULL when it has none).  scratch holds
+ * the decoded data.  0, or -1 with errno EBADMSG (a member missing, data
+ * not base64) or w's.
+ */
+int	ds_kinesis_record_write(struct ds_writer *w, const char *shard,
+	    json_t *e, int meta, struct ds_buf *scratch, const char **seq);
+/*
+ * Fetch again the records of span sp of stream (from its first sequence
+ * number to its last, both included) and write them to w as
+ * ds_kinesis_record_write does; a call that fails for a while is retried
+ * DS_KINESIS_TRIES times, with backoff.  0, or -1 with errno and why:
+ * EIO (w failed; its error is w->error), ENOENT (the records are no
+ * longer there, or the stream), or as ds_kinesis_call.
+ */
+int	ds_kinesis_refetch(struct ds_kinesis *, const char *stream,
+	    const struct ds_kinesis_span *sp, struct ds_writer *w, int meta,
+	    char *why, size_t whysize);
 
 #endif /* DS_KINESIS_H */
