@@ -160,8 +160,10 @@ out:
 void
 ds_kinesis_close(struct ds_kinesis *k)
 {
-	if (k->h != NULL)
+	if (k->h != NULL) {
 		curl_easy_cleanup(k->h);
+		curl_global_cleanup();
+	}
 	curl_slist_free_all(k->hd);
 	if (k->userpwd != NULL)
 		explicit_bzero(k->userpwd, strlen(k->userpwd));
