@@ -803,8 +803,9 @@ ds_kinesis_log_open(struct ds_kinesis_log *lg, const char *dir,
 		free(lg->span[i].first);
 		free(lg->span[i].last);
 	}
-	memmove(lg->span, lg->span + from, (lg->nspan - from) *
-	    sizeof(*lg->span));
+	if (from > 0)
+		memmove(lg->span, lg->span + from, (lg->nspan - from) *
+		    sizeof(*lg->span));
 	lg->nspan -= from;
 	ret = 0;
 	goto out;

@@ -112,7 +112,9 @@ scan(struct ds_wal *wal)
 	closedir(d);
 	if (errno != 0)
 		return -1;
-	qsort(wal->seg, wal->nseg, sizeof(*wal->seg), cmp_seg);
+	/* qsort(3) takes no NULL, even for no element (UBSan says so). */
+	if (wal->nseg > 1)
+		qsort(wal->seg, wal->nseg, sizeof(*wal->seg), cmp_seg);
 	return 0;
 }
 
