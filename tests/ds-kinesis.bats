@@ -80,20 +80,24 @@ puts() {
 	kinesalite_start
 	create_stream s 1
 	put k old s
-	start_reader "$BATS_TEST_TMPDIR/o" -i 100ms -e "$KURL" s
-	wait_until 10 grep -q '^%' "$BATS_TEST_TMPDIR/o"
-	sleep 0.3	# its first GetRecords was made (no event to wait on)
+	peer_start proxy "$KURL"
+	start_reader "$BATS_TEST_TMPDIR/o" -m -i 100ms \
+	    -e "http://127.0.0.1:$PPORT" s
+	# Its iterator is taken once it has called GetRecords.
+	wait_until 10 grep -q GetRecords "$PLOG"
 	put k new s
 	wait_until 10 has 1 "$BATS_TEST_TMPDIR/o"
 	kill "$DSPID"
 	wait "$DSPID"
-	[ "$(grep -v '^[#%]' "$BATS_TEST_TMPDIR/o")" = new ]
-	t=$(($(date +%s) + 1))
-	sleep 1.1
+	[ "$(grep -v '^[#%]' "$BATS_TEST_TMPDIR/o" | cut -f 2)" = new ]
+	# From just after new's arrival: newest only.
+	at=$(grep -v '^[#%]' "$BATS_TEST_TMPDIR/o" | cut -f 5)
 	put k newest s
-	run -0 ds-kinesis -p "at-timestamp:$(date -u -d "@$t" +%Y-%m-%dT%H:%M:%SZ)" \
-	    -i 100ms -N 5 -e "$KURL" s
+	run -0 ds-kinesis -p "at-timestamp:$((at + 1))" -i 100ms -N 5 \
+	    -e "$KURL" s
 	[ "$(printf '%s\n' "${lines[@]}" | grep -v '^[#%]')" = newest ]
+	run -0 ds-kinesis -p "at-timestamp:$at" -i 100ms -N 5 -e "$KURL" s
+	[ "$(printf '%s\n' "${lines[@]}" | grep -v '^[#%]')" = $'new\nnewest' ]
 }
 
 @test "ds-kinesis: binary data and a 1 MB record, through ds-kinesis-out" {
