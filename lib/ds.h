@@ -630,7 +630,8 @@ void	ds_recv_timer_set(struct ds_recv *, int id, int64_t at);
 void	ds_recv_timer_free(struct ds_recv *, int id);
 /*
  * Run until a stop: SIGINT or SIGTERM (the open batch is ended, when
- * filled or stopempty), maxbatches batch ends, ds_recv_stop, or the
+ * filled or stopempty, and there is a clock: without one the program
+ * ends it after the return), maxbatches batch ends, ds_recv_stop, or the
  * reader of out gone.  Returns 0 with rv->why saying which (out is
  * flushed but not closed), or -1 with errno: a callback's error, poll(2)'s,
  * or a write error on out (then out->error is set; EPIPE is not an error

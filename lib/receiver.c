@@ -249,12 +249,16 @@ ds_recv_stop(struct ds_recv *rv)
 	rv->why = DS_RECV_STOPPED;
 }
 
-/* A stop that ends the open batch: a signal, or ds_recv_stop. */
+/*
+ * A stop that ends the open batch: a signal, or ds_recv_stop.  Without a
+ * clock the open batch has no time: the program ends it.
+ */
 static int
 stop(struct ds_recv *rv, int why)
 {
 	rv->why = why;
-	if ((rv->filled || rv->stopempty) && ds_recv_end(rv, rv->next) == -1)
+	if (rv->interval != 0 && (rv->filled || rv->stopempty) &&
+	    ds_recv_end(rv, rv->next) == -1)
 		return -1;
 	/* That batch end may have been the last of -N: a stop all the same. */
 	rv->why = why;

@@ -112,7 +112,6 @@ scan(struct ds_wal *wal)
 	closedir(d);
 	if (errno != 0)
 		return -1;
-	/* qsort(3) takes no NULL, even for no element (UBSan says so). */
 	if (wal->nseg > 1)
 		qsort(wal->seg, wal->nseg, sizeof(*wal->seg), cmp_seg);
 	return 0;
@@ -285,6 +284,17 @@ ds_wal_replay(struct ds_wal *wal, int64_t confirmed, int64_t interval,
 		s->known = 1;
 		if (s->last > *last)
 			*last = s->last;
+		/*
+		 * Killed before it logged anything: nothing to keep, and its
+		 * name is free for the next run, which may start at its time.
+		 */
+		if (s->last == INT64_MIN) {
+			if (unlinkat(wal->dirfd, name, 0) == -1)
+				return -1;
+			memmove(s, s + 1, (wal->nseg - i - 1) * sizeof(*s));
+			wal->nseg--;
+			i--;
+		}
 	}
 	return 0;
 fail:

@@ -126,6 +126,12 @@ test_replay(void)
 	put("00000000000000004000.ds", "#ds1\nx\n");
 	CHECK(strcmp(replay(3100, &last), "x\n%4000\n") == 0);
 	CHECK(last == 4000);
+	/* Killed before it logged a thing: removed, its name free. */
+	put("00000000000000006000.ds", "#ds1\n");
+	CHECK(strcmp(replay(3100, &last), "x\n%4000\n") == 0);
+	CHECK(last == 4000);
+	snprintf(seg, sizeof(seg), "%s/00000000000000006000.ds", dir);
+	CHECK(access(seg, F_OK) == -1 && errno == ENOENT);
 }
 
 static void
