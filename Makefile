@@ -32,7 +32,7 @@ DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        netcat-openbsd mawk gawk time clang libclang-rt-14-dev tzdata xxhash \
        libmicrohttpd-dev libjansson-dev curl prometheus python3 chromium \
        jq libncurses-dev tmux librdkafka-dev kcat libavro-dev libmd-dev \
-       python3-avro
+       python3-avro libcurl4-openssl-dev nodejs npm
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -85,6 +85,8 @@ BIN = \
 	cmd/ds-join \
 	cmd/ds-kafka \
 	cmd/ds-kafka-out \
+	cmd/ds-kinesis \
+	cmd/ds-kinesis-out \
 	cmd/ds-lines \
 	cmd/ds-map \
 	cmd/ds-partition \
@@ -114,6 +116,8 @@ MAN1 = \
 	man/ds-join.1 \
 	man/ds-kafka.1 \
 	man/ds-kafka-out.1 \
+	man/ds-kinesis.1 \
+	man/ds-kinesis-out.1 \
 	man/ds-lines.1 \
 	man/ds-map.1 \
 	man/ds-partition.1 \
@@ -219,6 +223,17 @@ cmd/ds-flume: cmd/ds-flume.c $(FLUMEOBJ) $(LIB) $(HDR)
 tests/unit/t_flume: tests/unit/t_flume.c $(FLUMEOBJ) $(LIB) $(HDR)
 	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ \
 	    tests/unit/t_flume.c $(FLUMEOBJ) $(LIB) $(FLUME_LIBS) $(LDLIBS)
+# Only the Kinesis programs link libcurl (HTTP, SigV4) and jansson (JSON).
+KINESIS_LIBS != pkg-config --libs libcurl jansson
+KINESIS = lib/kinesis.o lib/kinesis.h
+lib/kinesis.o: lib/kinesis.h $(HDR)
+cmd/ds-kinesis: cmd/ds-kinesis.c $(KINESIS) $(LIB) $(HDR)
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ cmd/ds-kinesis.c \
+	    lib/kinesis.o $(LIB) $(LDLIBS) $(KINESIS_LIBS) -lresolv
+cmd/ds-kinesis-out: cmd/ds-kinesis-out.c $(KINESIS) $(LIB) $(HDR)
+	$(CC) $(DS_CPPFLAGS) $(DS_CFLAGS) $(DS_LDFLAGS) -o $@ \
+	    cmd/ds-kinesis-out.c lib/kinesis.o $(LIB) $(LDLIBS) \
+	    $(KINESIS_LIBS) -lresolv
 
 check: test
 test: all $(UNIT) $(TESTBIN)
@@ -314,6 +329,6 @@ deps:
 
 clean:
 	rm -f $(BIN) $(UNIT) $(TESTBIN) $(BENCHBIN) $(FUZZ) $(LIBOBJ) $(LIB) \
-	    $(KAFKA_OBJ) $(FLUMEOBJ)
+	    $(KAFKA_OBJ) $(FLUMEOBJ) lib/kinesis.o
 
 .PHONY: all check test lint sanitize bench demo fuzz install uninstall deps clean
