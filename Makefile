@@ -32,7 +32,10 @@ DEBS = build-essential pkg-config libbsd-dev libxxhash-dev libpcre2-dev \
        netcat-openbsd mawk gawk time clang libclang-rt-14-dev tzdata xxhash \
        libmicrohttpd-dev libjansson-dev curl prometheus python3 chromium \
        jq libncurses-dev tmux librdkafka-dev kcat libavro-dev libmd-dev \
-       python3-avro libcurl4-openssl-dev nodejs npm
+       python3-avro libcurl4-openssl-dev
+# Node.js and npm (kinesalite, for the Kinesis tests) come from Debian only
+# where no npm is installed: another Node.js's npm conflicts with Debian's.
+NODE_DEBS = nodejs npm
 
 HDR = lib/ds.h
 LIB = lib/libds.a
@@ -319,6 +322,7 @@ deps:
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		    grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing $(NODE_DEBS)"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
