@@ -44,7 +44,7 @@ static struct ds_source_opts opt;
 static size_t	maxline = MAXLINE_DEFAULT;
 
 static const char *host;
-static char	port[8];
+static char	port[DS_PORT_MAX];
 static char	place[NI_MAXHOST + NI_MAXSERV + 4];	/* host:port */
 
 static struct ds_writer out;
@@ -65,8 +65,6 @@ static int	sfd = -1;
 static int	sfdwatch;
 static char	*dgram;
 
-static void	parse_operand(char *);
-static void	bind_socket(void);
 static struct client *client_new(int, const char *);
 static void	client_free(struct client *);
 static int	client_read(struct client *);
@@ -115,7 +113,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 1)
 		ds_usage_exit(synopsis, 0);
-	parse_operand(argv[0]);
+	host = ds_hostport_or_die(argv[0], lflag || uflag, port, place,
+	    sizeof(place));
 	ds_outage_init(&outage, opt.delay);
 
 	/* A closed stdout, before a socket can take its descriptor. */
@@ -128,7 +127,8 @@ main(int argc, char *argv[])
 	rv.written = on_written;
 
 	if (lflag || uflag) {
-		bind_socket();
+		sfd = ds_bind_or_die(host, port, uflag ? SOCK_DGRAM :
+		    SOCK_STREAM, opt.verbose, place);
 		if ((sfdwatch = ds_recv_watch(&rv, sfd, POLLIN, 0,
 		    uflag ? on_datagrams : on_accept, NULL)) == -1)
 			err(1, NULL);
@@ -153,63 +153,6 @@ main(int argc, char *argv[])
 	if (nskipped > 0)
 		errx(1, "over-long lines skipped: %llu", nskipped);
 	exit(0);
-}
-
-/*
- * [host]:port, with an IPv6 address in brackets.  Without a host the
- * client connects to localhost, and -l and -u bind the loopback address.
- */
-static void
-parse_operand(char *arg)
-{
-	const char *errstr;
-	char *colon;
-	int n;
-
-	if (arg[0] == '[') {
-		if ((colon = strchr(arg, ']')) == NULL || colon[1] != ':')
-			errx(2, "%s: not [host]:port", arg);
-		*colon++ = '\0';
-		host = arg + 1;
-	} else {
-		if ((colon = strrchr(arg, ':')) == NULL)
-			errx(2, "%s: not [host]:port", arg);
-		*colon = '\0';
-		host = arg;
-	}
-	n = strtonum(colon + 1, lflag || uflag ? 0 : 1, 65535, &errstr);
-	if (errstr != NULL)
-		errx(2, "port %s: %s", colon + 1, errstr);
-	snprintf(port, sizeof(port), "%d", n);
-	if (*host == '\0')
-		host = lflag || uflag ? "127.0.0.1" : "localhost";
-	snprintf(place, sizeof(place), strchr(host, ':') != NULL ?
-	    "[%s]:%s" : "%s:%s", host, port);
-}
-
-/* -l and -u: bind the first address that takes; -v says which. */
-static void
-bind_socket(void)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char name[sizeof(place)];
-	int gaierr;
-
-	if ((sfd = ds_listen(host, port, uflag ? SOCK_DGRAM : SOCK_STREAM,
-	    &gaierr)) == -1) {
-		if (gaierr != 0)
-			errx(1, "%s: %s", place, gai_strerror(gaierr));
-		err(1, "%s", place);
-	}
-	if (opt.verbose) {
-		len = sizeof(ss);
-		if (getsockname(sfd, (struct sockaddr *)&ss, &len) == -1)
-			err(1, "getsockname");
-		ds_addr_format((struct sockaddr *)&ss, len, name,
-		    sizeof(name));
-		warnx("listening on %s", name);
-	}
 }
 
 static struct client *

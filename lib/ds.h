@@ -1996,13 +1996,26 @@ __dead void ds_source_write_failed_die(const struct ds_writer *);
 __dead void ds_usage_exit(const char *synopsis, int help);
 
 /*
- * listen.c: the listening socket of a server source, for main(): arg is
- * its [host]:port operand (an IPv6 address in brackets; no host is
- * 127.0.0.1, port 0 the kernel's choice).  Binds socktype there, says
- * "listening on ADDRESS" on stderr when verbose, and returns the socket
- * (non-blocking), with "host:port" in place for messages; exits 2 on a
- * bad operand, 1 when it cannot bind.
+ * listen.c: a source's [host]:port operand, for main().  An IPv6 address
+ * goes in brackets.
  */
+#define DS_PORT_MAX	8	/* room for a port number, NUL included */
+/*
+ * Split arg (in place) into its host, returned, and port, written to
+ * port (DS_PORT_MAX bytes), with "host:port" in place for messages.  No
+ * host is 127.0.0.1 for a server, localhost for a client; a server may
+ * ask for port 0, the kernel's choice.  Exits 2 on a bad operand.
+ */
+const char *ds_hostport_or_die(char *arg, int server, char *port,
+	    char *place, size_t size);
+/*
+ * Bind socktype at host and port, say "listening on ADDRESS" on stderr
+ * when verbose, and return the socket (non-blocking); exits 1 naming
+ * place when it cannot.
+ */
+int	ds_bind_or_die(const char *host, const char *port, int socktype,
+	    int verbose, const char *place);
+/* Both: the listening socket of a server source's operand arg. */
 int	ds_listen_or_die(char *arg, int socktype, int verbose, char *place,
 	    size_t size);
 
