@@ -57,12 +57,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc > 1)
 		ds_usage_exit(synopsis, 0);
-	if (argc == 1) {
-		if (oflag)
-			errx(2, "-o and a Lua reducer exclude each other");
-		ds_lua_reducer_or_die(argv[0]);
-		op = DS_OP_FN;
-	}
+	op = ds_reducer_arg_or_die(op, oflag, argc == 1 ? argv[0] : NULL);
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)

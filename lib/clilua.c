@@ -67,3 +67,14 @@ ds_lua_reducer_or_die(const char *expr)
 	rd.ctx = ds_lua_new_or_die(expr, names);
 	ds_agg_set_reducer(&rd);
 }
+
+int
+ds_reducer_arg_or_die(int op, int oflag, const char *expr)
+{
+	if (expr == NULL)
+		return op;
+	if (oflag)
+		errx(2, "-o and a Lua reducer exclude each other");
+	ds_lua_reducer_or_die(expr);
+	return DS_OP_FN;
+}

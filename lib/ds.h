@@ -1866,6 +1866,12 @@ struct ds_lua *ds_lua_new_or_die(const char *expr, const char *const names[]);
  * strings.
  */
 void	ds_lua_reducer_or_die(const char *expr);
+/*
+ * The reduction of a program that takes -o op or a Lua reducer operand:
+ * op, or with expr (not NULL) DS_OP_FN made that reducer.  Exits 2 when
+ * oflag says -o was given too.
+ */
+int	ds_reducer_arg_or_die(int op, int oflag, const char *expr);
 
 /*
  * cli.c: conveniences for main(); these print with err(3) and exit 1.
