@@ -1349,6 +1349,91 @@ void	*ds_table_value(struct ds_table *, size_t i);
 const char *ds_table_key(const struct ds_table *, size_t i, size_t *len);
 
 /*
+ * join.c: the join of pair records on their key, Spark's join and its
+ * outer forms, for ds-join.  The right side is a set of values by key, a
+ * batch of a stream or a table, each key's in arrival order; the left
+ * side's batch is its records in arrival order.  A value is a record's
+ * fields after the key, escaped; a joined record is the key, the left
+ * value and the right value, a missing side being the marker.
+ *
+ *	for each right record: ds_join_side_add(&right, key, fields, n);
+ *	for each left record: ds_join_one(&j, ..., &right), or keep it
+ *	with ds_join_left_add and ds_join_batch(&j, &left, &right) once
+ *	the right side's batch is complete;
+ *	at the batch end: ds_join_rest(&j, &right), then clear the sides.
+ */
+#define DS_JOIN_LEFT	1	/* left outer: unmatched left records */
+#define DS_JOIN_RIGHT	2	/* right outer: unmatched right values */
+
+struct ds_join {
+	struct ds_writer *out;
+	int		 outer;		/* DS_JOIN_LEFT, DS_JOIN_RIGHT */
+	const char	*marker;	/* written for a missing side */
+	size_t		 markerlen;
+};
+
+struct ds_join_value;
+struct ds_join_rec;
+
+struct ds_join_side {
+	struct ds_table	 keys;		/* key -> its values, marked when a
+					   left record had the key */
+	struct ds_buf	 bytes;		/* the values */
+	struct ds_join_value *val;	/* in arrival order */
+	size_t		 nval, valcap;
+};
+
+struct ds_join_left {
+	struct ds_buf	 bytes;		/* raw keys and escaped values */
+	struct ds_join_rec *rec;
+	size_t		 nrec, reccap;
+};
+
+/* Every function returns 0, or -1 with errno ENOMEM (or as it says). */
+int	ds_join_side_init(struct ds_join_side *);
+/* Forget the values, keeping the memory. */
+void	ds_join_side_clear(struct ds_join_side *);
+void	ds_join_side_free(struct ds_join_side *);
+/* Add the value of the n fields at f under key k, after k's others. */
+int	ds_join_side_add(struct ds_join_side *, const struct ds_field *k,
+	    const struct ds_field *f, size_t n);
+/*
+ * Read r to its end into s, each record a key and its value's fields.
+ * -1 with errno as ds_read's, or EDOM for a record of no value (r's
+ * current record, for ds_record_die).
+ */
+int	ds_join_load(struct ds_join_side *, struct ds_reader *r);
+/*
+ * Whether the file at path is another version than the one fstat(2) saw
+ * as id: another inode, size or modification time.  1 or 0, or -1 with
+ * errno from stat(2).
+ */
+struct stat;
+int	ds_join_changed(const char *path, const struct stat *id);
+/* Keep a left record: key k and the n fields of its value at f. */
+int	ds_join_left_add(struct ds_join_left *, const struct ds_field *k,
+	    const struct ds_field *f, size_t n);
+void	ds_join_left_clear(struct ds_join_left *);
+void	ds_join_left_free(struct ds_join_left *);
+/*
+ * Write the joins of one left record, key k and escaped value lv, with
+ * the right side's values of k, in their order (right NULL: an empty
+ * batch); with none, the record and the marker when left outer.  -1
+ * with the writer's errno.
+ */
+int	ds_join_one(const struct ds_join *, const char *k, size_t klen,
+	    const char *lv, size_t lvlen, struct ds_join_side *right);
+/* ds_join_one for each record kept of the left side, in order. */
+int	ds_join_batch(const struct ds_join *, const struct ds_join_left *,
+	    struct ds_join_side *right);
+/*
+ * When right outer: write the right values whose key no left record had
+ * since the last call, keys in order of first appearance, and forget
+ * which had.  -1 with the writer's errno.
+ */
+int	ds_join_rest(const struct ds_join *, struct ds_join_side *right);
+
+/*
  * ledger.c: the state of a source that takes named things into batches
  * (ds-dir's files) in a directory held locked: a snapshot, the
  * checkpoint NAME of the store (checkpoint.c), and the journal
