@@ -2164,6 +2164,13 @@ int	ds_netty_frame(struct ds_buf *, uint32_t serial, const void *,
  *		for i in 0 .. ds_flume_nevents(c) - 1: ds_flume_event(c, i..)
  *		ds_flume_reply(c, frame.serial, DS_FLUME_OK, &out), once the
  *		events are safe, or at once when ds_flume_answered(c)
+ *
+ * or, from the bytes a connection reads, framing included:
+ *
+ *	while ((rc = ds_flume_take(c, &p, &len, &out)) > 0)
+ *		DS_FLUME_REPLIED: send out before taking more;
+ *		DS_FLUME_CALL: ds_flume_write(c, &w, ...), and once that
+ *		batch is out, ds_flume_answer(c, DS_FLUME_OK, &out)
  */
 struct ds_flume;
 struct ds_flume_conn;
@@ -2172,6 +2179,13 @@ struct ds_flume_conn;
 #define DS_FLUME_OK		0
 #define DS_FLUME_FAILED		1
 #define DS_FLUME_UNKNOWN	2
+
+/* What ds_flume_take found. */
+#define DS_FLUME_REPLIED	1	/* a request the protocol answers */
+#define DS_FLUME_CALL		2	/* a call, its events to be taken */
+
+/* The largest frame a connection takes, unless ds_flume_set_max says. */
+#define DS_FLUME_MAXFRAME	(64 * 1024 * 1024)
 
 struct ds_flume_event {
 	const char	*body;
@@ -2194,6 +2208,8 @@ struct ds_flume *ds_flume_new(void);
 void	ds_flume_free(struct ds_flume *);
 /* The protocol's text, the server's in the handshake, and its MD5. */
 const char *ds_flume_protocol(const struct ds_flume *, unsigned char[16]);
+/* The largest frame of the connections made from now on. */
+void	ds_flume_set_max(struct ds_flume *, size_t max);
 struct ds_flume_conn *ds_flume_conn_new(struct ds_flume *);
 void	ds_flume_conn_free(struct ds_flume_conn *);
 /*
@@ -2228,5 +2244,30 @@ int	ds_flume_headers_json(struct ds_flume_conn *, size_t i,
  */
 int	ds_flume_reply(struct ds_flume_conn *, uint32_t serial, int status,
 	    struct ds_buf *);
+
+/*
+ * Take the bytes a connection read from *p (*len of them), advancing
+ * both, up to the end of one request, and decode it.  Returns
+ * DS_FLUME_REPLIED when the protocol answered it (a handshake that
+ * failed, a ping, an unknown message), the reply appended to out;
+ * DS_FLUME_CALL when it is a call, whose events are to be taken and
+ * answered; 0 when the bytes ran out first; or -1 with errno EMSGSIZE
+ * (a frame over the limit) or EBADMSG (ds_flume_why says what; the
+ * connection is best dropped) or ENOMEM.
+ */
+int	ds_flume_take(struct ds_flume_conn *, const char **p, size_t *len,
+	    struct ds_buf *out);
+/* Nonzero when part of a request has been taken: an EOF now tears it. */
+int	ds_flume_partial(const struct ds_flume_conn *);
+/* Append the reply to the call ds_flume_take took last, as ds_flume_reply. */
+int	ds_flume_answer(struct ds_flume_conn *, int status, struct ds_buf *);
+/*
+ * Write the call's events to w as records: the body, then with headers
+ * set the headers as ds_flume_headers_json has them, then extra (extralen
+ * bytes) when not NULL.  1 when there was an event, 0 when none, or -1
+ * with errno ENOMEM or w's.
+ */
+int	ds_flume_write(struct ds_flume_conn *, struct ds_writer *w,
+	    int headers, const char *extra, size_t extralen);
 
 #endif /* DS_H */
