@@ -89,9 +89,9 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	/* An interrupt a shell has us ignore stays ignored. */
 	if (sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
-		wake = ds_wake_on(SIGINT);
-	if ((wake = ds_wake_on(SIGTERM)) == -1 ||
-	    (wake = ds_wake_on(SIGCHLD)) == -1)
+		wake = ds_wake_on(SIGINT, 0);
+	if ((wake = ds_wake_on(SIGTERM, 0)) == -1 ||
+	    (wake = ds_wake_on(SIGCHLD, 0)) == -1)
 		err(1, "signals");
 	if (ds_reader_init(&in, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)

@@ -719,13 +719,22 @@ char	**ds_env_set(char *const env[], char *const set[]);
 char	*ds_status_text(char *buf, size_t size, int status);
 
 /*
- * wake.c: signals for a poll loop.  ds_wake_on makes sig write its number
- * to a self-pipe and returns the pipe's end to poll(2) for (the same for
- * every signal), or -1 with errno.  Its handler does nothing else, and
- * interrupts blocking calls (no SA_RESTART).  ds_wake_next returns the
- * next signal that came, or 0 when none is left.
+ * wake.c: signals for a poll loop, on the one self-pipe of the process
+ * (receiver.c's too).  ds_wake_on makes sig write its number to the pipe
+ * and returns the pipe's end to poll(2) for (the same for every signal),
+ * or -1 with errno.  Its handler does nothing else but for DS_WAKE_STOP,
+ * and interrupts blocking calls (no SA_RESTART).  ds_wake_next returns
+ * the next signal that came, or 0 when none is left.
  */
-int	ds_wake_on(int sig);
+#define DS_WAKE_STOP	0x1	/* the signal also sets ds_wake_stop */
+#define DS_WAKE_ONCE	0x2	/* SA_RESETHAND: a second one does what
+				   it did before, killing by default */
+/*
+ * The last DS_WAKE_STOP signal that came, or 0: for a loop that looks
+ * between callbacks without reading the pipe.
+ */
+extern volatile sig_atomic_t ds_wake_stop;
+int	ds_wake_on(int sig, int flags);
 int	ds_wake_next(void);
 
 /*

@@ -173,11 +173,12 @@ test_pool(void)
 static void
 test_wake(void)
 {
+	struct sigaction sa;
 	struct pollfd pfd;
 	int fd;
 
-	CHECK((fd = ds_wake_on(SIGUSR1)) != -1);
-	CHECK(ds_wake_on(SIGUSR2) == fd);
+	CHECK((fd = ds_wake_on(SIGUSR1, 0)) != -1);
+	CHECK(ds_wake_on(SIGUSR2, 0) == fd);
 	CHECK(ds_wake_next() == 0);
 	raise(SIGUSR2);
 	raise(SIGUSR1);
@@ -187,4 +188,18 @@ test_wake(void)
 	CHECK(ds_wake_next() == SIGUSR2);
 	CHECK(ds_wake_next() == SIGUSR1);
 	CHECK(ds_wake_next() == 0);
+	CHECK(ds_wake_stop == 0);
+
+	/* A stop sets the flag too; once, the handler is gone after it. */
+	CHECK(ds_wake_on(SIGUSR1, DS_WAKE_STOP | DS_WAKE_ONCE) == fd);
+	raise(SIGUSR1);
+	CHECK(ds_wake_stop == SIGUSR1 && ds_wake_next() == SIGUSR1);
+	CHECK(sigaction(SIGUSR1, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL);
+	/* Taken back as no stop, it only wakes. */
+	CHECK(ds_wake_on(SIGUSR1, 0) == fd);
+	ds_wake_stop = 0;
+	raise(SIGUSR1);
+	CHECK(ds_wake_stop == 0 && ds_wake_next() == SIGUSR1);
+	CHECK(sigaction(SIGUSR1, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL);
+	CHECK(ds_wake_on(0, 0) == -1 && errno == EINVAL);
 }
