@@ -243,6 +243,13 @@ int	ds_read(struct ds_reader *);
 /* Nonzero when a complete line is already buffered (no read(2) needed). */
 int	ds_reader_buffered(const struct ds_reader *);
 /*
+ * The words for a failed ds_read whose errno was e, into buf: "NAME:LINE:
+ * what was wrong" for a malformed stream or a line too long, else "NAME:
+ * strerror".  Returns buf.
+ */
+char	*ds_reader_error(const struct ds_reader *, int e, char *buf,
+	    size_t size);
+/*
  * Append the record just read to b as a record line of ds(5), LF
  * included: its line as read, in one copy, when ds_record_verbatim says
  * that is the same, else its fields escaped.  0, or -1/ENOMEM.
@@ -702,10 +709,23 @@ int	ds_pool_start(struct ds_pool *, char *const argv[], size_t n,
  * already, -1 with errno.
  */
 int	ds_pool_reap(struct ds_pool *, size_t i, int block, int *status);
+/*
+ * The exit status a shell gives a command it could not start with errno
+ * e (as ds_spawn left it): 127 not found, 126 not runnable, else 1.
+ */
+int	ds_spawn_status(int e);
 /* Send sig to every process not yet reaped. */
 void	ds_pool_kill(struct ds_pool *, int sig);
 /* Release the memory (the processes are the caller's to have reaped). */
 void	ds_pool_free(struct ds_pool *);
+/*
+ * The pool's pipes as streams: out[i] (an array of p->n) a reader of
+ * process i's standard output, DS_AUTO, named name; in a fanout to their
+ * standard inputs, which it takes over, each begun with a ds stream's
+ * header.  0, or -1 with errno ENOMEM and nothing made.
+ */
+int	ds_pool_streams(struct ds_pool *, struct ds_reader *out,
+	    struct ds_fanout *in, const char *name);
 /*
  * A copy of the environment env with the NAME=value strings of set
  * (NULL-terminated) in place of env's of those names; the strings are
@@ -729,6 +749,8 @@ char	*ds_status_text(char *buf, size_t size, int status);
 #define DS_WAKE_STOP	0x1	/* the signal also sets ds_wake_stop */
 #define DS_WAKE_ONCE	0x2	/* SA_RESETHAND: a second one does what
 				   it did before, killing by default */
+#define DS_WAKE_UNIGNORED 0x4	/* not when ignored: an interrupt a
+				   shell has us ignore stays ignored */
 /*
  * The last DS_WAKE_STOP signal that came, or 0: for a loop that looks
  * between callbacks without reading the pipe.
@@ -2047,6 +2069,15 @@ void	ds_keyed_batch_or_die(struct ds_keyed *, struct ds_reader *);
 void	ds_writer_close_or_die(struct ds_writer *);
 /* Exits 1 with "stdout: strerror" after a failed write. */
 __dead void ds_write_failed_die(const struct ds_writer *);
+/*
+ * For a filter that ignores SIGPIPE to see EPIPE in its own loop:
+ * ds_ignore_sigpipe ignores it, and ds_write_failed_pipe_die, after a
+ * failed write, ends the program by SIGPIPE when its reader has gone, as
+ * a plain filter ends, unless it was started with SIGPIPE ignored; else
+ * as ds_write_failed_die.
+ */
+void	ds_ignore_sigpipe(void);
+__dead void ds_write_failed_pipe_die(const struct ds_writer *);
 /* The options of ds(7) that the sources share. */
 struct ds_source_opts {
 	int64_t		 interval;	/* -i, ms (1s) */

@@ -47,6 +47,9 @@ ds_wake_on(int sig, int flags)
 		errno = EINVAL;
 		return -1;
 	}
+	if ((flags & DS_WAKE_UNIGNORED) &&
+	    (sigaction(sig, NULL, &sa) == -1 || sa.sa_handler == SIG_IGN))
+		return wakefd[0];
 	isstop[sig] = (flags & DS_WAKE_STOP) != 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
