@@ -45,6 +45,7 @@ LIBOBJ = \
 	lib/checkpoint.o \
 	lib/cli.o \
 	lib/clilua.o \
+	lib/climon.o \
 	lib/clock.o \
 	lib/commit.o \
 	lib/duration.o \

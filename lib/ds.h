@@ -506,6 +506,16 @@ size_t	ds_mon_pipe_batches(const struct ds_mon_pipe *,
 void	ds_mon_summary(const struct ds_mon_pipe *, struct ds_mon_summary *);
 
 /*
+ * climon.c: main()'s conveniences for the listeners; they exit 1.  The
+ * socket to listen on, into path (size bytes): $DS_METRICS, or the
+ * default one (ds_metrics_default), for which it returns 1, else 0;
+ * DS_METRICS=off is an error.
+ */
+int	ds_mon_path_or_die(char *path, size_t size);
+/* ds_mon_open, saying so when another listener has the socket. */
+void	ds_mon_open_or_die(struct ds_mon *, const char *path, int isdefault);
+
+/*
  * progress.c: a progress line for long work, as pv(1) shows one.
  */
 struct ds_progress {
