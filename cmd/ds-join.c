@@ -222,7 +222,7 @@ table_load(const char *path, struct ds_join_side *t, struct stat *id)
 	if (ds_reader_init(&r, fd, path, DS_RAW) == -1)
 		err(1, NULL);
 	r.flush = &out;
-	/* Its interrupt, as stdin's: the stop at the batch's end. */
+	/* As ds_read_or_die would: an interrupt is a stop from now on. */
 	ds_catch_interrupt();
 	if (ds_join_load(t, &r) == -1) {
 		if (errno == EDOM)
