@@ -1105,9 +1105,11 @@ struct ds_recv {
 /*
  * Prepare rv for writing to out with batches of interval ms (0: no
  * clock), the open batch the first after now; install the handlers of
- * SIGINT and SIGTERM (a flag and a byte on a self-pipe; SA_RESETHAND, so
- * that a second signal kills even while a write blocks) and ignore
- * SIGPIPE.  0, or -1 with errno (pipe(2), sigaction(2)).
+ * SIGINT and SIGTERM (wake.c's, DS_WAKE_STOP and DS_WAKE_ONCE, so that a
+ * second signal kills even while a write blocks) and ignore SIGPIPE.
+ * The loop drains wake.c's pipe: a program that runs it learns of other
+ * signals by a flag of its own.  0, or -1 with errno (pipe(2),
+ * sigaction(2)).
  */
 int	ds_recv_init(struct ds_recv *, struct ds_writer *out,
 	    int64_t interval);
