@@ -45,11 +45,13 @@ LIBOBJ = \
 	lib/checkpoint.o \
 	lib/cli.o \
 	lib/clilua.o \
+	lib/climon.o \
 	lib/clock.o \
 	lib/commit.o \
 	lib/duration.o \
 	lib/escape.o \
 	lib/fanout.o \
+	lib/join.o \
 	lib/keyed.o \
 	lib/kept.o \
 	lib/ledger.o \
@@ -147,6 +149,7 @@ UNIT = \
 	tests/unit/t_duration \
 	tests/unit/t_escape \
 	tests/unit/t_flume \
+	tests/unit/t_join \
 	tests/unit/t_kept \
 	tests/unit/t_lua \
 	tests/unit/t_merge \

@@ -23,9 +23,7 @@
 
 #include "ds.h"
 
-#define MAXFRAME_DEFAULT	(64 * 1024 * 1024)
 #define READ_SIZE		65536
-#define KEEP_FRAME		(1024 * 1024)
 
 static const char synopsis[] =
     "ds-flume [-Hmv] [-i interval] [-M size] [-N batches] [host]:port";
@@ -35,7 +33,6 @@ struct client {
 	int			 fd;
 	int			 watch;
 	char			 name[NI_MAXHOST + NI_MAXSERV + 4];
-	struct ds_netty		 frame;
 	struct ds_flume_conn	*conn;
 	char			*in;		/* read, not yet framed */
 	size_t			 inlen;
@@ -43,14 +40,12 @@ struct client {
 	struct ds_buf		 out;		/* replies not yet sent */
 	size_t			 outoff;
 	int			 waiting;	/* a call waits for its batch */
-	uint32_t		 serial;	/* the waiting call's */
 	struct client		*next;
 };
 
 static struct ds_source_opts opts;
 static int	Hflag;		/* the headers as a JSON field */
 static int	mflag;		/* the client's address as a field */
-static size_t	maxframe = MAXFRAME_DEFAULT;
 
 static char	place[NI_MAXHOST + NI_MAXSERV + 4];
 static int	listenfd;
@@ -60,13 +55,11 @@ static struct ds_writer out;
 static struct ds_recv rv;
 static struct ds_flume *flume;
 static struct client *clients;
-static struct ds_buf json;
 
 static int	on_accept(void *, short);
 static int	on_client(void *, short);
 static int	on_written(void *, int64_t);
 static int	serve(struct client *);
-static int	take_call(struct client *);
 static int	send_out(struct client *);
 static void	rewatch(struct client *);
 static void	cleanup(void);
@@ -76,7 +69,7 @@ static void	drop(struct client *, const char *, ...)
 int
 main(int argc, char *argv[])
 {
-	uint64_t size;
+	uint64_t size, maxframe = DS_FLUME_MAXFRAME;
 	int ch;
 
 	ds_source_opts_init(&opts);
@@ -113,6 +106,7 @@ main(int argc, char *argv[])
 	    place, sizeof(place));
 	if ((flume = ds_flume_new()) == NULL)
 		err(1, NULL);
+	ds_flume_set_max(flume, maxframe);
 	/* However it exits, the answers owed go as far as they can. */
 	atexit(cleanup);
 	if (ds_writer_init(&out, STDOUT_FILENO) == -1 ||
@@ -138,7 +132,6 @@ cleanup(void)
 	while (clients != NULL)
 		drop(clients, NULL);
 	ds_flume_free(flume);
-	ds_buf_free(&json);
 	ds_recv_free(&rv);
 }
 
@@ -175,7 +168,6 @@ on_accept(void *arg, short revents)
 		c->fd = fd;
 		ds_addr_format((struct sockaddr *)&ss, len, c->name,
 		    sizeof(c->name));
-		ds_netty_init(&c->frame, maxframe);
 		if ((c->watch = ds_recv_watch(&rv, fd, POLLIN, 0, on_client,
 		    c)) == -1)
 			return -1;
@@ -211,7 +203,7 @@ on_client(void *arg, short revents)
 		return 0;
 	}
 	if (n == 0) {
-		if (ds_netty_partial(&c->frame))
+		if (ds_flume_partial(c->conn))
 			drop(c, "closed in the middle of a frame");
 		else
 			drop(c, opts.verbose ? "closed" : NULL);
@@ -238,70 +230,30 @@ serve(struct client *c)
 	    c->inoff < c->inlen) {
 		p = c->in + c->inoff;
 		len = c->inlen - c->inoff;
-		rc = ds_netty_take(&c->frame, &p, &len);
+		rc = ds_flume_take(c->conn, &p, &len, &c->out);
 		c->inoff = c->inlen - len;
-		if (rc == -1) {
-			if (errno != EMSGSIZE)
-				return -1;
-			drop(c, "%s", c->frame.why);
-			return 0;
-		}
 		if (rc == 0)
 			break;
-		if (ds_flume_request(c->conn, c->frame.msg.data,
-		    c->frame.msg.len) == -1) {
-			if (errno != EBADMSG)
+		if (rc == -1) {
+			if (errno != EMSGSIZE && errno != EBADMSG)
 				return -1;
 			drop(c, "%s", ds_flume_why(c->conn));
 			return 0;
 		}
-		if (ds_flume_answered(c->conn)) {
-			if (ds_flume_reply(c->conn, c->frame.serial,
-			    DS_FLUME_OK, &c->out) == -1)
-				return -1;
+		if (rc == DS_FLUME_REPLIED) {
 			if (send_out(c) == -1)
 				return 0;
 			continue;
 		}
-		if (take_call(c) == -1)
+		/* A call's events are records of the open batch. */
+		if ((rc = ds_flume_write(c->conn, &out, Hflag,
+		    mflag ? c->name : NULL, strlen(c->name))) == -1)
 			return -1;
-		/* A connection between calls keeps no large frame's memory. */
-		if (c->frame.msg.cap > KEEP_FRAME)
-			ds_buf_free(&c->frame.msg);
+		if (rc == 1)
+			rv.filled = 1;
+		c->waiting = 1;
 	}
 	rewatch(c);
-	return 0;
-}
-
-/* A call's events are records of the open batch; its answer waits. */
-static int
-take_call(struct client *c)
-{
-	struct ds_flume_event e;
-	size_t i, n;
-
-	n = ds_flume_nevents(c->conn);
-	for (i = 0; i < n; i++) {
-		if (ds_flume_event(c->conn, i, &e) == -1)
-			return -1;
-		if (ds_write_field(&out, e.body, e.bodylen) == -1)
-			return -1;
-		if (Hflag) {
-			json.len = 0;
-			if (ds_flume_headers_json(c->conn, i, &json) == -1 ||
-			    ds_write_field(&out, json.data, json.len) == -1)
-				return -1;
-		}
-		if (mflag && ds_write_field(&out, c->name,
-		    strlen(c->name)) == -1)
-			return -1;
-		if (ds_write_end(&out) == -1)
-			return -1;
-	}
-	if (n > 0)
-		rv.filled = 1;
-	c->waiting = 1;
-	c->serial = c->frame.serial;
 	return 0;
 }
 
@@ -319,8 +271,7 @@ on_written(void *arg, int64_t t)
 		if (!c->waiting)
 			continue;
 		c->waiting = 0;
-		if (ds_flume_reply(c->conn, c->serial, DS_FLUME_OK,
-		    &c->out) == -1)
+		if (ds_flume_answer(c->conn, DS_FLUME_OK, &c->out) == -1)
 			return -1;
 		if (send_out(c) == 0 && serve(c) == -1)
 			return -1;
@@ -389,7 +340,6 @@ drop(struct client *c, const char *fmt, ...)
 	ds_recv_unwatch(&rv, c->watch);
 	ds_recv_watch_set(&rv, acceptwatch, listenfd, POLLIN);
 	close(c->fd);
-	ds_netty_free(&c->frame);
 	ds_flume_conn_free(c->conn);
 	ds_buf_free(&c->out);
 	free(c->in);

@@ -48,7 +48,6 @@ static struct ds_merge	 m;
 static struct ds_writer	 w;
 static int		 inend;		/* no more input for the copies */
 static int		 wake = -1;	/* wakes the poll loop for signals */
-static int		 pipe_ignored;	/* we were started so */
 static int		 stopping;	/* SIGINT or SIGTERM came */
 static char		 fatal[256];	/* the error that ends the stage */
 static int64_t		 upto = INT64_MAX; /* the last batch to write then */
@@ -58,7 +57,6 @@ int
 main(int argc, char *argv[])
 {
 	const char *errstr;
-	struct sigaction sa;
 	long online;
 	size_t i;
 	int ch;
@@ -84,14 +82,10 @@ main(int argc, char *argv[])
 		ds_usage_exit(synopsis, 0);
 
 	/* A closed stdout ends the copies first, then us by SIGPIPE. */
-	pipe_ignored = sigaction(SIGPIPE, NULL, &sa) == 0 &&
-	    sa.sa_handler == SIG_IGN;
-	signal(SIGPIPE, SIG_IGN);
-	/* An interrupt a shell has us ignore stays ignored. */
-	if (sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
-		wake = ds_wake_on(SIGINT);
-	if ((wake = ds_wake_on(SIGTERM)) == -1 ||
-	    (wake = ds_wake_on(SIGCHLD)) == -1)
+	ds_ignore_sigpipe();
+	if ((wake = ds_wake_on(SIGINT, DS_WAKE_UNIGNORED)) == -1 ||
+	    (wake = ds_wake_on(SIGTERM, 0)) == -1 ||
+	    (wake = ds_wake_on(SIGCHLD, 0)) == -1)
 		err(1, "signals");
 	if (ds_reader_init(&in, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&w, STDOUT_FILENO) == -1)
@@ -131,30 +125,12 @@ main(int argc, char *argv[])
 static void
 spawn_all(char **argv, size_t n)
 {
-	size_t i;
-	int e, *fd;
-
-	if ((out = calloc(n, sizeof(*out))) == NULL ||
-	    (fd = calloc(n, sizeof(*fd))) == NULL)
+	if ((out = calloc(n, sizeof(*out))) == NULL)
 		err(1, NULL);
-	if (ds_pool_start(&pool, argv, n, DS_SPAWN_NOINT) == -1) {
-		/* As env(1) and the shell say it. */
-		e = errno;
-		err(e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ? 126 : 1,
-		    "%s", cmd);
-	}
-	for (i = 0; i < n; i++) {
-		fd[i] = pool.child[i].in;
-		if (ds_reader_init(&out[i], pool.child[i].out, cmd,
-		    DS_AUTO) == -1)
-			err(1, NULL);
-	}
-	if (ds_fanout_init(&fan, fd, n) == -1)
+	if (ds_pool_start(&pool, argv, n, DS_SPAWN_NOINT) == -1)
+		err(ds_spawn_status(errno), "%s", cmd);
+	if (ds_pool_streams(&pool, out, &fan, cmd) == -1)
 		err(1, NULL);
-	for (i = 0; i < n; i++)
-		if (ds_fanout_bytes(&fan, i, "#ds1\n", 5) == -1)
-			err(1, NULL);
-	free(fd);
 }
 
 /* Read the input while every copy has room for more. */
@@ -185,7 +161,8 @@ distribute(void)
 			if (ds_fanout_batch(&fan, in.time) == -1)
 				err(1, NULL);
 		} else if (rc == DS_EOF)
-			stop_input(); else if (errno == EAGAIN)
+			stop_input();
+		else if (errno == EAGAIN)
 			return;
 		else
 			input_failed();
@@ -196,11 +173,7 @@ distribute(void)
 static void
 input_failed(void)
 {
-	if (errno == EBADMSG)
-		snprintf(fatal, sizeof(fatal), "stdin:%llu: %s",
-		    (unsigned long long)in.lineno, in.why);
-	else
-		snprintf(fatal, sizeof(fatal), "stdin: %s", strerror(errno));
+	ds_reader_error(&in, errno, fatal, sizeof(fatal));
 	/* The copies close the batch in progress at EOF: not that one. */
 	upto = in.lasttime;
 	stop_input();
@@ -255,12 +228,8 @@ merge(void)
 static void
 write_failed(void)
 {
-	if (w.error != EPIPE || pipe_ignored)
-		ds_write_failed_die(&w);
 	kill_copies();
-	signal(SIGPIPE, SIG_DFL);
-	raise(SIGPIPE);
-	ds_write_failed_die(&w);
+	ds_write_failed_pipe_die(&w);
 }
 
 /*
@@ -339,11 +308,14 @@ signals(void)
 	}
 }
 
-/* At any exit but the end of every copy, the copies end too. */
+/* At any exit but the end of every copy, the copies end too, once. */
 static void
 kill_copies(void)
 {
-	ds_pool_kill(&pool, SIGTERM);
+	static int killed;
+
+	if (!killed++)
+		ds_pool_kill(&pool, SIGTERM);
 }
 
 /*

@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +20,6 @@
 static const char synopsis[] = "ds-top [-d delay]";
 
 static struct ds_mon	mon;
-static volatile sig_atomic_t stop;
 
 /* What the last screen showed of a stage, for its rate. */
 struct seen {
@@ -32,7 +30,6 @@ struct seen {
 static struct seen	*seen, *nseen;
 static size_t		 nseenv, nnseen;
 
-static void	on_signal(int);
 static void	draw(int64_t, int64_t);
 static double	rate_of(const struct ds_mon_stage *, int64_t);
 static void	human(char *, size_t, double);
@@ -41,11 +38,9 @@ int
 main(int argc, char *argv[])
 {
 	struct pollfd pfd[2];
-	struct sigaction sa;
-	const char *env;
 	char path[sizeof(mon.path)];
 	int64_t delay = 1000, now, next = 0, last = 0;
-	int ch, isdefault = 0;
+	int ch, isdefault;
 
 	while ((ch = getopt(argc, argv, "d:h")) != -1) {
 		switch (ch) {
@@ -61,33 +56,18 @@ main(int argc, char *argv[])
 	}
 	if (argc != optind)
 		ds_usage_exit(synopsis, 0);
-	env = getenv("DS_METRICS");
-	if (env != NULL && strcmp(env, "off") == 0)
-		errx(1, "DS_METRICS=off: no reports to listen for");
-	if (env != NULL && *env != '\0') {
-		if (strlcpy(path, env, sizeof(path)) >= sizeof(path))
-			errx(1, "DS_METRICS: path too long");
-	} else if (ds_metrics_default(path, sizeof(path)) == -1)
-		err(1, "the default metrics socket");
-	else
-		isdefault = 1;
+	isdefault = ds_mon_path_or_die(path, sizeof(path));
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		errx(1, "needs a terminal");
 	mon.ringcap = 10;
 	mon.keep = 60 * 1000;
-	if (ds_mon_open(&mon, path, isdefault) == -1) {
-		if (errno == EADDRINUSE)
-			errx(1, "%s: another listener has it (ds-ui or "
-			    "ds-top?)", path);
-		err(1, "%s", path);
-	}
+	ds_mon_open_or_die(&mon, path, isdefault);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	/* A stop is a flag; poll(2) gives up at the signal. */
+	if (ds_wake_on(SIGINT, DS_WAKE_STOP) == -1 ||
+	    ds_wake_on(SIGTERM, DS_WAKE_STOP) == -1 ||
+	    ds_wake_on(SIGHUP, DS_WAKE_STOP) == -1)
+		err(1, "signals");
 	if (initscr() == NULL) {
 		ds_mon_close(&mon);
 		errx(1, "cannot start curses");
@@ -102,7 +82,7 @@ main(int argc, char *argv[])
 	pfd[0].events = POLLIN;
 	pfd[1].fd = STDIN_FILENO;
 	pfd[1].events = POLLIN;
-	while (!stop) {
+	while (!ds_wake_stop) {
 		now = ds_now_ms();
 		if (now >= next) {
 			ds_mon_expire(&mon, now);
@@ -128,13 +108,6 @@ main(int argc, char *argv[])
 	endwin();
 	ds_mon_close(&mon);
 	exit(0);
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
 }
 
 /* Records a second a stage read since the last screen. */

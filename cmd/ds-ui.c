@@ -28,10 +28,8 @@ static const char synopsis[] =
     "ds-ui [-v] [-b batches] [-k keep] [[host]:port]";
 
 static struct ds_mon	mon;
-static volatile sig_atomic_t stop;
 
 static int	listen_on(char *, int);
-static void	on_signal(int);
 static enum MHD_Result answer(void *, struct MHD_Connection *, const char *,
 		    const char *, const char *, const char *, size_t *,
 		    void **);
@@ -44,15 +42,14 @@ int
 main(int argc, char *argv[])
 {
 	struct MHD_Daemon *d;
-	struct sigaction sa;
 	fd_set rs, ws, es;
 	struct timeval tv;
 	MHD_UNSIGNED_LONG_LONG mt;
 	MHD_socket max;
-	const char *errstr, *env;
+	const char *errstr;
 	char path[sizeof(mon.path)], where[] = "127.0.0.1:4040", *operand;
 	int64_t now, expired = 0;
-	int ch, vflag = 0, lfd, isdefault = 0;
+	int ch, vflag = 0, lfd, isdefault;
 
 	mon.ringcap = 1000;
 	mon.keep = 10 * 60 * 1000;
@@ -80,24 +77,9 @@ main(int argc, char *argv[])
 		ds_usage_exit(synopsis, 0);
 	operand = argc == 1 ? argv[0] : where;
 
-	env = getenv("DS_METRICS");
-	if (env != NULL && strcmp(env, "off") == 0)
-		errx(1, "DS_METRICS=off: no reports to listen for");
-	if (env != NULL && *env != '\0') {
-		if (strlcpy(path, env, sizeof(path)) >= sizeof(path))
-			errx(1, "DS_METRICS: path too long");
-	} else if (ds_metrics_default(path, sizeof(path)) == -1)
-		err(1, "the default metrics socket");
-	else
-		isdefault = 1;
-
+	isdefault = ds_mon_path_or_die(path, sizeof(path));
 	lfd = listen_on(operand, vflag);
-	if (ds_mon_open(&mon, path, isdefault) == -1) {
-		if (errno == EADDRINUSE)
-			errx(1, "%s: another listener has it (ds-ui or "
-			    "ds-top?)", path);
-		err(1, "%s", path);
-	}
+	ds_mon_open_or_die(&mon, path, isdefault);
 	if ((d = MHD_start_daemon(0, 0, NULL, NULL,
 	    answer, NULL, MHD_OPTION_LISTEN_SOCKET, lfd,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_END)) == NULL) {
@@ -105,14 +87,13 @@ main(int argc, char *argv[])
 		errx(1, "cannot start the HTTP server");
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* A stop is a flag; select(2) gives up at the signal. */
+	if (ds_wake_on(SIGINT, DS_WAKE_STOP) == -1 ||
+	    ds_wake_on(SIGTERM, DS_WAKE_STOP) == -1)
+		err(1, "signals");
 	signal(SIGPIPE, SIG_IGN);
 
-	while (!stop) {
+	while (!ds_wake_stop) {
 		FD_ZERO(&rs);
 		FD_ZERO(&ws);
 		FD_ZERO(&es);
@@ -145,13 +126,6 @@ main(int argc, char *argv[])
 	MHD_stop_daemon(d);
 	ds_mon_close(&mon);
 	exit(0);
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
 }
 
 /*

@@ -47,18 +47,12 @@ void
 ds_reader_die(struct ds_reader *r)
 {
 	int saved = errno;
+	char msg[PATH_MAX + 256];
 
 	/* What was written before the bad input still goes out. */
 	if (r->flush != NULL)
 		(void)ds_writer_flush(r->flush);
-	errno = saved;
-	if (errno == EBADMSG)
-		errx(1, "%s:%llu: %s", r->name, (unsigned long long)r->lineno,
-		    r->why);
-	if (errno == EMSGSIZE)
-		errx(1, "%s:%llu: line longer than %zu bytes", r->name,
-		    (unsigned long long)r->lineno, r->maxline);
-	err(1, "%s", r->name);
+	errx(1, "%s", ds_reader_error(r, saved, msg, sizeof(msg)));
 }
 
 void
@@ -196,6 +190,28 @@ ds_write_failed_die(const struct ds_writer *w)
 {
 	errno = w->error != 0 ? w->error : errno;
 	err(1, "stdout");
+}
+
+static int	pipe_ignored;	/* SIGPIPE was ignored when we started */
+
+void
+ds_ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	pipe_ignored = sigaction(SIGPIPE, NULL, &sa) == 0 &&
+	    sa.sa_handler == SIG_IGN;
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void
+ds_write_failed_pipe_die(const struct ds_writer *w)
+{
+	if (w->error == EPIPE && !pipe_ignored) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	ds_write_failed_die(w);
 }
 
 void

@@ -243,6 +243,13 @@ int	ds_read(struct ds_reader *);
 /* Nonzero when a complete line is already buffered (no read(2) needed). */
 int	ds_reader_buffered(const struct ds_reader *);
 /*
+ * The words for a failed ds_read whose errno was e, into buf: "NAME:LINE:
+ * what was wrong" for a malformed stream or a line too long, else "NAME:
+ * strerror".  Returns buf.
+ */
+char	*ds_reader_error(const struct ds_reader *, int e, char *buf,
+	    size_t size);
+/*
  * Append the record just read to b as a record line of ds(5), LF
  * included: its line as read, in one copy, when ds_record_verbatim says
  * that is the same, else its fields escaped.  0, or -1/ENOMEM.
@@ -499,6 +506,16 @@ size_t	ds_mon_pipe_batches(const struct ds_mon_pipe *,
 void	ds_mon_summary(const struct ds_mon_pipe *, struct ds_mon_summary *);
 
 /*
+ * climon.c: main()'s conveniences for the listeners; they exit 1.  The
+ * socket to listen on, into path (size bytes): $DS_METRICS, or the
+ * default one (ds_metrics_default), for which it returns 1, else 0;
+ * DS_METRICS=off is an error.
+ */
+int	ds_mon_path_or_die(char *path, size_t size);
+/* ds_mon_open, saying so when another listener has the socket. */
+void	ds_mon_open_or_die(struct ds_mon *, const char *path, int isdefault);
+
+/*
  * progress.c: a progress line for long work, as pv(1) shows one.
  */
 struct ds_progress {
@@ -702,10 +719,23 @@ int	ds_pool_start(struct ds_pool *, char *const argv[], size_t n,
  * already, -1 with errno.
  */
 int	ds_pool_reap(struct ds_pool *, size_t i, int block, int *status);
+/*
+ * The exit status a shell gives a command it could not start with errno
+ * e (as ds_spawn left it): 127 not found, 126 not runnable, else 1.
+ */
+int	ds_spawn_status(int e);
 /* Send sig to every process not yet reaped. */
 void	ds_pool_kill(struct ds_pool *, int sig);
 /* Release the memory (the processes are the caller's to have reaped). */
 void	ds_pool_free(struct ds_pool *);
+/*
+ * The pool's pipes as streams: out[i] (an array of p->n) a reader of
+ * process i's standard output, DS_AUTO, named name; in a fanout to their
+ * standard inputs, which it takes over, each begun with a ds stream's
+ * header.  0, or -1 with errno ENOMEM and nothing made.
+ */
+int	ds_pool_streams(struct ds_pool *, struct ds_reader *out,
+	    struct ds_fanout *in, const char *name);
 /*
  * A copy of the environment env with the NAME=value strings of set
  * (NULL-terminated) in place of env's of those names; the strings are
@@ -719,13 +749,24 @@ char	**ds_env_set(char *const env[], char *const set[]);
 char	*ds_status_text(char *buf, size_t size, int status);
 
 /*
- * wake.c: signals for a poll loop.  ds_wake_on makes sig write its number
- * to a self-pipe and returns the pipe's end to poll(2) for (the same for
- * every signal), or -1 with errno.  Its handler does nothing else, and
- * interrupts blocking calls (no SA_RESTART).  ds_wake_next returns the
- * next signal that came, or 0 when none is left.
+ * wake.c: signals for a poll loop, on the one self-pipe of the process
+ * (receiver.c's too).  ds_wake_on makes sig write its number to the pipe
+ * and returns the pipe's end to poll(2) for (the same for every signal),
+ * or -1 with errno.  Its handler does nothing else but for DS_WAKE_STOP,
+ * and interrupts blocking calls (no SA_RESTART).  ds_wake_next returns
+ * the next signal that came, or 0 when none is left.
  */
-int	ds_wake_on(int sig);
+#define DS_WAKE_STOP	0x1	/* the signal also sets ds_wake_stop */
+#define DS_WAKE_ONCE	0x2	/* SA_RESETHAND: a second one does what
+				   it did before, killing by default */
+#define DS_WAKE_UNIGNORED 0x4	/* not when ignored: an interrupt a
+				   shell has us ignore stays ignored */
+/*
+ * The last DS_WAKE_STOP signal that came, or 0: for a loop that looks
+ * between callbacks without reading the pipe.
+ */
+extern volatile sig_atomic_t ds_wake_stop;
+int	ds_wake_on(int sig, int flags);
 int	ds_wake_next(void);
 
 /*
@@ -1064,9 +1105,11 @@ struct ds_recv {
 /*
  * Prepare rv for writing to out with batches of interval ms (0: no
  * clock), the open batch the first after now; install the handlers of
- * SIGINT and SIGTERM (a flag and a byte on a self-pipe; SA_RESETHAND, so
- * that a second signal kills even while a write blocks) and ignore
- * SIGPIPE.  0, or -1 with errno (pipe(2), sigaction(2)).
+ * SIGINT and SIGTERM (wake.c's, DS_WAKE_STOP and DS_WAKE_ONCE, so that a
+ * second signal kills even while a write blocks) and ignore SIGPIPE.
+ * The loop drains wake.c's pipe: a program that runs it learns of other
+ * signals by a flag of its own.  0, or -1 with errno (pipe(2),
+ * sigaction(2)).
  */
 int	ds_recv_init(struct ds_recv *, struct ds_writer *out,
 	    int64_t interval);
@@ -1347,6 +1390,91 @@ size_t	ds_table_count(const struct ds_table *);
 size_t	ds_table_end(const struct ds_table *);
 void	*ds_table_value(struct ds_table *, size_t i);
 const char *ds_table_key(const struct ds_table *, size_t i, size_t *len);
+
+/*
+ * join.c: the join of pair records on their key, Spark's join and its
+ * outer forms, for ds-join.  The right side is a set of values by key, a
+ * batch of a stream or a table, each key's in arrival order; the left
+ * side's batch is its records in arrival order.  A value is a record's
+ * fields after the key, escaped; a joined record is the key, the left
+ * value and the right value, a missing side being the marker.
+ *
+ *	for each right record: ds_join_side_add(&right, key, fields, n);
+ *	for each left record: ds_join_one(&j, ..., &right), or keep it
+ *	with ds_join_left_add and ds_join_batch(&j, &left, &right) once
+ *	the right side's batch is complete;
+ *	at the batch end: ds_join_rest(&j, &right), then clear the sides.
+ */
+#define DS_JOIN_LEFT	1	/* left outer: unmatched left records */
+#define DS_JOIN_RIGHT	2	/* right outer: unmatched right values */
+
+struct ds_join {
+	struct ds_writer *out;
+	int		 outer;		/* DS_JOIN_LEFT, DS_JOIN_RIGHT */
+	const char	*marker;	/* written for a missing side */
+	size_t		 markerlen;
+};
+
+struct ds_join_value;
+struct ds_join_rec;
+
+struct ds_join_side {
+	struct ds_table	 keys;		/* key -> its values, marked when a
+					   left record had the key */
+	struct ds_buf	 bytes;		/* the values */
+	struct ds_join_value *val;	/* in arrival order */
+	size_t		 nval, valcap;
+};
+
+struct ds_join_left {
+	struct ds_buf	 bytes;		/* raw keys and escaped values */
+	struct ds_join_rec *rec;
+	size_t		 nrec, reccap;
+};
+
+/* Every function returns 0, or -1 with errno ENOMEM (or as it says). */
+int	ds_join_side_init(struct ds_join_side *);
+/* Forget the values, keeping the memory. */
+void	ds_join_side_clear(struct ds_join_side *);
+void	ds_join_side_free(struct ds_join_side *);
+/* Add the value of the n fields at f under key k, after k's others. */
+int	ds_join_side_add(struct ds_join_side *, const struct ds_field *k,
+	    const struct ds_field *f, size_t n);
+/*
+ * Read r to its end into s, each record a key and its value's fields.
+ * -1 with errno as ds_read's, or EDOM for a record of no value (r's
+ * current record, for ds_record_die).
+ */
+int	ds_join_load(struct ds_join_side *, struct ds_reader *r);
+/*
+ * Whether the file at path is another version than the one fstat(2) saw
+ * as id: another inode, size or modification time.  1 or 0, or -1 with
+ * errno from stat(2).
+ */
+struct stat;
+int	ds_join_changed(const char *path, const struct stat *id);
+/* Keep a left record: key k and the n fields of its value at f. */
+int	ds_join_left_add(struct ds_join_left *, const struct ds_field *k,
+	    const struct ds_field *f, size_t n);
+void	ds_join_left_clear(struct ds_join_left *);
+void	ds_join_left_free(struct ds_join_left *);
+/*
+ * Write the joins of one left record, key k and escaped value lv, with
+ * the right side's values of k, in their order (right NULL: an empty
+ * batch); with none, the record and the marker when left outer.  -1
+ * with the writer's errno.
+ */
+int	ds_join_one(const struct ds_join *, const char *k, size_t klen,
+	    const char *lv, size_t lvlen, struct ds_join_side *right);
+/* ds_join_one for each record kept of the left side, in order. */
+int	ds_join_batch(const struct ds_join *, const struct ds_join_left *,
+	    struct ds_join_side *right);
+/*
+ * When right outer: write the right values whose key no left record had
+ * since the last call, keys in order of first appearance, and forget
+ * which had.  -1 with the writer's errno.
+ */
+int	ds_join_rest(const struct ds_join *, struct ds_join_side *right);
 
 /*
  * ledger.c: the state of a source that takes named things into batches
@@ -1953,6 +2081,15 @@ void	ds_keyed_batch_or_die(struct ds_keyed *, struct ds_reader *);
 void	ds_writer_close_or_die(struct ds_writer *);
 /* Exits 1 with "stdout: strerror" after a failed write. */
 __dead void ds_write_failed_die(const struct ds_writer *);
+/*
+ * For a filter that ignores SIGPIPE to see EPIPE in its own loop:
+ * ds_ignore_sigpipe ignores it, and ds_write_failed_pipe_die, after a
+ * failed write, ends the program by SIGPIPE when its reader has gone, as
+ * a plain filter ends, unless it was started with SIGPIPE ignored; else
+ * as ds_write_failed_die.
+ */
+void	ds_ignore_sigpipe(void);
+__dead void ds_write_failed_pipe_die(const struct ds_writer *);
 /* The options of ds(7) that the sources share. */
 struct ds_source_opts {
 	int64_t		 interval;	/* -i, ms (1s) */
@@ -2079,6 +2216,13 @@ int	ds_netty_frame(struct ds_buf *, uint32_t serial, const void *,
  *		for i in 0 .. ds_flume_nevents(c) - 1: ds_flume_event(c, i..)
  *		ds_flume_reply(c, frame.serial, DS_FLUME_OK, &out), once the
  *		events are safe, or at once when ds_flume_answered(c)
+ *
+ * or, from the bytes a connection reads, framing included:
+ *
+ *	while ((rc = ds_flume_take(c, &p, &len, &out)) > 0)
+ *		DS_FLUME_REPLIED: send out before taking more;
+ *		DS_FLUME_CALL: ds_flume_write(c, &w, ...), and once that
+ *		batch is out, ds_flume_answer(c, DS_FLUME_OK, &out)
  */
 struct ds_flume;
 struct ds_flume_conn;
@@ -2087,6 +2231,13 @@ struct ds_flume_conn;
 #define DS_FLUME_OK		0
 #define DS_FLUME_FAILED		1
 #define DS_FLUME_UNKNOWN	2
+
+/* What ds_flume_take found. */
+#define DS_FLUME_REPLIED	1	/* a request the protocol answers */
+#define DS_FLUME_CALL		2	/* a call, its events to be taken */
+
+/* The largest frame a connection takes, unless ds_flume_set_max says. */
+#define DS_FLUME_MAXFRAME	(64 * 1024 * 1024)
 
 struct ds_flume_event {
 	const char	*body;
@@ -2109,6 +2260,8 @@ struct ds_flume *ds_flume_new(void);
 void	ds_flume_free(struct ds_flume *);
 /* The protocol's text, the server's in the handshake, and its MD5. */
 const char *ds_flume_protocol(const struct ds_flume *, unsigned char[16]);
+/* The largest frame of the connections made from now on. */
+void	ds_flume_set_max(struct ds_flume *, size_t max);
 struct ds_flume_conn *ds_flume_conn_new(struct ds_flume *);
 void	ds_flume_conn_free(struct ds_flume_conn *);
 /*
@@ -2143,5 +2296,30 @@ int	ds_flume_headers_json(struct ds_flume_conn *, size_t i,
  */
 int	ds_flume_reply(struct ds_flume_conn *, uint32_t serial, int status,
 	    struct ds_buf *);
+
+/*
+ * Take the bytes a connection read from *p (*len of them), advancing
+ * both, up to the end of one request, and decode it.  Returns
+ * DS_FLUME_REPLIED when the protocol answered it (a handshake that
+ * failed, a ping, an unknown message), the reply appended to out;
+ * DS_FLUME_CALL when it is a call, whose events are to be taken and
+ * answered; 0 when the bytes ran out first; or -1 with errno EMSGSIZE
+ * (a frame over the limit) or EBADMSG (ds_flume_why says what; the
+ * connection is best dropped) or ENOMEM.
+ */
+int	ds_flume_take(struct ds_flume_conn *, const char **p, size_t *len,
+	    struct ds_buf *out);
+/* Nonzero when part of a request has been taken: an EOF now tears it. */
+int	ds_flume_partial(const struct ds_flume_conn *);
+/* Append the reply to the call ds_flume_take took last, as ds_flume_reply. */
+int	ds_flume_answer(struct ds_flume_conn *, int status, struct ds_buf *);
+/*
+ * Write the call's events to w as records: the body, then with headers
+ * set the headers as ds_flume_headers_json has them, then extra (extralen
+ * bytes) when not NULL.  1 when there was an event, 0 when none, or -1
+ * with errno ENOMEM or w's.
+ */
+int	ds_flume_write(struct ds_flume_conn *, struct ds_writer *w,
+	    int headers, const char *extra, size_t extralen);
 
 #endif /* DS_H */

@@ -26,6 +26,8 @@
  * a negative length Avro C would take as a vast size.
  */
 #define AVRO_ALLOC_MAX	((size_t)1 << 40)
+#define KEEP_FRAME	(1024 * 1024)	/* a frame's memory kept between
+					   requests */
 
 /*
  * The protocol as Flume declares it, compact, in the order Avro's Java
@@ -100,6 +102,7 @@ struct ds_flume {
 	struct datum	 status, event, batch, hsreq, hsresp, meta, string;
 	unsigned char	(*known)[MD5_LEN];	/* client hashes accepted */
 	size_t		 nknown;
+	size_t		 maxframe;	/* of the connections made next */
 };
 
 /* What the last request asks of its reply. */
@@ -113,6 +116,9 @@ struct ds_flume_conn {
 	size_t		 nevent;
 	struct ds_buf	 prefix;	/* the handshake response, if any */
 	struct ds_buf	 json;
+	struct ds_netty	 frame;		/* the requests, as read */
+	uint32_t	 serial;	/* the last request's */
+	struct ds_buf	 headers;	/* an event's, as JSON */
 	char		 why[160];
 };
 
@@ -263,6 +269,7 @@ ds_flume_new(void)
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
+	f->maxframe = DS_FLUME_MAXFRAME;
 	avro_set_allocator(avro_alloc, NULL);
 	MD5Init(&md5);
 	MD5Update(&md5, (const uint8_t *)protocol_text,
@@ -358,7 +365,14 @@ ds_flume_conn_new(struct ds_flume *f)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->f = f;
+	ds_netty_init(&c->frame, f->maxframe);
 	return c;
+}
+
+void
+ds_flume_set_max(struct ds_flume *f, size_t max)
+{
+	f->maxframe = max;
 }
 
 void
@@ -368,6 +382,8 @@ ds_flume_conn_free(struct ds_flume_conn *c)
 		return;
 	ds_buf_free(&c->prefix);
 	ds_buf_free(&c->json);
+	ds_buf_free(&c->headers);
+	ds_netty_free(&c->frame);
 	free(c);
 }
 
@@ -871,6 +887,70 @@ int
 ds_flume_answered(const struct ds_flume_conn *c)
 {
 	return c->kind == KIND_HANDSHAKE || c->kind == KIND_ERROR;
+}
+
+int
+ds_flume_take(struct ds_flume_conn *c, const char **p, size_t *len,
+    struct ds_buf *out)
+{
+	int rc;
+
+	if ((rc = ds_netty_take(&c->frame, p, len)) != 1) {
+		if (rc == -1 && errno == EMSGSIZE)
+			strlcpy(c->why, c->frame.why, sizeof(c->why));
+		return rc;
+	}
+	c->serial = c->frame.serial;
+	rc = ds_flume_request(c, c->frame.msg.data, c->frame.msg.len);
+	/* The datums have what they need: a large frame's memory goes. */
+	if (c->frame.msg.cap > KEEP_FRAME)
+		ds_buf_free(&c->frame.msg);
+	if (rc == -1)
+		return -1;
+	if (!ds_flume_answered(c))
+		return DS_FLUME_CALL;
+	if (ds_flume_reply(c, c->serial, DS_FLUME_OK, out) == -1)
+		return -1;
+	return DS_FLUME_REPLIED;
+}
+
+int
+ds_flume_partial(const struct ds_flume_conn *c)
+{
+	return ds_netty_partial(&c->frame);
+}
+
+int
+ds_flume_answer(struct ds_flume_conn *c, int status, struct ds_buf *out)
+{
+	return ds_flume_reply(c, c->serial, status, out);
+}
+
+int
+ds_flume_write(struct ds_flume_conn *c, struct ds_writer *w, int headers,
+    const char *extra, size_t extralen)
+{
+	struct ds_flume_event e;
+	size_t i, n;
+
+	n = ds_flume_nevents(c);
+	for (i = 0; i < n; i++) {
+		if (ds_flume_event(c, i, &e) == -1 ||
+		    ds_write_field(w, e.body, e.bodylen) == -1)
+			return -1;
+		if (headers) {
+			c->headers.len = 0;
+			if (ds_flume_headers_json(c, i, &c->headers) == -1 ||
+			    ds_write_field(w, c->headers.data,
+			    c->headers.len) == -1)
+				return -1;
+		}
+		if (extra != NULL && ds_write_field(w, extra, extralen) == -1)
+			return -1;
+		if (ds_write_end(w) == -1)
+			return -1;
+	}
+	return n > 0;
 }
 
 static int

@@ -568,3 +568,17 @@ tell_metrics(struct ds_reader *r)
 		ds_metrics.intime = r->time;
 	}
 }
+
+char *
+ds_reader_error(const struct ds_reader *r, int e, char *buf, size_t size)
+{
+	if (e == EBADMSG)
+		snprintf(buf, size, "%s:%llu: %s", r->name,
+		    (unsigned long long)r->lineno, r->why);
+	else if (e == EMSGSIZE)
+		snprintf(buf, size, "%s:%llu: line longer than %zu bytes",
+		    r->name, (unsigned long long)r->lineno, r->maxline);
+	else
+		snprintf(buf, size, "%s: %s", r->name, strerror(e));
+	return buf;
+}

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "ds.h"
 
@@ -33,54 +32,28 @@ struct ds_recv_timer {
 	void		*arg;
 };
 
-/* The handlers' only state: a flag, and a pipe to wake ppoll. */
-static volatile sig_atomic_t gotsig;
-static int	selfpipe[2] = { -1, -1 };
-
-static void
-on_signal(int signo)
-{
-	int saved = errno;
-	ssize_t n;
-
-	gotsig = signo;
-	n = write(selfpipe[1], "", 1);
-	(void)n;
-	errno = saved;
-}
+/* SIGINT and SIGTERM: ds_wake_stop, and a byte to wake ppoll (wake.c). */
+static int	wakefd = -1;
 
 int
 ds_recv_init(struct ds_recv *rv, struct ds_writer *out, int64_t interval)
 {
-	struct sigaction sa;
-
 	memset(rv, 0, sizeof(*rv));
 	rv->out = out;
 	rv->interval = interval;
 	rv->next = interval != 0 ? ds_batch_after(ds_now_ms(), interval) :
 	    DS_RECV_NEVER;
 	rv->stopempty = 1;
-	if (selfpipe[0] == -1) {
-		if (pipe(selfpipe) == -1)
-			return -1;
-		if (ds_nonblock(selfpipe[0]) == -1 ||
-		    ds_nonblock(selfpipe[1]) == -1)
-			return -1;
-	}
 	/* A closed downstream is EPIPE, and a quiet end. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
 	/*
 	 * A second one kills, even while a write to stdout blocks.  Both
 	 * are caught even when the shell had us ignore SIGINT: a source
 	 * started in the background must still stop gracefully.
 	 */
-	sa.sa_flags = SA_RESETHAND;
-	if (sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGTERM, &sa, NULL) == -1)
+	if ((wakefd = ds_wake_on(SIGINT, DS_WAKE_STOP | DS_WAKE_ONCE)) ==
+	    -1 || ds_wake_on(SIGTERM, DS_WAKE_STOP | DS_WAKE_ONCE) == -1)
 		return -1;
 	return 0;
 }
@@ -292,7 +265,7 @@ fire_timers(struct ds_recv *rv)
 	int64_t now = ds_now_ms();
 	size_t i;
 
-	for (i = 0; i < rv->ntimer && !gotsig && !rv->stopping; i++) {
+	for (i = 0; i < rv->ntimer && !ds_wake_stop && !rv->stopping; i++) {
 		t = &rv->timer[i];
 		if (!t->used || t->at > now)
 			continue;
@@ -322,7 +295,7 @@ build(struct ds_recv *rv, size_t *np, int64_t *deadline)
 		rv->pfdwatch = p;
 		rv->pfdcap = rv->nwatch + 2;
 	}
-	rv->pfd[0].fd = selfpipe[0];
+	rv->pfd[0].fd = wakefd;
 	rv->pfd[0].events = POLLIN;
 	rv->pfd[0].revents = 0;
 	/* Without events: POLLERR alone says the reader has gone. */
@@ -357,7 +330,7 @@ dispatch(struct ds_recv *rv, size_t n)
 	size_t i;
 	int checked = 0, ok;
 
-	for (i = 2; i < n && !gotsig && !rv->stopping; i++) {
+	for (i = 2; i < n && !ds_wake_stop && !rv->stopping; i++) {
 		if (rv->pfd[i].revents == 0)
 			continue;
 		w = &rv->watch[rv->pfdwatch[i]];
@@ -389,12 +362,11 @@ loop(struct ds_recv *rv)
 	struct timespec timeout;
 	int64_t deadline;
 	size_t n;
-	char drain[64];
 
 	for (;;) {
 		/* A signal: the open batch ends with what came. */
-		if (gotsig) {
-			rv->signo = gotsig;
+		if (ds_wake_stop) {
+			rv->signo = ds_wake_stop;
 			return stop(rv, DS_RECV_SIGNAL);
 		}
 		if (rv->stopping)
@@ -407,7 +379,7 @@ loop(struct ds_recv *rv)
 			continue;
 		if (fire_timers(rv) == -1)
 			return -1;
-		if (gotsig || rv->stopping)
+		if (ds_wake_stop || rv->stopping)
 			continue;
 
 		if (build(rv, &n, &deadline) == -1)
@@ -421,7 +393,7 @@ loop(struct ds_recv *rv)
 			return -1;
 		}
 		if (rv->pfd[0].revents != 0) {
-			while (read(selfpipe[0], drain, sizeof(drain)) > 0)
+			while (ds_wake_next() != 0)
 				;
 			continue;
 		}

@@ -194,6 +194,13 @@ ds_pool_free(struct ds_pool *p)
 	p->done = NULL;
 }
 
+int
+ds_spawn_status(int e)
+{
+	/* As env(1) and the shell say it. */
+	return e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ? 126 : 1;
+}
+
 void
 ds_pool_kill(struct ds_pool *p, int sig)
 {
@@ -202,4 +209,37 @@ ds_pool_kill(struct ds_pool *p, int sig)
 	for (i = 0; i < p->n; i++)
 		if (!p->done[i])
 			(void)kill(p->child[i].pid, sig);
+}
+
+int
+ds_pool_streams(struct ds_pool *p, struct ds_reader *out,
+    struct ds_fanout *in, const char *name)
+{
+	size_t i, nout;
+	int *fd, rc = -1;
+
+	memset(in, 0, sizeof(*in));
+	if ((fd = calloc(p->n, sizeof(*fd))) == NULL)
+		return -1;
+	for (nout = 0; nout < p->n; nout++) {
+		fd[nout] = p->child[nout].in;
+		if (ds_reader_init(&out[nout], p->child[nout].out, name,
+		    DS_AUTO) == -1)
+			goto out;
+	}
+	if (ds_fanout_init(in, fd, p->n) == -1)
+		goto out;
+	/* Every copy reads a ds stream, whatever ours turns out to be. */
+	for (i = 0; i < p->n; i++)
+		if (ds_fanout_bytes(in, i, "#ds1\n", 5) == -1)
+			goto out;
+	rc = 0;
+out:
+	free(fd);
+	if (rc == -1) {
+		ds_fanout_free(in);
+		for (i = 0; i < nout; i++)
+			ds_reader_free(&out[i]);
+	}
+	return rc;
 }

@@ -6,8 +6,10 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ds.h"
 #include "check.h"
@@ -20,6 +22,8 @@ static void	test_handshake_none(void);
 static void	test_batch(void);
 static void	test_garbage(void);
 static void	test_unknown(void);
+static void	test_take(void);
+static void	test_take_limit(void);
 static void	put(struct ds_buf *, const void *, size_t);
 static void	put_varint(struct ds_buf *, int64_t);
 static void	put_str(struct ds_buf *, const char *, size_t);
@@ -46,6 +50,8 @@ main(void)
 	test_batch();
 	test_garbage();
 	test_unknown();
+	test_take();
+	test_take_limit();
 	return done();
 }
 
@@ -469,6 +475,108 @@ test_unknown(void)
 	ds_buf_free(&req);
 	ds_buf_free(&out);
 	ds_buf_free(&want);
+	ds_flume_conn_free(c);
+	ds_flume_free(f);
+}
+
+/*
+ * From the bytes of a connection, a byte at a time: a call after the
+ * handshake, its events written as records and its answer with its
+ * serial; then an unknown message, answered at once.
+ */
+static void
+test_take(void)
+{
+	struct ds_flume *f = ds_flume_new();
+	struct ds_flume_conn *c = ds_flume_conn_new(f);
+	struct ds_buf req = { 0 }, wire = { 0 }, out = { 0 };
+	struct ds_writer w;
+	static const char want[] = "a\\tb\t{\"k\":\"v\"}\tme\n";
+	const char *p;
+	char got[64];
+	size_t len, i;
+	int rc, seen[3] = { 0, 0, 0 };
+	FILE *tmp;
+
+	put_handshake(&req, hash, NULL, hash);
+	put_varint(&req, 0);
+	put_str(&req, "append", 6);
+	put_varint(&req, 1);
+	put_str(&req, "k", 1);
+	put_str(&req, "v", 1);
+	put_varint(&req, 0);
+	put_str(&req, "a\tb", 3);
+	CHECK(ds_netty_frame(&wire, 7, req.data, req.len) == 0);
+	req.len = 0;
+	put_varint(&req, 0);
+	put_str(&req, "ping", 4);
+	CHECK(ds_netty_frame(&wire, 8, req.data, req.len) == 0);
+
+	CHECK(!ds_flume_partial(c));
+	for (i = 0; i < wire.len; i++) {
+		p = wire.data + i;
+		len = 1;
+		rc = ds_flume_take(c, &p, &len, &out);
+		if (rc < 0 || rc > 2 || len != 0)
+			break;
+		seen[rc]++;
+		if (rc == DS_FLUME_CALL) {
+			CHECK(seen[DS_FLUME_REPLIED] == 0 && out.len == 0);
+			CHECK((tmp = tmpfile()) != NULL);
+			CHECK(ds_writer_init(&w, fileno(tmp)) == 0);
+			CHECK(ds_flume_write(c, &w, 1, "me", 2) == 1);
+			CHECK(ds_writer_close(&w) == 0);
+			CHECK(pread(fileno(tmp), got, sizeof(got), 0) ==
+			    sizeof(want) - 1 &&
+			    memcmp(got, want, sizeof(want) - 1) == 0);
+			fclose(tmp);
+			/*
+			 * The answer carries the call's serial: the
+			 * handshake's BOTH, then status OK.
+			 */
+			CHECK(ds_flume_answer(c, DS_FLUME_OK, &out) == 0);
+			CHECK(out.len == 19 &&
+			    memcmp(out.data, "\0\0\0\7", 4) == 0 &&
+			    memcmp(out.data + 12, "\0\0\0\0\0\0\0", 7) == 0);
+			out.len = 0;
+			CHECK(ds_flume_partial(c) == 0);
+		} else if (rc == 0 && i + 1 < wire.len && !ds_flume_partial(c))
+			break;
+	}
+	CHECK(i == wire.len);
+	CHECK(seen[DS_FLUME_CALL] == 1 && seen[DS_FLUME_REPLIED] == 1);
+	/* The unknown message's error, serial 8. */
+	CHECK(out.len > 12 && memcmp(out.data, "\0\0\0\10", 4) == 0 &&
+	    out.data[12 + 1] == 1);
+	/* Nothing is owed now. */
+	CHECK(ds_flume_answer(c, DS_FLUME_OK, &out) == -1 && errno == EINVAL);
+	ds_buf_free(&req);
+	ds_buf_free(&wire);
+	ds_buf_free(&out);
+	ds_flume_conn_free(c);
+	ds_flume_free(f);
+}
+
+/* A frame over the limit set: EMSGSIZE, with the words for it. */
+static void
+test_take_limit(void)
+{
+	struct ds_flume *f = ds_flume_new();
+	struct ds_flume_conn *c;
+	struct ds_buf out = { 0 };
+	static const char head[] = "\0\0\0\1" "\0\0\0\1" "\0\0\0\x40";
+	const char *p = head;
+	size_t len = 6;
+
+	ds_flume_set_max(f, 32);
+	c = ds_flume_conn_new(f);
+	CHECK(ds_flume_take(c, &p, &len, &out) == 0 && len == 0 &&
+	    ds_flume_partial(c));
+	len = sizeof(head) - 1 - 6;
+	CHECK(ds_flume_take(c, &p, &len, &out) == -1 && errno == EMSGSIZE);
+	CHECK(strstr(ds_flume_why(c), "over the limit") != NULL);
+	CHECK(out.len == 0);
+	ds_buf_free(&out);
 	ds_flume_conn_free(c);
 	ds_flume_free(f);
 }

@@ -21,6 +21,7 @@ static void	test_hash(void);
 static void	test_env(void);
 static void	test_fanout(void);
 static void	test_pool(void);
+static void	test_streams(void);
 static void	test_wake(void);
 
 int
@@ -32,6 +33,7 @@ main(void)
 	test_env();
 	test_fanout();
 	test_pool();
+	test_streams();
 	test_wake();
 	return done();
 }
@@ -167,17 +169,60 @@ test_pool(void)
 	ds_pool_free(&p);
 	CHECK(ds_pool_start(&p, none, 2, 0) == -1 && errno == ENOENT);
 	CHECK(p.n == 0);
+	CHECK(ds_spawn_status(errno) == 127);
+	CHECK(ds_spawn_status(EACCES) == 126 && ds_spawn_status(ENOEXEC) ==
+	    126 && ds_spawn_status(EAGAIN) == 1);
+	ds_pool_free(&p);
+}
+
+/*
+ * The pool's pipes as streams: each copy's input begins with the header,
+ * so that cat(1) gives back a ds stream of what it was sent.
+ */
+static void
+test_streams(void)
+{
+	char *argv[] = { "cat", NULL };
+	struct ds_reader out[2];
+	struct ds_fanout in;
+	struct ds_pool p;
+	struct pollfd pfd;
+	size_t i;
+	int rc, st;
+
+	CHECK(ds_pool_start(&p, argv, 2, 0) == 0);
+	CHECK(ds_pool_streams(&p, out, &in, "cat") == 0);
+	CHECK(ds_fanout_batch(&in, 5) == 0);
+	ds_fanout_end(&in);
+	for (i = 0; i < 2; i++) {
+		CHECK(ds_fanout_flush(&in, i) == 0 && !ds_fanout_open(&in, i));
+		CHECK(strcmp(out[i].name, "cat") == 0);
+		pfd.fd = out[i].fd;
+		pfd.events = POLLIN;
+		while ((rc = ds_read(&out[i])) == -1 && errno == EAGAIN)
+			(void)poll(&pfd, 1, 1000);
+		CHECK(rc == DS_BATCH && out[i].time == 5 &&
+		    out[i].mode == DS_STREAM);
+		while ((rc = ds_read(&out[i])) == -1 && errno == EAGAIN)
+			(void)poll(&pfd, 1, 1000);
+		CHECK(rc == DS_EOF);
+		CHECK(ds_pool_reap(&p, i, 1, &st) == 1 && st == 0);
+		close(out[i].fd);
+		ds_reader_free(&out[i]);
+	}
+	ds_fanout_free(&in);
 	ds_pool_free(&p);
 }
 
 static void
 test_wake(void)
 {
+	struct sigaction sa;
 	struct pollfd pfd;
 	int fd;
 
-	CHECK((fd = ds_wake_on(SIGUSR1)) != -1);
-	CHECK(ds_wake_on(SIGUSR2) == fd);
+	CHECK((fd = ds_wake_on(SIGUSR1, 0)) != -1);
+	CHECK(ds_wake_on(SIGUSR2, 0) == fd);
 	CHECK(ds_wake_next() == 0);
 	raise(SIGUSR2);
 	raise(SIGUSR1);
@@ -186,5 +231,26 @@ test_wake(void)
 	CHECK(poll(&pfd, 1, 0) == 1);
 	CHECK(ds_wake_next() == SIGUSR2);
 	CHECK(ds_wake_next() == SIGUSR1);
+	CHECK(ds_wake_next() == 0);
+	CHECK(ds_wake_stop == 0);
+
+	/* A stop sets the flag too; once, the handler is gone after it. */
+	CHECK(ds_wake_on(SIGUSR1, DS_WAKE_STOP | DS_WAKE_ONCE) == fd);
+	raise(SIGUSR1);
+	CHECK(ds_wake_stop == SIGUSR1 && ds_wake_next() == SIGUSR1);
+	CHECK(sigaction(SIGUSR1, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL);
+	/* Taken back as no stop, it only wakes. */
+	CHECK(ds_wake_on(SIGUSR1, 0) == fd);
+	ds_wake_stop = 0;
+	raise(SIGUSR1);
+	CHECK(ds_wake_stop == 0 && ds_wake_next() == SIGUSR1);
+	CHECK(sigaction(SIGUSR1, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL);
+	CHECK(ds_wake_on(0, 0) == -1 && errno == EINVAL);
+
+	/* What a shell has us ignore stays ignored. */
+	signal(SIGUSR2, SIG_IGN);
+	CHECK(ds_wake_on(SIGUSR2, DS_WAKE_UNIGNORED) == fd);
+	CHECK(sigaction(SIGUSR2, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN);
+	raise(SIGUSR2);
 	CHECK(ds_wake_next() == 0);
 }

@@ -44,6 +44,7 @@ static void	 test_nowait(void);
 static void	 test_flush(void);
 static void	 test_buffered(void);
 static void	 test_clean(void);
+static void	 test_error(void);
 
 int
 main(void)
@@ -62,6 +63,7 @@ main(void)
 	test_flush();
 	test_buffered();
 	test_clean();
+	test_error();
 	ds_buf_free(&got);
 	return done();
 }
@@ -841,4 +843,27 @@ test_clean(void)
 	    r.reclen == sizeof(buf) - 6);
 	ds_reader_free(&r);
 	close(fd);
+}
+
+/* The words for a failed read, as ds_reader_die says them. */
+static void
+test_error(void)
+{
+	struct ds_reader r;
+	char buf[128];
+
+	if (ds_reader_init(&r, open_str("#ds1\nok\na\\qb\n"), "in",
+	    DS_AUTO) == -1)
+		fatal("ds_reader_init");
+	CHECK(ds_read(&r) == DS_RECORD);
+	CHECK(ds_read(&r) == -1 && errno == EBADMSG);
+	CHECK(strncmp(ds_reader_error(&r, EBADMSG, buf, sizeof(buf)),
+	    "in:3: ", 6) == 0 && strcmp(buf + 6, r.why) == 0);
+	r.maxline = 10;
+	CHECK(strcmp(ds_reader_error(&r, EMSGSIZE, buf, sizeof(buf)),
+	    "in:3: line longer than 10 bytes") == 0);
+	CHECK(strcmp(ds_reader_error(&r, EIO, buf, sizeof(buf)),
+	    "in: Input/output error") == 0);
+	close(r.fd);
+	ds_reader_free(&r);
 }
