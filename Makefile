@@ -47,12 +47,14 @@ LIBOBJ = \
 	lib/clilua.o \
 	lib/clock.o \
 	lib/commit.o \
+	lib/dial.o \
 	lib/duration.o \
 	lib/escape.o \
 	lib/fanout.o \
 	lib/keyed.o \
 	lib/kept.o \
 	lib/ledger.o \
+	lib/lines.o \
 	lib/listen.o \
 	lib/lua.o \
 	lib/merge.o \
