@@ -2110,11 +2110,6 @@ void	ds_source_opts_init(struct ds_source_opts *);
  */
 int	ds_source_opt_or_die(struct ds_source_opts *, const char *letters,
 	    int ch, const char *arg);
-/* "PLACE: WHY; retrying every DELAY", once an outage (ds_outage_down). */
-void	ds_outage_down_warn(struct ds_outage *, const char *place,
-	    const char *why);
-/* "PLACE: connected" after an outage, or always with verbose. */
-void	ds_outage_up_warn(struct ds_outage *, const char *place, int verbose);
 /*
  * The oldest batch time the stages of $DS_CHECKPOINT have committed, -1
  * when none has, INT64_MAX without $DS_CHECKPOINT (what went downstream
