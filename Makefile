@@ -150,6 +150,7 @@ UNIT = \
 	tests/unit/t_escape \
 	tests/unit/t_flume \
 	tests/unit/t_kept \
+	tests/unit/t_lines \
 	tests/unit/t_lua \
 	tests/unit/t_merge \
 	tests/unit/t_num \
