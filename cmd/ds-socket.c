@@ -155,6 +155,7 @@ static int
 on_event(void *arg, const struct ds_lines_event *e)
 {
 	(void)arg;
+	errno = e->err;
 	switch (e->what) {
 	case DS_LINES_UP:
 		if (e->news || opt.verbose)
@@ -173,7 +174,7 @@ on_event(void *arg, const struct ds_lines_event *e)
 		break;
 	case DS_LINES_LEFT:
 		if (e->err != 0)
-			warnc(e->err, "%s", e->peer);
+			warn("%s", e->peer);
 		else if (opt.verbose)
 			warnx("%s: closed", e->peer);
 		break;
@@ -187,12 +188,12 @@ on_event(void *arg, const struct ds_lines_event *e)
 			    e->peer, lines.maxline);
 		break;
 	case DS_LINES_FULL:
-		warnc(e->err, "%s: accept", e->peer);
+		warn("%s: accept", e->peer);
 		break;
 	case DS_LINES_ACCEPT:
-		errc(1, e->err, "%s: accept", e->peer);
+		err(1, "%s: accept", e->peer);
 	case DS_LINES_RECV:
-		warnc(e->err, "%s", e->peer);
+		warn("%s", e->peer);
 		break;
 	}
 	return 0;

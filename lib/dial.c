@@ -49,6 +49,7 @@ ds_dial_lost(struct ds_dial *d)
 void
 ds_dial_free(struct ds_dial *d)
 {
+	ds_recv_timer_free(d->rv, d->timer);
 	if (d->watch != -1) {
 		ds_recv_unwatch(d->rv, d->watch);
 		d->watch = -1;

@@ -1256,7 +1256,7 @@ int	ds_dial_start(struct ds_dial *, struct ds_recv *, const char *host,
  * outage is new), else 0.
  */
 int	ds_dial_lost(struct ds_dial *);
-/* Forget the watch and an attempt under way (not the timer). */
+/* Forget the watch and the timer, and close an attempt under way. */
 void	ds_dial_free(struct ds_dial *);
 
 /*
