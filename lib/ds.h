@@ -1316,7 +1316,7 @@ struct ds_lines {
 	/* private */
 	struct ds_recv	*rv;
 	const char	*place;
-	struct ds_lines_peer *peers, *server;
+	struct ds_lines_peer *peers;
 	int		 fd, watch, timer;
 	char		*dgram;
 };

@@ -80,7 +80,6 @@ ds_lines_free(struct ds_lines *l)
 {
 	while (l->peers != NULL)
 		peer_free(l->peers);
-	l->server = NULL;
 	if (l->watch != -1)
 		ds_recv_unwatch(l->rv, l->watch);
 	if (l->timer != -1)
@@ -99,7 +98,7 @@ init(struct ds_lines *l, struct ds_recv *rv, const char *place)
 	l->rv = rv;
 	l->place = place;
 	memset(&l->dial, 0, sizeof(l->dial));
-	l->peers = l->server = NULL;
+	l->peers = NULL;
 	l->fd = l->watch = l->timer = -1;
 	l->dgram = NULL;
 }
@@ -211,7 +210,7 @@ on_up(void *arg, int fd, int news)
 	struct ds_lines_event ev = { .what = DS_LINES_UP, .peer = l->place,
 	    .news = news };
 
-	if ((l->server = peer_new(l, fd, l->place)) == NULL) {
+	if (peer_new(l, fd, l->place) == NULL) {
 		close(fd);
 		return -1;
 	}
@@ -241,7 +240,6 @@ on_server(void *arg, short revents)
 		return rc;
 	e = errno;
 	peer_free(c);
-	l->server = NULL;
 	return on_down(l, e, 0, ds_dial_lost(&l->dial));
 }
 
