@@ -48,6 +48,7 @@ LIBOBJ = \
 	lib/climon.o \
 	lib/clock.o \
 	lib/commit.o \
+	lib/dial.o \
 	lib/duration.o \
 	lib/escape.o \
 	lib/fanout.o \
@@ -55,6 +56,7 @@ LIBOBJ = \
 	lib/keyed.o \
 	lib/kept.o \
 	lib/ledger.o \
+	lib/lines.o \
 	lib/listen.o \
 	lib/lua.o \
 	lib/merge.o \
@@ -151,6 +153,7 @@ UNIT = \
 	tests/unit/t_flume \
 	tests/unit/t_join \
 	tests/unit/t_kept \
+	tests/unit/t_lines \
 	tests/unit/t_lua \
 	tests/unit/t_merge \
 	tests/unit/t_num \

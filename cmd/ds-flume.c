@@ -138,19 +138,15 @@ cleanup(void)
 static int
 on_accept(void *arg, short revents)
 {
-	struct sockaddr_storage ss;
 	struct client *c;
-	socklen_t len;
+	char name[sizeof(c->name)];
 	int fd;
 
 	(void)arg;
 	(void)revents;
 	for (;;) {
-		len = sizeof(ss);
-		fd = accept(listenfd, (struct sockaddr *)&ss, &len);
-		if (fd == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR || errno == ECONNABORTED)
+		if ((fd = ds_accept(listenfd, name, sizeof(name))) == -1) {
+			if (errno == EAGAIN)
 				return 0;
 			/*
 			 * Out of descriptors: those waiting wait until a
@@ -160,14 +156,12 @@ on_accept(void *arg, short revents)
 			ds_recv_watch_set(&rv, acceptwatch, listenfd, 0);
 			return 0;
 		}
-		if (ds_nonblock(fd) == -1 ||
-		    (c = calloc(1, sizeof(*c))) == NULL ||
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
 		    (c->in = malloc(READ_SIZE)) == NULL ||
 		    (c->conn = ds_flume_conn_new(flume)) == NULL)
 			return -1;
 		c->fd = fd;
-		ds_addr_format((struct sockaddr *)&ss, len, c->name,
-		    sizeof(c->name));
+		memcpy(c->name, name, sizeof(c->name));
 		if ((c->watch = ds_recv_watch(&rv, fd, POLLIN, 0, on_client,
 		    c)) == -1)
 			return -1;

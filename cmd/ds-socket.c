@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libutil.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,72 +22,42 @@
 #include "ds.h"
 
 #define MAXLINE_DEFAULT	(64 * 1024 * 1024)
-#define DGRAM_MAX	65536		/* more than any UDP payload */
-#define DGRAMS_A_WAKE	64
 
 static const char synopsis[] =
     "ds-socket [-luv] [-i interval] [-m size] [-N batches] [-r delay] "
     "[-W dir] [host]:port";
 
-/* A TCP peer: the server we connect to, or one client of -l. */
-struct client {
-	int		 fd;
-	int		 watch;
-	struct ds_reader r;
-	char		 name[NI_MAXHOST + NI_MAXSERV + 4];
-};
-
 static int	lflag;		/* listen for TCP clients */
 static int	uflag;		/* bind a UDP socket */
 static struct ds_source_opts opt;
-static size_t	maxline = MAXLINE_DEFAULT;
 
-static const char *host;
 static char	port[DS_PORT_MAX];
 static char	place[NI_MAXHOST + NI_MAXSERV + 4];	/* host:port */
 
 static struct ds_writer out;
 static struct ds_recv rv;
-static unsigned long long nskipped;	/* over-long lines */
+static struct ds_lines lines;
 static struct ds_wal wal;	/* -W */
 static int	logging;
 
-/* The client mode: the server, connected, being connected, or down. */
-static struct client *conn;
-static struct ds_connect connecting;
-static int	connwatch = -1;
-static int	retrytimer;
-static struct ds_outage outage;
-
-/* -l and -u: the bound socket. */
-static int	sfd = -1;
-static int	sfdwatch;
-static char	*dgram;
-
-static struct client *client_new(int, const char *);
-static void	client_free(struct client *);
-static int	client_read(struct client *);
-static void	put_line(const char *, size_t, const char *, uint64_t);
+static int	on_line(void *, const char *, size_t);
 static void	put_field(const char *, size_t, int);
+static int	on_event(void *, const struct ds_lines_event *);
 static void	open_log(void);
 static int	on_closing(void *, int64_t);
 static int	on_idle(void *);
-static int	on_retry(void *);
-static int	on_connect(void *, short);
-static void	connected(int, int);
-static int	on_server(void *, short);
-static int	on_accept(void *, short);
-static int	on_client(void *, short);
-static int	on_datagrams(void *, short);
-static int	on_written(void *, int64_t);
 
 int
 main(int argc, char *argv[])
 {
+	const char *host;
 	uint64_t size;
-	int ch;
+	int ch, fd, socktype;
 
 	ds_source_opts_init(&opt);
+	lines.maxline = MAXLINE_DEFAULT;
+	lines.line = on_line;
+	lines.event = on_event;
 	while ((ch = getopt(argc, argv, "hi:lm:N:r:uvW:")) != -1) {
 		if (ds_source_opt_or_die(&opt, "iNrvW", ch, optarg))
 			continue;
@@ -100,7 +69,7 @@ main(int argc, char *argv[])
 			if (expand_number(optarg, &size) == -1 || size == 0 ||
 			    size > SIZE_MAX / 2)
 				errx(2, "-m %s: not a positive size", optarg);
-			maxline = size;
+			lines.maxline = size;
 			break;
 		case 'u':
 			uflag = 1;
@@ -115,7 +84,6 @@ main(int argc, char *argv[])
 		ds_usage_exit(synopsis, 0);
 	host = ds_hostport_or_die(argv[0], lflag || uflag, port, place,
 	    sizeof(place));
-	ds_outage_init(&outage, opt.delay);
 
 	/* A closed stdout, before a socket can take its descriptor. */
 	if (fcntl(STDOUT_FILENO, F_GETFL) == -1)
@@ -124,20 +92,13 @@ main(int argc, char *argv[])
 	    ds_recv_init(&rv, &out, opt.interval) == -1)
 		err(1, NULL);
 	rv.maxbatches = opt.maxbatches;
-	rv.written = on_written;
-
+	socktype = uflag ? SOCK_DGRAM : SOCK_STREAM;
 	if (lflag || uflag) {
-		sfd = ds_bind_or_die(host, port, uflag ? SOCK_DGRAM :
-		    SOCK_STREAM, opt.verbose, place);
-		if ((sfdwatch = ds_recv_watch(&rv, sfd, POLLIN, 0,
-		    uflag ? on_datagrams : on_accept, NULL)) == -1)
+		fd = ds_bind_or_die(host, port, socktype, opt.verbose, place);
+		if (ds_lines_listen(&lines, &rv, fd, socktype, place) == -1)
 			err(1, NULL);
-	} else {
-		if ((retrytimer = ds_recv_timer(&rv, on_retry, NULL)) == -1)
-			err(1, NULL);
-		ds_recv_timer_set(&rv, retrytimer, 0);
-	}
-	if (uflag && (dgram = malloc(DGRAM_MAX)) == NULL)
+	} else if (ds_lines_dial(&lines, &rv, host, port, opt.delay,
+	    place) == -1)
 		err(1, NULL);
 
 	/* The header goes out at once, so that the reader knows we are up. */
@@ -150,89 +111,22 @@ main(int argc, char *argv[])
 		ds_source_write_failed_die(&out);
 	if (logging && ds_wal_close(&wal) == -1)
 		err(1, "%s", opt.wal);
-	if (nskipped > 0)
-		errx(1, "over-long lines skipped: %llu", nskipped);
+	if (lines.nskipped > 0)
+		errx(1, "over-long lines skipped: %llu",
+		    (unsigned long long)lines.nskipped);
 	exit(0);
-}
-
-static struct client *
-client_new(int fd, const char *name)
-{
-	struct client *c;
-
-	if ((c = malloc(sizeof(*c))) == NULL)
-		err(1, NULL);
-	c->fd = fd;
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	if (ds_reader_init(&c->r, fd, c->name, DS_RAW) == -1 ||
-	    (c->watch = ds_recv_watch(&rv, fd, POLLIN, 0,
-	    lflag ? on_client : on_server, c)) == -1)
-		err(1, NULL);
-	c->r.nowait = 1;
-	c->r.maxline = maxline;
-	ds_metrics_count(DS_RECV_CONNECTIONS, 1);
-	return c;
-}
-
-static void
-client_free(struct client *c)
-{
-	ds_recv_unwatch(&rv, c->watch);
-	close(c->fd);
-	ds_reader_free(&c->r);
-	free(c);
-}
-
-/*
- * Take the complete lines a readable peer has sent, and no more than one
- * line's reading past what is buffered, so that no peer holds up the
- * clock or the others.  A partial line stays in the reader until its LF
- * comes.  Returns 0, or -1 when the connection has ended: errno is 0 at
- * EOF (a last line without LF counts, as readLine has it).
- */
-static int
-client_read(struct client *c)
-{
-	int rc;
-
-	do {
-		if ((rc = ds_read(&c->r)) == DS_RECORD)
-			put_line(c->r.rec, c->r.reclen, c->name, c->r.lineno);
-		else if (rc == DS_EOF) {
-			errno = 0;
-			return -1;
-		} else if (rc == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (errno != EMSGSIZE)
-				return -1;
-			put_line(NULL, SIZE_MAX, c->name, c->r.lineno);
-		}
-		/* DS_BATCH is the reader closing its input: not ours. */
-	} while (c->r.eof || rc == DS_BATCH || ds_reader_buffered(&c->r));
-	return 0;
 }
 
 /*
  * One line as a record, TAB-split like every raw line, without the CR of
- * a CRLF.  A line longer than -m is reported with the peer's name and
- * its line number (0 for a datagram's), counted and skipped.
+ * a CRLF.
  */
-static void
-put_line(const char *p, size_t len, const char *name, uint64_t lineno)
+static int
+on_line(void *arg, const char *p, size_t len)
 {
 	const char *end, *tab;
 
-	if (len > maxline) {
-		nskipped++;
-		if (lineno != 0)
-			warnx("%s:%llu: line longer than %zu bytes, skipped",
-			    name, (unsigned long long)lineno, maxline);
-		else
-			warnx("%s: line longer than %zu bytes, skipped", name,
-			    maxline);
-		return;
-	}
+	(void)arg;
 	if (len > 0 && p[len - 1] == '\r')
 		len--;
 	end = p + len;
@@ -241,6 +135,7 @@ put_line(const char *p, size_t len, const char *name, uint64_t lineno)
 		p = tab + 1;
 	}
 	put_field(p, end - p, 1);
+	return 0;
 }
 
 /* A field, the last of its record if end: downstream, and to -W's log. */
@@ -253,6 +148,55 @@ put_field(const char *p, size_t len, int end)
 	if (logging && (ds_write_field(&wal.w, p, len) == -1 ||
 	    (end && ds_write_end(&wal.w) == -1)))
 		err(1, "%s", opt.wal);
+}
+
+/* The words for what happened to the peers. */
+static int
+on_event(void *arg, const struct ds_lines_event *e)
+{
+	(void)arg;
+	errno = e->err;
+	switch (e->what) {
+	case DS_LINES_UP:
+		if (e->news || opt.verbose)
+			warnx("%s: connected", e->peer);
+		break;
+	case DS_LINES_DOWN:
+		if (e->news)
+			warnx("%s: %s; retrying every %s", e->peer,
+			    e->gaierr != 0 ? gai_strerror(e->gaierr) :
+			    e->err != 0 ? strerror(e->err) :
+			    "connection closed", lines.dial.outage.delaystr);
+		break;
+	case DS_LINES_JOINED:
+		if (opt.verbose)
+			warnx("%s: connected", e->peer);
+		break;
+	case DS_LINES_LEFT:
+		if (e->err != 0)
+			warn("%s", e->peer);
+		else if (opt.verbose)
+			warnx("%s: closed", e->peer);
+		break;
+	case DS_LINES_LONG:
+		if (e->lineno != 0)
+			warnx("%s:%llu: line longer than %zu bytes, skipped",
+			    e->peer, (unsigned long long)e->lineno,
+			    lines.maxline);
+		else
+			warnx("%s: line longer than %zu bytes, skipped",
+			    e->peer, lines.maxline);
+		break;
+	case DS_LINES_FULL:
+		warn("%s: accept", e->peer);
+		break;
+	case DS_LINES_ACCEPT:
+		err(1, "%s: accept", e->peer);
+	case DS_LINES_RECV:
+		warn("%s", e->peer);
+		break;
+	}
+	return 0;
 }
 
 /*
@@ -310,171 +254,5 @@ on_idle(void *arg)
 	(void)arg;
 	if (ds_wal_flush(&wal) == -1)
 		err(1, "%s", opt.wal);
-	return 0;
-}
-
-/* The client mode: the delay has passed, or it is the start: connect. */
-static int
-on_retry(void *arg)
-{
-	int rc;
-
-	(void)arg;
-	rc = ds_connect_start(&connecting, host, port);
-	connected(rc, errno);
-	return 0;
-}
-
-static int
-on_connect(void *arg, short revents)
-{
-	int rc;
-
-	(void)arg;
-	(void)revents;
-	ds_recv_unwatch(&rv, connwatch);
-	connwatch = -1;
-	rc = ds_connect_check(&connecting);
-	connected(rc, errno);
-	return 0;
-}
-
-/* Where a connect attempt stands: up, still in progress, or failed. */
-static void
-connected(int rc, int e)
-{
-	static int ever;
-
-	if (rc == 1) {
-		conn = client_new(connecting.fd, place);
-		ds_outage_up_warn(&outage, place, opt.verbose);
-		if (ever++)
-			ds_metrics_count(DS_RECV_RECONNECTS, 1);
-	} else if (rc == 0) {
-		if ((connwatch = ds_recv_watch(&rv, connecting.fd, POLLOUT,
-		    DS_RECV_CONTROL, on_connect, NULL)) == -1)
-			err(1, NULL);
-	} else {
-		ds_outage_down_warn(&outage, place, connecting.gaierr != 0 &&
-		    connecting.gaierr != EAI_SYSTEM ?
-		    gai_strerror(connecting.gaierr) : strerror(e));
-		ds_recv_timer_set(&rv, retrytimer, outage.retry_at);
-	}
-}
-
-/* The server's lines; once it has gone, retry after the delay. */
-static int
-on_server(void *arg, short revents)
-{
-	(void)revents;
-	if (client_read(arg) == 0)
-		return 0;
-	ds_outage_down_warn(&outage, place, errno == 0 ? "connection closed" :
-	    strerror(errno));
-	ds_recv_timer_set(&rv, retrytimer, outage.retry_at);
-	client_free(conn);
-	conn = NULL;
-	return 0;
-}
-
-static int
-on_accept(void *arg, short revents)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char name[sizeof(place)];
-	int fd;
-
-	(void)arg;
-	(void)revents;
-	for (;;) {
-		len = sizeof(ss);
-		if ((fd = accept(sfd, (struct sockaddr *)&ss, &len)) == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR || errno == ECONNABORTED)
-				return 0;
-			if (errno != EMFILE && errno != ENFILE &&
-			    errno != ENOBUFS && errno != ENOMEM)
-				err(1, "%s: accept", place);
-			/* Until a client leaves or the next batch. */
-			warn("%s: accept", place);
-			ds_recv_watch_set(&rv, sfdwatch, sfd, 0);
-			return 0;
-		}
-		if (ds_nonblock(fd) == -1)
-			err(1, "fcntl");
-		ds_addr_format((struct sockaddr *)&ss, len, name,
-		    sizeof(name));
-		(void)client_new(fd, name);
-		if (opt.verbose)
-			warnx("%s: connected", name);
-	}
-}
-
-/* -l's clients; one that leaves makes room for another. */
-static int
-on_client(void *arg, short revents)
-{
-	struct client *c = arg;
-
-	(void)revents;
-	if (client_read(c) == 0)
-		return 0;
-	if (errno != 0)
-		warn("%s", c->name);
-	else if (opt.verbose)
-		warnx("%s: closed", c->name);
-	client_free(c);
-	ds_recv_watch_set(&rv, sfdwatch, sfd, POLLIN);
-	return 0;
-}
-
-/*
- * -u: each datagram's lines are records, the last one needing no LF.
- * A bounded number a wakeup, so that a flood cannot hold up the clock.
- */
-static int
-on_datagrams(void *arg, short revents)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	ssize_t n;
-	char name[sizeof(place)], *p, *end, *lf;
-	int i;
-
-	(void)arg;
-	(void)revents;
-	for (i = 0; i < DGRAMS_A_WAKE; i++) {
-		len = sizeof(ss);
-		if ((n = recvfrom(sfd, dgram, DGRAM_MAX, 0,
-		    (struct sockaddr *)&ss, &len)) == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
-				return 0;
-			/* An ICMP error for an earlier datagram, say. */
-			warn("%s", place);
-			return 0;
-		}
-		ds_metrics_count(DS_RECV_DATAGRAMS, 1);
-		for (p = dgram, end = dgram + n; p < end; p = lf + 1) {
-			if ((lf = memchr(p, '\n', end - p)) == NULL)
-				lf = end;
-			if (lf - p > (ptrdiff_t)maxline)
-				ds_addr_format((struct sockaddr *)&ss, len,
-				    name, sizeof(name));
-			put_line(p, lf - p, name, 0);
-		}
-	}
-	return 0;
-}
-
-/* A batch has gone: -l accepts again if it had to pause. */
-static int
-on_written(void *arg, int64_t t)
-{
-	(void)arg;
-	(void)t;
-	if (lflag)
-		ds_recv_watch_set(&rv, sfdwatch, sfd, POLLIN);
 	return 0;
 }

@@ -268,20 +268,6 @@ ds_source_opt_or_die(struct ds_source_opts *o, const char *letters, int ch,
 }
 
 void
-ds_outage_down_warn(struct ds_outage *o, const char *place, const char *why)
-{
-	if (ds_outage_down(o, ds_now_ms()))
-		warnx("%s: %s; retrying every %s", place, why, o->delaystr);
-}
-
-void
-ds_outage_up_warn(struct ds_outage *o, const char *place, int verbose)
-{
-	if (ds_outage_up(o) || verbose)
-		warnx("%s: connected", place);
-}
-
-void
 ds_recv_run_or_die(struct ds_recv *rv)
 {
 	if (ds_recv_run(rv) == 0) {

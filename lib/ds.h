@@ -1223,6 +1223,14 @@ void	ds_addr_format(const struct sockaddr *, unsigned int len, char *buf,
 int	ds_listen(const char *host, const char *port, int socktype,
 	    int *gaierr);
 /*
+ * Accept a client of the listening socket lfd, non-blocking, its address
+ * spelled into name (as ds_addr_format).  Returns its descriptor, or -1
+ * with errno: EAGAIN when none is waiting (one that gave up waiting
+ * included), EMFILE, ENFILE, ENOBUFS or ENOMEM when out of descriptors
+ * or memory (those waiting can wait), anything else from accept(2).
+ */
+int	ds_accept(int lfd, char *name, size_t size);
+/*
  * A TCP connect that does not block: the host is looked up afresh each
  * time, as Spark does, and its addresses are tried in turn.
  */
@@ -1243,6 +1251,137 @@ int	ds_connect_start(struct ds_connect *, const char *host,
 int	ds_connect_check(struct ds_connect *);
 /* Drop the addresses left (the descriptor is the caller's). */
 void	ds_connect_free(struct ds_connect *);
+
+/*
+ * dial.c: a source's connection to its server, kept up on the receiver
+ * loop: the host is looked up and connected to without blocking, and
+ * after a failed attempt or a lost connection, again every delay (-r,
+ * Spark's receiverRestartDelay) for as long as the loop runs.  The
+ * outage says whether a failure is news (the first of an outage) and an
+ * attempt's success (the end of one): the program words them.
+ *
+ *	d.up = on_up; d.down = on_down; d.arg = ctx;
+ *	ds_dial_start(&d, &rv, host, port, delay);
+ *	on_up(ctx, fd, news): read fd; once it ends, ds_dial_lost(&d)
+ */
+struct ds_dial {
+	/*
+	 * Connected: fd, non-blocking, is the callee's; news when an
+	 * outage has ended.  0, or -1 as a receiver's callback.
+	 */
+	int		(*up)(void *arg, int fd, int news);
+	/*
+	 * An attempt failed: err is errno, or gaierr getaddrinfo(3)'s
+	 * error (0 when not the lookup's); news when the outage is new.
+	 * The next attempt is at outage.retry_at.  0, or -1.
+	 */
+	int		(*down)(void *arg, int err, int gaierr, int news);
+	void		*arg;
+	struct ds_outage outage;	/* its delaystr, for the words */
+	long long	 nconnects;	/* connections made (reconnections
+					   are counted in the metrics) */
+	/* private */
+	struct ds_recv	*rv;
+	const char	*host, *port;
+	struct ds_connect c;
+	int		 watch, timer;
+};
+/*
+ * Make the first attempt the loop's first deed, and the next ones every
+ * delay ms after a failure, on rv, whose watch and timer it takes.
+ * host and port are kept, not copied.  0, or -1 with errno ENOMEM.
+ */
+int	ds_dial_start(struct ds_dial *, struct ds_recv *, const char *host,
+	    const char *port, int64_t delay);
+/*
+ * The connection up() gave has ended (the caller closes it): the next
+ * attempt is one delay from now.  Returns 1 when that is news (the
+ * outage is new), else 0.
+ */
+int	ds_dial_lost(struct ds_dial *);
+/* Forget the watch and the timer, and close an attempt under way. */
+void	ds_dial_free(struct ds_dial *);
+
+/*
+ * lines.c: the text lines of a socket source (ds-socket) on the receiver
+ * loop, from a server it dials (ds_dial), from the many clients of a TCP
+ * listener, or from UDP datagrams.  Each line goes to line() without its
+ * LF, its other bytes as sent (a CR too); the last line of a connection
+ * or of a datagram needs no LF.  A TCP peer's partial line waits in its
+ * reader for the rest, and no peer is read for more than one line past
+ * what is buffered at a time, so that none holds up the clock or the
+ * others.  A line longer than maxline is skipped and counted.  What
+ * happens to the peers is told to event() for the program to word.
+ * A datagram counts in the metrics as DS_RECV_DATAGRAMS, a connection
+ * as DS_RECV_CONNECTIONS.
+ */
+/* What happened (ds_lines_event.what). */
+#define DS_LINES_UP	1	/* the server dialed is connected; news
+				   when an outage has ended */
+#define DS_LINES_DOWN	2	/* a dial failed (err, gaierr) or the
+				   server's connection ended (err, 0 when
+				   it closed); news when the outage is
+				   new; dialed again every delay */
+#define DS_LINES_JOINED	3	/* a client of the listener connected */
+#define DS_LINES_LEFT	4	/* a client left: err, 0 when it closed */
+#define DS_LINES_LONG	5	/* a line over maxline was skipped: its
+				   lineno, 0 in a datagram */
+#define DS_LINES_FULL	6	/* accept(2) wanted descriptors or memory
+				   (err): clients wait until one leaves
+				   or the next batch */
+#define DS_LINES_ACCEPT	7	/* accept(2) failed otherwise (err): the
+				   loop ends with that error */
+#define DS_LINES_RECV	8	/* recvfrom(2) failed (err): an ICMP error
+				   for an earlier datagram, say */
+
+struct ds_lines_event {
+	int		 what;		/* DS_LINES_* */
+	const char	*peer;		/* its address, or the place of the
+					   server dialed, or of the socket */
+	int		 err;		/* errno, or 0 */
+	int		 gaierr;	/* DS_LINES_DOWN: the lookup's error */
+	int		 news;		/* DS_LINES_UP, DS_LINES_DOWN */
+	uint64_t	 lineno;	/* DS_LINES_LONG */
+};
+
+struct ds_lines_peer;
+
+struct ds_lines {
+	/* Set by the program before ds_lines_dial or ds_lines_listen. */
+	size_t		 maxline;	/* the longest line taken */
+	/* Callbacks return 0, or -1 as a receiver's callback. */
+	int		(*line)(void *arg, const char *, size_t len);
+	int		(*event)(void *arg, const struct ds_lines_event *);
+	void		*arg;
+
+	uint64_t	 nskipped;	/* lines over maxline */
+	struct ds_dial	 dial;		/* the server dialed, if one is */
+	/* private */
+	struct ds_recv	*rv;
+	const char	*place;
+	struct ds_lines_peer *peers;
+	int		 fd, watch, timer;
+	char		*dgram;
+};
+
+/*
+ * Take the lines of the server at host and port (port a number), dialed
+ * on rv and dialed again every delay ms while it is down.  place names
+ * it in the events; it and host and port are kept, not copied.  0, or
+ * -1 with errno ENOMEM.
+ */
+int	ds_lines_dial(struct ds_lines *, struct ds_recv *, const char *host,
+	    const char *port, int64_t delay, const char *place);
+/*
+ * Take the lines that come to fd, bound and non-blocking (ds_listen):
+ * those of every client it accepts when socktype is SOCK_STREAM, of each
+ * datagram when SOCK_DGRAM.  place names fd in the events.  0, or -1
+ * with errno ENOMEM.
+ */
+int	ds_lines_listen(struct ds_lines *, struct ds_recv *, int fd,
+	    int socktype, const char *place);
+/* Close the peers and forget the watches and timers (not fd). */
+void	ds_lines_free(struct ds_lines *);
 
 /*
  * wal.c: the write-ahead log of a receiver (Spark's
@@ -2108,11 +2247,6 @@ void	ds_source_opts_init(struct ds_source_opts *);
  */
 int	ds_source_opt_or_die(struct ds_source_opts *, const char *letters,
 	    int ch, const char *arg);
-/* "PLACE: WHY; retrying every DELAY", once an outage (ds_outage_down). */
-void	ds_outage_down_warn(struct ds_outage *, const char *place,
-	    const char *why);
-/* "PLACE: connected" after an outage, or always with verbose. */
-void	ds_outage_up_warn(struct ds_outage *, const char *place, int verbose);
 /*
  * The oldest batch time the stages of $DS_CHECKPOINT have committed, -1
  * when none has, INT64_MAX without $DS_CHECKPOINT (what went downstream

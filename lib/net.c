@@ -1,7 +1,7 @@
 /*
  * net.c: the sockets of the sources: a listener bound to the first
- * address that takes, a connect that tries each address in turn without
- * blocking, and addresses spelled for messages.
+ * address that takes, its clients accepted, a connect that tries each
+ * address in turn without blocking, and addresses spelled for messages.
  */
 
 #include <sys/types.h>
@@ -75,6 +75,31 @@ ds_listen(const char *host, const char *port, int socktype, int *gaierr)
 	freeaddrinfo(res);
 	if (fd == -1)
 		errno = saved;
+	return fd;
+}
+
+int
+ds_accept(int lfd, char *name, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, saved;
+
+	len = sizeof(ss);
+	if ((fd = accept(lfd, (struct sockaddr *)&ss, &len)) == -1) {
+		/* One that gave up while it waited is none. */
+		if (errno == EWOULDBLOCK || errno == EINTR ||
+		    errno == ECONNABORTED)
+			errno = EAGAIN;
+		return -1;
+	}
+	if (ds_nonblock(fd) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	ds_addr_format((struct sockaddr *)&ss, len, name, size);
 	return fd;
 }
 

@@ -295,6 +295,53 @@ ds-socket: 127.0.0.1:$port: connected"
 	diff -u "$T/want" "$T/got"
 }
 
+# connected FILE: how many clients ds-socket -v has accepted.
+connected() {
+	grep -c '^ds-socket: 127\.0\.0\.1:[0-9]*: connected$' "$1" || true
+}
+
+has_connected() {
+	[ "$(connected "$1")" -eq "$2" ]
+}
+
+# accept_failed N: ds-socket has said N times that it had no descriptor.
+accept_failed() {
+	[ "$(grep -c ': accept: Too many open files$' "$T/ds.err")" -ge "$1" ]
+}
+
+@test "ds-socket: -l: out of descriptors, clients wait, each batch retries" {
+	local i n
+
+	start ds bash -c 'ulimit -Sn 10 &&
+	    exec ds-socket -v -l -i 100ms 127.0.0.1:0'
+	dspid=$pid
+	wait_until 10 grep -q '^ds-socket: listening on ' "$T/ds.err"
+	port=$(sed -n 's/^ds-socket: listening on .*:\([0-9]*\)$/\1/p' \
+	    "$T/ds.err")
+	# Clients that send a line and stay connected.
+	for i in 1 2 3 4 5 6; do
+		echo "client $i" >"$T/in$i"
+		start "c$i" nc 127.0.0.1 "$port" <"$T/in$i"
+		cpid[$i]=$pid
+	done
+	# Paused, then tried again at each batch, while nobody leaves.
+	wait_until 10 accept_failed 3
+	n=$(connected "$T/ds.err")
+	[ "$n" -lt 6 ]
+	# One leaving lets one in; all leaving, every line comes.
+	kill "${cpid[1]}"
+	wait_until 10 has_connected "$T/ds.err" $((n + 1))
+	for i in 2 3 4 5 6; do
+		kill "${cpid[$i]}"
+	done
+	wait_until 10 has_records "$T/ds.out" 6
+	cat "$T"/in* | sort >"$T/want"
+	records "$T/ds.out" | sort >"$T/got"
+	diff -u "$T/want" "$T/got"
+	kill -TERM "$dspid"
+	wait "$dspid"
+}
+
 @test "ds-socket: -l: a line split across a batch boundary comes whole, later" {
 	local n
 
