@@ -36,7 +36,6 @@ static const char	*group;
 static const char	*dir;		/* -c */
 static int		 mflag, vflag;
 static long long	 batchcap;	/* -R's messages a batch, 0: none */
-static struct ds_kafka_voice voice;
 static struct ds_writer	 out;
 static struct ds_recv	 rv;
 
@@ -46,7 +45,7 @@ static rd_kafka_topic_partition_list_t *wanted;	/* without a group */
 static int		 assigned, wakepipe[2];
 
 /* -c: the log, and the positions of batches the pipeline has not done. */
-static struct ds_writer	 ranges;
+static struct ds_ranges	 ranges;
 static struct ds_kafka_pending pending;
 
 static void	say(const char *);
@@ -59,24 +58,23 @@ static int	on_poll_timer(void *);
 static int	on_closing(void *, int64_t);
 static int	on_written(void *, int64_t);
 static int	on_idle(void *);
-static int	emit(const rd_kafka_message_t *);
 static void	take(const rd_kafka_message_t *);
 static void	start_log(void);
-static void	replay_from(const struct ds_kafka_spans *, size_t);
 static void	commit(rd_kafka_topic_partition_list_t *, int);
-static int64_t	pipeline_done(void);
+
+static struct ds_kafka_voice voice = { NULL,
+    "batches go on empty until they are back", say, die };
 
 int
 main(int argc, char *argv[])
 {
-	rd_kafka_conf_t *conf;
 	rd_kafka_topic_partition_list_t *topics;
 	const char *reset = "latest", *errstr;
 	char why[512], **xopt;
 	struct ds_source_opts opt;
 	int64_t interval;
 	long long maxrate = 0;
-	size_t nx = 0, i;
+	size_t nx = 0;
 	int ch, timer, polltimer;
 
 	if ((xopt = calloc(argc, sizeof(*xopt))) == NULL)
@@ -126,39 +124,14 @@ main(int argc, char *argv[])
 		batchcap = 1;
 
 	/* topic, or topic:partition[,partition]... to assign by hand. */
-	if ((topics = rd_kafka_topic_partition_list_new(argc)) == NULL ||
-	    (wanted = rd_kafka_topic_partition_list_new(argc)) == NULL)
-		err(1, NULL);
-	for (i = 0; i < (size_t)argc; i++)
-		if (ds_kafka_operand(argv[i], group != NULL ? topics : wanted,
-		    wanted, why, sizeof(why)) == -1)
-			errx(2, "%s", why);
-	if (topics->cnt > 0 && wanted->cnt > 0)
-		errx(2, "a group either subscribes to topics or has "
-		    "partitions assigned, not both");
-
+	if (ds_kafka_operands(argc, argv, group != NULL, &topics, &wanted,
+	    why, sizeof(why)) == -1)
+		errx(errno == EINVAL ? 2 : 1, "%s", why);
 	voice.brokers = brokers;
-	voice.outage = "batches go on empty until they are back";
-	voice.say = say;
-	voice.fatal = die;
-	if ((conf = ds_kafka_conf_new(&voice, why, sizeof(why))) == NULL ||
-	    ds_kafka_conf_set(conf, "enable.auto.commit=false", why,
-	    sizeof(why)) == -1 ||
-	    rd_kafka_conf_set(conf, "auto.offset.reset", reset, why,
-	    sizeof(why)) != RD_KAFKA_CONF_OK ||
-	    /* librdkafka's consumer queue needs one; only -g commits. */
-	    rd_kafka_conf_set(conf, "group.id", group != NULL ? group :
-	    "ds-kafka", why, sizeof(why)) != RD_KAFKA_CONF_OK)
-		errx(1, "%s", why);
-	for (i = 0; i < nx; i++)
-		if (ds_kafka_conf_set(conf, xopt[i], why, sizeof(why)) == -1)
-			errx(2, "-X %s", why);
+	if ((rk = ds_kafka_consumer_new(&voice, group, reset, xopt, nx,
+	    on_rebalance, why, sizeof(why))) == NULL)
+		errx(errno == EINVAL ? 2 : 1, "%s", why);
 	free(xopt);
-	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why))) ==
-	    NULL)
-		errx(2, "%s", why);
-	rd_kafka_poll_set_consumer(rk);
 
 	if (fcntl(STDOUT_FILENO, F_GETFL) == -1)
 		err(1, "stdout");
@@ -312,35 +285,11 @@ on_wake(void *arg, short revents)
 	return 0;
 }
 
-/* A message as a record.  0, or -1 after a write error (out says). */
-static int
-emit(const rd_kafka_message_t *m)
-{
-	const char *topic = rd_kafka_topic_name(m->rkt);
-	char num[DS_NUM_MAX];
-	int64_t ts;
-
-	rv.filled = 1;
-	if (mflag) {
-		ts = rd_kafka_message_timestamp(m, NULL);
-		ds_write_field(&out, m->key, m->key != NULL ? m->key_len : 0);
-		ds_write_field(&out, m->payload, m->len);
-		ds_write_field(&out, topic, strlen(topic));
-		ds_write_field(&out, num, ds_int_format(m->partition, num));
-		ds_write_field(&out, num, ds_int_format(m->offset, num));
-		ds_write_field(&out, num, ts == -1 ? 0 :
-		    ds_int_format(ts, num));
-	} else
-		ds_write_field(&out, m->payload, m->len);
-	return ds_write_end(&out);
-}
-
 /* A message, or an event librdkafka passes as one. */
 static void
 take(const rd_kafka_message_t *m)
 {
 	const char *topic = m->rkt != NULL ? rd_kafka_topic_name(m->rkt) : "";
-	rd_kafka_topic_partition_list_t *l;
 	struct ds_kafka_part *p;
 	ssize_t i;
 
@@ -359,20 +308,15 @@ take(const rd_kafka_message_t *m)
 	/* Fetched before its batch filled (-R), or before a seek. */
 	if (p->paused || (p->pos != -1 && m->offset < p->pos))
 		return;
-	if (emit(m) == -1)
+	rv.filled = 1;
+	if (ds_kafka_message_write(&out, m, mflag) == -1)
 		ds_source_write_failed_die(&out);
 	if (dir != NULL && ds_kafka_span(&spans, i, m->offset,
 	    m->offset + 1) == -1)
 		err(1, NULL);
 	p->pos = m->offset + 1;
-	if (batchcap != 0 && ++p->n >= batchcap) {
-		if ((l = rd_kafka_topic_partition_list_new(1)) == NULL)
-			err(1, NULL);
-		rd_kafka_topic_partition_list_add(l, topic, m->partition);
-		rd_kafka_pause_partitions(rk, l);
-		rd_kafka_topic_partition_list_destroy(l);
-		p->paused = 1;
-	}
+	if (batchcap != 0 && ++p->n >= batchcap && ds_kafka_pause(rk, p) == -1)
+		err(1, NULL);
 }
 
 /* -c: the batch's ranges are in the log, synced, before its end leaves. */
@@ -382,12 +326,8 @@ on_closing(void *arg, int64_t t)
 	(void)arg;
 	if (dir == NULL)
 		return 0;
-	if (ds_kafka_span(&spans, -1, t, t) == -1)
-		return -1;
-	if (ds_kafka_log_write(&ranges, &parts, &spans, 0) == -1 ||
-	    ds_writer_flush(&ranges) == -1 || fsync(ranges.fd) == -1)
-		err(1, "%s/%s", dir, LOG_NAME);
-	spans.n = 0;
+	if (ds_kafka_log_batch(&ranges, &parts, &spans, t) == -1)
+		ds_ranges_die(&ranges);
 	return 0;
 }
 
@@ -400,26 +340,16 @@ static int
 on_written(void *arg, int64_t t)
 {
 	rd_kafka_topic_partition_list_t *l;
-	rd_kafka_error_t *e;
-	size_t i;
 
 	(void)arg;
-	if ((l = ds_kafka_parts_list(&parts, 1)) == NULL)
+	if (ds_kafka_parts_resume(rk, &parts) == -1)
 		return -1;
-	if (l->cnt > 0) {
-		rd_kafka_resume_partitions(rk, l);
-		if ((e = rd_kafka_seek_partitions(rk, l, -1)) != NULL)
-			rd_kafka_error_destroy(e);
-	}
-	rd_kafka_topic_partition_list_destroy(l);
-	for (i = 0; i < parts.n; i++)
-		parts.p[i].paused = parts.p[i].n = 0;
 	if (group == NULL)
 		return 0;
 	if (ds_kafka_pending_push(&pending, t, &parts) == -1)
 		return -1;
 	if ((l = ds_kafka_pending_done(&pending, dir != NULL ?
-	    pipeline_done() : t)) != NULL)
+	    ds_committed_or_die() : t)) != NULL)
 		commit(l, 1);
 	return 0;
 }
@@ -447,78 +377,26 @@ commit(rd_kafka_topic_partition_list_t *l, int async)
 }
 
 /*
- * The oldest batch the stages of $DS_CHECKPOINT have committed (-1:
- * none); without it, the batch just written: what went out was taken.
- */
-static int64_t
-pipeline_done(void)
-{
-	struct ds_ckpt c;
-	const char *pdir;
-	int64_t t;
-
-	if ((pdir = ds_pipeline_dir()) == NULL)
-		return INT64_MAX;
-	switch (ds_commit_oldest(pdir, NULL, &t, &c)) {
-	case -1:
-		if (errno == EBADMSG)
-			errx(1, "%s/%s: %s", pdir, c.name, c.why);
-		err(1, "%s", pdir);
-	case DS_CKPT_PREVIOUS:
-		warnx("%s/%s: %s; the previous one is used", pdir, c.name,
-		    c.why);
-		break;
-	}
-	return t;
-}
-
-/*
  * -c: the log keeps what the pipeline has done as positions only, then
  * the batches it has not, which go out again as they went the first time.
  */
 static void
 start_log(void)
 {
-	struct ds_kafka_spans all = { NULL, 0, 0 };
-	char why[1024];
-	int64_t last;
-	size_t from;
-
-	if (ds_kafka_log_open(dir, LOG_NAME, pipeline_done(), &parts, &all,
-	    &from, &last, &ranges, why, sizeof(why)) == -1) {
-		if (errno == EBADMSG)
-			errx(1, "%s", why);
-		err(1, "%s", why);
-	}
-	replay_from(&all, from);
-	if (last != -1 && rv.next <= last)
-		rv.next = ds_batch_after(last, rv.interval);
-	free(all.s);
-}
-
-/*
- * Write the batches of spans from from on as they went out, each span's
- * messages fetched again.
- */
-static void
-replay_from(const struct ds_kafka_spans *v, size_t from)
-{
-	const struct ds_kafka_span *s;
 	char why[512];
 
-	for (; from < v->n; from++) {
-		s = &v->s[from];
-		if (s->part == -1) {
-			if (ds_write_batch(&out, s->from) == -1 ||
-			    ds_writer_flush(&out) == -1)
-				ds_source_write_failed_die(&out);
-		} else if (ds_kafka_fetch(rk, parts.p[s->part].topic,
-		    parts.p[s->part].partition, s->from, s->until, emit, why,
-		    sizeof(why)) == -1) {
-			if (errno == ENOENT)
-				errx(1, "%s", why);
+	if (ds_kafka_log_open(&ranges, dir, LOG_NAME, ds_committed_or_die(),
+	    &parts) == -1)
+		ds_ranges_die(&ranges);
+	if (ds_kafka_replay(rk, &parts, &ranges, &out, mflag, why,
+	    sizeof(why)) == -1) {
+		if (errno == ENOENT)
+			errx(1, "%s", why);
+		if (errno == EIO)
 			ds_source_write_failed_die(&out);
-		}
+		err(1, NULL);
 	}
 	rv.filled = 0;
+	if (ranges.last != -1 && rv.next <= ranges.last)
+		rv.next = ds_batch_after(ranges.last, rv.interval);
 }

@@ -1296,6 +1296,90 @@ int	ds_wal_trim(struct ds_wal *, int64_t confirmed);
 int	ds_wal_close(struct ds_wal *);
 
 /*
+ * Cut a torn last line (one without its LF: a kill in the middle of a
+ * write) off the file open read-write as fd, so that what is read or
+ * appended is whole lines.  0, or -1 with errno.
+ */
+int	ds_cut_torn_line(int fd);
+
+/*
+ * ranges.c: the log of a source that can fetch again what it has read
+ * (Kafka's offsets, Kinesis's sequence numbers), as Spark's direct
+ * stream keeps its offset ranges in its checkpoint.  Before a batch end
+ * goes out, the entries saying where its records came from are appended
+ * and synced, then the batch end; on a restart the log gives back every
+ * entry with its batch's time, and the index of the first of the batches
+ * after the pipeline's commit, which the source fetches again and writes
+ * with their times.  Entries are records whose fields are the source's
+ * own: the log knows batches, not what a range is.  The log is then
+ * rewritten as one batch of the source's positions (the first batch of
+ * a log, never replayed) and the batches after the commit: what is
+ * behind the commit goes.  The file DIR/NAME is a ds(5) stream: the
+ * header, the line "#ranges KIND" naming its source, then per batch its
+ * entries and its end.  A batch a crash left without its end does not
+ * count, nor does a torn last line.
+ *
+ *	ds_ranges_open(&lg, dir, name, kind, committed, take, arg);
+ *	the source's positions: entries written to lg.w
+ *	ds_ranges_rewrite(&lg);
+ *	lg.ent[i] for i from lg.replay on: fetch again, or a batch end
+ *	per batch: its entries to lg.w, then ds_ranges_batch(&lg, t)
+ *	ds_ranges_close(&lg);
+ */
+struct ds_ranges_entry {
+	int64_t		 t;		/* its batch's time */
+	struct ds_field	*field;		/* NUL-terminated as well */
+	size_t		 nfield;	/* 0: the batch end at t */
+	uint64_t	 lineno;	/* in the log */
+};
+
+struct ds_ranges {
+	struct ds_writer w;		/* after open: the source's entries */
+	struct ds_ranges_entry *ent;	/* every entry of the log read */
+	size_t		 nent;
+	size_t		 replay;	/* the first entry of a batch after
+					   the commit, or nent */
+	int64_t		 last;		/* the last batch logged, or -1 */
+	char		 why[320];	/* after -1: the file, and with
+					   EBADMSG what is wrong */
+
+	/* Private to ranges.c. */
+	char		*dir, *path, *tmp;
+	const char	*kind;
+	int		 fd;
+	int64_t		 base;		/* the positions' batch time */
+	size_t		 entcap;
+};
+
+/*
+ * Open the log name of kind in dir (made if need be) for a restart: read
+ * it, hand each entry of a batch that ended, in order, to take(arg, e)
+ * (the source learns its positions; -1 with errno, EBADMSG when e is not
+ * one of its entries), note in lg->replay where the batches after time
+ * committed begin, and start the log's rewrite, lg->w open on it with the
+ * header written.  0, or -1 with errno and lg->why: EBADMSG for a log of
+ * another kind or not a log, a malformed one, or an entry refused.
+ */
+int	ds_ranges_open(struct ds_ranges *, const char *dir, const char *name,
+	    const char *kind, int64_t committed,
+	    int (*take)(void *, const struct ds_ranges_entry *), void *arg);
+/*
+ * The entries written to lg->w since open are the positions: end them as
+ * a batch, append the batches from lg->replay on as they were, sync, and
+ * put the new log in place of the old one, lg->w left open on it for the
+ * batches to come.  0, or -1 with errno and lg->why.
+ */
+int	ds_ranges_rewrite(struct ds_ranges *);
+/*
+ * The entries written to lg->w since the last are batch t's: its end is
+ * appended and the log synced; call it before the batch end goes out.
+ * 0, or -1 with errno and lg->why.
+ */
+int	ds_ranges_batch(struct ds_ranges *, int64_t t);
+/* Close the log and free the entries. */
+void	ds_ranges_close(struct ds_ranges *);
+
+/*
  * table.c: the hash table every keyed program shares.  Keys are byte
  * strings (short ones hashed as two words, longer ones with XXH3-64),
  * kept with the entry when short; each entry carries a value of the fixed
@@ -1995,6 +2079,8 @@ void	ds_recv_run_or_die(struct ds_recv *);
  * as ds_write_failed_die otherwise.
  */
 __dead void ds_source_write_failed_die(const struct ds_writer *);
+/* Exits 1 with lg->why, and strerror unless it says why (EBADMSG). */
+__dead void ds_ranges_die(const struct ds_ranges *);
 /*
  * Print "usage: SYNOPSIS" and exit: to stdout with status 0 when help
  * was asked for (-h), else to stderr with status 2.

@@ -107,13 +107,15 @@ int	ds_kafka_parts_format(struct ds_buf *,
 	    const rd_kafka_topic_partition_list_t *);
 
 /*
- * An operand of ds-kafka: topic, added to topics as partition
- * RD_KAFKA_PARTITION_UA (every partition), or topic:partition[,partition]
- * ..., each added to assign.  0, or -1 with errno EINVAL and why saying
- * what is wrong.  arg is changed (the colon cut).
+ * The operands of ds-kafka into two new lists: topic, added to topics as
+ * partition RD_KAFKA_PARTITION_UA (every partition) with a group, else to
+ * assign, and topic:partition[,partition]..., each added to assign; a
+ * group cannot have both.  0, or -1 with errno EINVAL (why says what is
+ * wrong) or ENOMEM.  The operands are changed (each colon cut).
  */
-int	ds_kafka_operand(char *arg, rd_kafka_topic_partition_list_t *topics,
-	    rd_kafka_topic_partition_list_t *assign, char *why,
+int	ds_kafka_operands(int argc, char **argv, int group,
+	    rd_kafka_topic_partition_list_t **topics,
+	    rd_kafka_topic_partition_list_t **assign, char *why,
 	    size_t whysize);
 
 /*
@@ -128,10 +130,10 @@ int	ds_kafka_expand(rd_kafka_t *, const rd_kafka_topic_partition_list_t
 	    size_t whysize);
 
 /*
- * The offset ranges of batches, in the order their messages went out:
- * spans of a partition's offsets [from, until), and batch ends (part
- * -1, from the batch time).  ds-kafka -c logs them before each batch end
- * and replays a batch by fetching its spans again.
+ * The offset ranges of a batch, in the order its messages went out:
+ * spans of a partition's offsets [from, until).  ds-kafka -c logs them
+ * (ranges.c) before each batch end, a record of topic, partition, from
+ * and until a span, and replays a batch by fetching its spans again.
  */
 struct ds_kafka_span {
 	ssize_t		 part;		/* into a struct ds_kafka_parts, or -1 */
@@ -151,34 +153,67 @@ struct ds_kafka_spans {
 int	ds_kafka_span(struct ds_kafka_spans *, ssize_t part, int64_t from,
 	    int64_t until);
 /*
- * Read a log written by ds_kafka_log_write from fd (name for messages):
- * its spans into spans, the partitions into parts, each partition's pos
- * the end of its last span.  What follows the last batch end (a batch a
- * crash cut short) is dropped.  0, or -1 with errno: EBADMSG (why says
- * where), or from reading, malloc(3).
+ * An entry of the log as a span of parts (its partition added if new,
+ * whose pos becomes the span's until), or part -1 and from its time for
+ * a batch end.  0, or -1 with errno EBADMSG (not a span) or ENOMEM.
  */
-int	ds_kafka_log_read(int fd, const char *name, struct ds_kafka_parts *,
-	    struct ds_kafka_spans *, char *why, size_t whysize);
+int	ds_kafka_range(struct ds_kafka_parts *, const struct ds_ranges_entry *,
+	    struct ds_kafka_span *);
 /*
- * Write spans[from..n) to w as the log has them: a record of topic,
- * partition, from and until for a span, a batch end for a batch end.
+ * -c at the start: open the log name in dir (ds_ranges_open; lg->last is
+ * the last batch logged), set each partition's pos where the log's spans
+ * end, and rewrite the log as those positions and the batches after
+ * committed.  0, or -1 with errno and lg->why.
+ */
+int	ds_kafka_log_open(struct ds_ranges *lg, const char *dir,
+	    const char *name, int64_t committed, struct ds_kafka_parts *);
+/*
+ * Then write to w again the batches of lg from lg->replay on: each
+ * span's messages fetched again in order, by assigning its partition
+ * alone at its start (nothing else may be assigned; a gap, compaction or
+ * retention, ends a span early), then its batch end, flushed.  0, or -1
+ * with errno EIO (w failed; its error is w->error), ENOENT (a topic
+ * cannot be read; why says so) or ENOMEM.
+ */
+int	ds_kafka_replay(rd_kafka_t *, struct ds_kafka_parts *,
+	    const struct ds_ranges *lg, struct ds_writer *w, int meta,
+	    char *why, size_t whysize);
+/*
+ * Log the open batch's spans, then its end at t, synced (ds_ranges_batch);
+ * spans is emptied.  0, or -1 with errno and lg->why.
+ */
+int	ds_kafka_log_batch(struct ds_ranges *lg, const struct ds_kafka_parts *,
+	    struct ds_kafka_spans *spans, int64_t t);
+
+/*
+ * Write message m to w as a record: its value, or with meta its key,
+ * value, topic, partition, offset and timestamp (0 when it has none).
  * 0, or -1 as the writer.
  */
-int	ds_kafka_log_write(struct ds_writer *, const struct ds_kafka_parts *,
-	    const struct ds_kafka_spans *, size_t from);
+int	ds_kafka_message_write(struct ds_writer *w, const rd_kafka_message_t *m,
+	    int meta);
+
 /*
- * Open the log name in dir (made if need be) for a restart: read it, keep
- * the batches up to time done as each partition's position only, and
- * store in *replay the spans of those after it from index *from on, the
- * last batch time in *last (-1: none), and the rewritten log, synced and
- * renamed into place, as writer w for the batches to come (sync it at
- * each batch end).  0, or -1 with errno and why naming the file (EBADMSG:
- * why says what is wrong).
+ * A consumer of ds_kafka_conf_new(v), committing only when told, reading
+ * from reset (earliest or latest) where nothing is committed, in group
+ * (or ds-kafka's own, which a consumer needs), with the -X properties
+ * xopt[0..nx) and rebalance as its rebalance callback; its messages
+ * polled through its consumer queue.  NULL with errno EINVAL (why says
+ * what was refused, a -X property as "-X NAME: ...") or ENOMEM.
  */
-int	ds_kafka_log_open(const char *dir, const char *name, int64_t done,
-	    struct ds_kafka_parts *, struct ds_kafka_spans *replay,
-	    size_t *from, int64_t *last, struct ds_writer *w, char *why,
+rd_kafka_t *ds_kafka_consumer_new(const struct ds_kafka_voice *v,
+	    const char *group, const char *reset, char *const *xopt,
+	    size_t nx, void (*rebalance)(rd_kafka_t *, rd_kafka_resp_err_t,
+	    rd_kafka_topic_partition_list_t *, void *), char *why,
 	    size_t whysize);
+/*
+ * The partitions paused because their batch was full start again where
+ * they stopped, and every partition's count for the batch goes to 0.
+ * 0, or -1 with errno ENOMEM.
+ */
+int	ds_kafka_parts_resume(rd_kafka_t *, struct ds_kafka_parts *);
+/* Pause p until ds_kafka_parts_resume.  0, or -1 with errno ENOMEM. */
+int	ds_kafka_pause(rd_kafka_t *, struct ds_kafka_part *p);
 
 /*
  * The positions after batches that went out but that the pipeline may
@@ -207,15 +242,5 @@ rd_kafka_topic_partition_list_t *ds_kafka_pending_done(
 	    struct ds_kafka_pending *, int64_t done);
 /* Forget them all. */
 void	ds_kafka_pending_clear(struct ds_kafka_pending *);
-
-/*
- * Fetch partition's messages [from, until) again, in order, by assigning
- * it alone at from (nothing else may be assigned), and hand each to fn; a
- * gap (compaction, retention) ends the range early.  0, or -1: fn's -1,
- * or errno ENOENT when the topic cannot be read (why says so).
- */
-int	ds_kafka_fetch(rd_kafka_t *, const char *topic, int32_t partition,
-	    int64_t from, int64_t until, int (*fn)(const rd_kafka_message_t *),
-	    char *why, size_t whysize);
 
 #endif /* DS_KAFKA_H */

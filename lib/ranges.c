@@ -1,0 +1,257 @@
+/*
+ * ranges.c: the log of the ranges each batch of a replaying source took
+ * (ds-kafka's and ds-kinesis's -c), for a restart to fetch those batches
+ * again with their times.
+ */
+
+/* asprintf(3) */
+#define _GNU_SOURCE
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ds.h"
+
+static int	fail(struct ds_ranges *, const char *);
+static int	bad(struct ds_ranges *, uint64_t, const char *);
+static int	is_kind(struct ds_ranges *, int);
+static int	add(struct ds_ranges *, int64_t, const struct ds_field *,
+		    size_t, uint64_t);
+static int	load(struct ds_ranges *, int, int64_t,
+		    int (*)(void *, const struct ds_ranges_entry *), void *);
+
+/* -1 with errno kept, why naming what (NULL: the log). */
+static int
+fail(struct ds_ranges *lg, const char *what)
+{
+	snprintf(lg->why, sizeof(lg->why), "%s", what != NULL ? what :
+	    lg->path != NULL ? lg->path : "ranges");
+	return -1;
+}
+
+/* -1 with errno EBADMSG, why saying what is wrong at line lineno. */
+static int
+bad(struct ds_ranges *lg, uint64_t lineno, const char *what)
+{
+	if (lineno > 0)
+		snprintf(lg->why, sizeof(lg->why), "%s:%llu: %s", lg->path,
+		    (unsigned long long)lineno, what);
+	else
+		snprintf(lg->why, sizeof(lg->why), "%s: %s", lg->path, what);
+	errno = EBADMSG;
+	return -1;
+}
+
+/* Whether fd begins as a log of lg's kind does: 1, 0, or -1 with errno. */
+static int
+is_kind(struct ds_ranges *lg, int fd)
+{
+	char want[128], got[128];
+	ssize_t n;
+	int len;
+
+	len = snprintf(want, sizeof(want), "#ds1\n#ranges %s\n", lg->kind);
+	if (len < 0 || (size_t)len >= sizeof(want)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((n = pread(fd, got, len, 0)) == -1)
+		return -1;
+	return n == len && memcmp(got, want, len) == 0;
+}
+
+/* Keep a copy of an entry: its fields and their bytes in one block. */
+static int
+add(struct ds_ranges *lg, int64_t t, const struct ds_field *f, size_t n,
+    uint64_t lineno)
+{
+	struct ds_ranges_entry *e;
+	size_t i, size = n * sizeof(*f);
+	char *p;
+
+	for (i = 0; i < n; i++)
+		size += f[i].len + 1;
+	if (lg->nent == lg->entcap) {
+		if ((e = reallocarray(lg->ent, lg->entcap * 2 + 16,
+		    sizeof(*e))) == NULL)
+			return -1;
+		lg->ent = e;
+		lg->entcap = lg->entcap * 2 + 16;
+	}
+	e = &lg->ent[lg->nent];
+	e->t = t;
+	e->nfield = n;
+	e->lineno = lineno;
+	e->field = NULL;
+	if (n > 0) {
+		if ((e->field = malloc(size)) == NULL)
+			return -1;
+		p = (char *)(e->field + n);
+		for (i = 0; i < n; i++) {
+			memcpy(p, f[i].data, f[i].len);
+			p[f[i].len] = '\0';
+			e->field[i].data = p;
+			e->field[i].len = f[i].len;
+			p += f[i].len + 1;
+		}
+	}
+	lg->nent++;
+	return 0;
+}
+
+/*
+ * Read the log: each entry kept with its batch's time, those of a batch
+ * without an end dropped.  The first batch holds the positions of the
+ * last rewrite and is never replayed; the others after committed are.
+ */
+static int
+load(struct ds_ranges *lg, int fd, int64_t committed,
+    int (*take)(void *, const struct ds_ranges_entry *), void *arg)
+{
+	struct ds_reader r;
+	size_t ended = 0, i;
+	int rc;
+
+	if ((rc = is_kind(lg, fd)) != 1)
+		return rc == -1 ? fail(lg, NULL) :
+		    bad(lg, 0, "not a log of ranges of this source");
+	if (ds_reader_init(&r, fd, lg->path, DS_AUTO) == -1)
+		return fail(lg, NULL);
+	r.replayed = 0;		/* a batch without its end ends the log */
+	while ((rc = ds_read(&r)) > 0) {
+		if (rc == DS_RECORD) {
+			if (add(lg, 0, r.field, r.nfield, r.lineno) == -1)
+				break;
+			continue;
+		}
+		if (r.synthetic)
+			break;
+		if (add(lg, r.time, NULL, 0, r.lineno) == -1)
+			break;
+		for (i = ended; i < lg->nent; i++)
+			lg->ent[i].t = r.time;
+		if (lg->last == -1 || r.time <= committed) {
+			lg->replay = lg->nent;
+			lg->base = r.time;
+		}
+		ended = lg->nent;
+		lg->last = r.time;
+	}
+	if (rc == -1 && errno == EBADMSG)
+		rc = bad(lg, r.lineno, r.why);
+	else if (rc != DS_EOF && !r.synthetic)
+		rc = fail(lg, NULL);
+	else
+		rc = 0;
+	ds_reader_free(&r);
+	while (lg->nent > ended)
+		free(lg->ent[--lg->nent].field);
+	for (i = 0; rc == 0 && i < lg->nent; i++)
+		if (take(arg, &lg->ent[i]) == -1)
+			rc = errno == EBADMSG ? bad(lg, lg->ent[i].lineno,
+			    "not an entry of the log") : fail(lg, NULL);
+	return rc;
+}
+
+int
+ds_ranges_open(struct ds_ranges *lg, const char *dir, const char *name,
+    const char *kind, int64_t committed,
+    int (*take)(void *, const struct ds_ranges_entry *), void *arg)
+{
+	int fd, rc, saved;
+
+	memset(lg, 0, sizeof(*lg));
+	lg->w.fd = lg->fd = -1;
+	lg->last = -1;
+	lg->kind = kind;
+	if (asprintf(&lg->path, "%s/%s", dir, name) == -1 ||
+	    asprintf(&lg->tmp, "%s/.%s.tmp", dir, name) == -1 ||
+	    (lg->dir = strdup(dir)) == NULL)
+		return fail(lg, dir);
+	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
+		return fail(lg, dir);
+	if ((fd = open(lg->path, O_RDWR | O_CLOEXEC)) != -1) {
+		rc = ds_cut_torn_line(fd) == -1 ? fail(lg, NULL) :
+		    load(lg, fd, committed, take, arg);
+		saved = errno;
+		close(fd);
+		errno = saved;
+		if (rc == -1)
+			return -1;
+	} else if (errno != ENOENT)
+		return fail(lg, NULL);
+	if ((lg->fd = open(lg->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0666)) == -1 || ds_writer_init(&lg->w, lg->fd) == -1 ||
+	    ds_write_header(&lg->w) == -1 ||
+	    ds_write_bytes(&lg->w, "#ranges ", 8) == -1 ||
+	    ds_write_bytes(&lg->w, kind, strlen(kind)) == -1 ||
+	    ds_write_bytes(&lg->w, "\n", 1) == -1)
+		return fail(lg, lg->tmp);
+	/* Should the source's positions fail to be written. */
+	(void)fail(lg, lg->tmp);
+	return 0;
+}
+
+int
+ds_ranges_rewrite(struct ds_ranges *lg)
+{
+	const struct ds_ranges_entry *e;
+	size_t i;
+	int dfd, rc;
+
+	if (ds_write_batch(&lg->w, lg->base) == -1)
+		return fail(lg, lg->tmp);
+	for (i = lg->replay; i < lg->nent; i++) {
+		e = &lg->ent[i];
+		if ((e->nfield == 0 ? ds_write_batch(&lg->w, e->t) :
+		    ds_write_record(&lg->w, e->field, e->nfield)) == -1)
+			return fail(lg, lg->tmp);
+	}
+	if (ds_writer_flush(&lg->w) == -1 || fsync(lg->fd) == -1 ||
+	    rename(lg->tmp, lg->path) == -1)
+		return fail(lg, lg->tmp);
+	if ((dfd = open(lg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return fail(lg, lg->dir);
+	rc = fsync(dfd);
+	close(dfd);
+	if (rc == -1)
+		return fail(lg, lg->dir);
+	/* Should a batch's entries fail to be written. */
+	(void)fail(lg, NULL);
+	return 0;
+}
+
+int
+ds_ranges_batch(struct ds_ranges *lg, int64_t t)
+{
+	if (ds_write_batch(&lg->w, t) == -1 || ds_writer_flush(&lg->w) == -1 ||
+	    fsync(lg->fd) == -1)
+		return fail(lg, NULL);
+	lg->last = t;
+	return 0;
+}
+
+void
+ds_ranges_close(struct ds_ranges *lg)
+{
+	size_t i;
+
+	if (lg->fd != -1) {
+		(void)ds_writer_close(&lg->w);
+		close(lg->fd);
+	}
+	for (i = 0; i < lg->nent; i++)
+		free(lg->ent[i].field);
+	free(lg->ent);
+	free(lg->dir);
+	free(lg->path);
+	free(lg->tmp);
+	memset(lg, 0, sizeof(*lg));
+	lg->w.fd = lg->fd = -1;
+}
