@@ -5,9 +5,6 @@
  * replayed after a crash.
  */
 
-/* pipe2(2) */
-#define _GNU_SOURCE
-
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +27,7 @@ static const char synopsis[] = "ds-kafka [-mv] [-b brokers] [-c dir] "
 #define POLL_EVERY	100	/* ms: librdkafka's wakeups are not always */
 
 static rd_kafka_t	*rk;
-static rd_kafka_queue_t	*queue;		/* the consumer's, to wake us */
+static struct ds_kafka_wake wake;	/* the consumer's queue's */
 static const char	*brokers = "localhost:9092";
 static const char	*group;
 static const char	*dir;		/* -c */
@@ -42,14 +39,11 @@ static struct ds_recv	 rv;
 static struct ds_kafka_parts parts;
 static struct ds_kafka_spans spans;	/* the open batch's, with -c */
 static rd_kafka_topic_partition_list_t *wanted;	/* without a group */
-static int		 assigned, wakepipe[2];
 
 /* -c: the log, and the positions of batches the pipeline has not done. */
 static struct ds_ranges	 ranges;
 static struct ds_kafka_pending pending;
 
-static void	say(const char *);
-static __dead void die(const char *);
 static void	on_rebalance(rd_kafka_t *, rd_kafka_resp_err_t,
 		    rd_kafka_topic_partition_list_t *, void *);
 static int	on_wake(void *, short);
@@ -63,7 +57,7 @@ static void	start_log(void);
 static void	commit(rd_kafka_topic_partition_list_t *, int);
 
 static struct ds_kafka_voice voice = { NULL,
-    "batches go on empty until they are back", say, die };
+    "batches go on empty until they are back", ds_line_warn, ds_line_die };
 
 int
 main(int argc, char *argv[])
@@ -136,8 +130,7 @@ main(int argc, char *argv[])
 	if (fcntl(STDOUT_FILENO, F_GETFL) == -1)
 		err(1, "stdout");
 	if (ds_writer_init(&out, STDOUT_FILENO) == -1 ||
-	    ds_recv_init(&rv, &out, interval) == -1 ||
-	    pipe2(wakepipe, O_NONBLOCK | O_CLOEXEC) == -1)
+	    ds_recv_init(&rv, &out, interval) == -1)
 		err(1, NULL);
 	rv.closing = on_closing;
 	rv.written = on_written;
@@ -147,10 +140,8 @@ main(int argc, char *argv[])
 	if (dir != NULL)
 		start_log();
 
-	/* librdkafka writes a byte when its queue goes from empty to not. */
-	queue = rd_kafka_queue_get_consumer(rk);
-	rd_kafka_queue_io_event_enable(queue, wakepipe[1], "1", 1);
-	if (ds_recv_watch(&rv, wakepipe[0], POLLIN, 0, on_wake, NULL) == -1 ||
+	if (ds_kafka_wake_open(&wake, rk) == -1 ||
+	    ds_recv_watch(&rv, wake.fd[0], POLLIN, 0, on_wake, NULL) == -1 ||
 	    (timer = ds_recv_timer(&rv, on_assign_timer, &timer)) == -1 ||
 	    (polltimer = ds_recv_timer(&rv, on_poll_timer, &polltimer)) == -1)
 		err(1, NULL);
@@ -165,25 +156,13 @@ main(int argc, char *argv[])
 	/* A signal: what the batches that went out hold is committed. */
 	if (pending.n > 0)
 		commit(pending.p[pending.n - 1].l, 0);
-	rd_kafka_queue_destroy(queue);
+	ds_kafka_wake_close(&wake);
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
 	rd_kafka_topic_partition_list_destroy(wanted);
 	if (ds_writer_close(&out) == -1)
 		ds_source_write_failed_die(&out);
 	return 0;
-}
-
-static void
-say(const char *line)
-{
-	warnx("%s", line);
-}
-
-static __dead void
-die(const char *line)
-{
-	errx(1, "%s", line);
 }
 
 /*
@@ -242,7 +221,6 @@ on_assign_timer(void *arg)
 	}
 	on_rebalance(rk, RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS, l, NULL);
 	rd_kafka_topic_partition_list_destroy(l);
-	assigned = 1;
 	return 0;
 }
 
@@ -257,31 +235,13 @@ on_poll_timer(void *arg)
 	return on_wake(NULL, 0);
 }
 
-/*
- * What librdkafka has, batch ends in between as their time comes.  It
- * wakes us only when its queue was empty: if we stop before, we wake
- * ourselves.
- */
+/* What librdkafka has, batch ends in between as their time comes. */
 static int
 on_wake(void *arg, short revents)
 {
-	rd_kafka_message_t *m;
-	char drain[64];
-	int n;
-
 	(void)arg;
 	(void)revents;
-	while (read(wakepipe[0], drain, sizeof(drain)) > 0)
-		;
-	for (n = 0; n < POLL_MAX; n++) {
-		if ((n & 255) == 255 && ds_recv_tick(&rv) != 0)
-			break;
-		if ((m = rd_kafka_consumer_poll(rk, 0)) == NULL)
-			return 0;
-		take(m);
-		rd_kafka_message_destroy(m);
-	}
-	(void)write(wakepipe[1], "1", 1);
+	ds_kafka_wake_poll(&wake, rk, &rv, POLL_MAX, take);
 	return 0;
 }
 
@@ -290,8 +250,8 @@ static void
 take(const rd_kafka_message_t *m)
 {
 	const char *topic = m->rkt != NULL ? rd_kafka_topic_name(m->rkt) : "";
-	struct ds_kafka_part *p;
 	ssize_t i;
+	int new;
 
 	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 		return;
@@ -302,11 +262,9 @@ take(const rd_kafka_message_t *m)
 		warnx("topic %s: %s", topic, rd_kafka_message_errstr(m));
 		return;
 	}
-	if ((i = ds_kafka_part(&parts, topic, m->partition)) == -1)
+	if ((new = ds_kafka_parts_take(&parts, m, &i)) == -1)
 		err(1, NULL);
-	p = &parts.p[i];
-	/* Fetched before its batch filled (-R), or before a seek. */
-	if (p->paused || (p->pos != -1 && m->offset < p->pos))
+	if (!new)
 		return;
 	rv.filled = 1;
 	if (ds_kafka_message_write(&out, m, mflag) == -1)
@@ -314,8 +272,8 @@ take(const rd_kafka_message_t *m)
 	if (dir != NULL && ds_kafka_span(&spans, i, m->offset,
 	    m->offset + 1) == -1)
 		err(1, NULL);
-	p->pos = m->offset + 1;
-	if (batchcap != 0 && ++p->n >= batchcap && ds_kafka_pause(rk, p) == -1)
+	if (batchcap != 0 && parts.p[i].n >= batchcap &&
+	    ds_kafka_pause(rk, &parts.p[i]) == -1)
 		err(1, NULL);
 }
 

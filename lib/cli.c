@@ -287,6 +287,18 @@ ds_source_write_failed_die(const struct ds_writer *w)
 }
 
 void
+ds_line_warn(const char *line)
+{
+	warnx("%s", line);
+}
+
+void
+ds_line_die(const char *line)
+{
+	errx(1, "%s", line);
+}
+
+void
 ds_ranges_die(const struct ds_ranges *lg)
 {
 	if (errno == EBADMSG)

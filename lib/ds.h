@@ -2079,6 +2079,12 @@ void	ds_recv_run_or_die(struct ds_recv *);
  * as ds_write_failed_die otherwise.
  */
 __dead void ds_source_write_failed_die(const struct ds_writer *);
+/*
+ * For a library's callback that has a line to say: warnx(3) it, or errx(3)
+ * it and exit 1.
+ */
+void	ds_line_warn(const char *);
+__dead void ds_line_die(const char *);
 /* Exits 1 with lg->why, and strerror unless it says why (EBADMSG). */
 __dead void ds_ranges_die(const struct ds_ranges *);
 /*

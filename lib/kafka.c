@@ -3,6 +3,9 @@
  * ds-kafka-out share.
  */
 
+/* pipe2(2) */
+#define _GNU_SOURCE
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -253,6 +256,24 @@ ds_kafka_part(struct ds_kafka_parts *t, const char *topic, int32_t partition)
 	p->paused = 0;
 	p->owned = 0;
 	return t->last = t->n++;
+}
+
+int
+ds_kafka_parts_take(struct ds_kafka_parts *t, const rd_kafka_message_t *m,
+    ssize_t *ip)
+{
+	struct ds_kafka_part *p;
+
+	if ((*ip = ds_kafka_part(t, rd_kafka_topic_name(m->rkt),
+	    m->partition)) == -1)
+		return -1;
+	p = &t->p[*ip];
+	/* Fetched before its batch filled (-R), or before a seek. */
+	if (p->paused || (p->pos != -1 && m->offset < p->pos))
+		return 0;
+	p->pos = m->offset + 1;
+	p->n++;
+	return 1;
 }
 
 rd_kafka_topic_partition_list_t *
@@ -785,4 +806,44 @@ ds_kafka_pause(rd_kafka_t *rk, struct ds_kafka_part *p)
 	rd_kafka_topic_partition_list_destroy(l);
 	p->paused = 1;
 	return 0;
+}
+
+int
+ds_kafka_wake_open(struct ds_kafka_wake *wk, rd_kafka_t *rk)
+{
+	if (pipe2(wk->fd, O_NONBLOCK | O_CLOEXEC) == -1)
+		return -1;
+	wk->queue = rd_kafka_queue_get_consumer(rk);
+	rd_kafka_queue_io_event_enable(wk->queue, wk->fd[1], "1", 1);
+	return 0;
+}
+
+void
+ds_kafka_wake_poll(struct ds_kafka_wake *wk, rd_kafka_t *rk,
+    struct ds_recv *rv, int max, void (*take)(const rd_kafka_message_t *))
+{
+	rd_kafka_message_t *m;
+	char drain[64];
+	int n;
+
+	while (read(wk->fd[0], drain, sizeof(drain)) > 0)
+		;
+	for (n = 0; n < max; n++) {
+		if ((n & 255) == 255 && ds_recv_tick(rv) != 0)
+			break;
+		if ((m = rd_kafka_consumer_poll(rk, 0)) == NULL)
+			return;
+		take(m);
+		rd_kafka_message_destroy(m);
+	}
+	/* Stopped before the queue was empty: librdkafka would not wake us. */
+	(void)write(wk->fd[1], "1", 1);
+}
+
+void
+ds_kafka_wake_close(struct ds_kafka_wake *wk)
+{
+	rd_kafka_queue_destroy(wk->queue);
+	close(wk->fd[0]);
+	close(wk->fd[1]);
 }

@@ -71,6 +71,14 @@ struct ds_kafka_parts {
 ssize_t	ds_kafka_part(struct ds_kafka_parts *, const char *topic,
 	    int32_t partition);
 /*
+ * Take message m into its partition's batch (*ip its index, added if
+ * new): 1, and its pos moves past m and its n goes up; 0 when m is to be
+ * skipped, fetched while the partition was paused or before a seek back;
+ * -1 with errno ENOMEM.
+ */
+int	ds_kafka_parts_take(struct ds_kafka_parts *,
+	    const rd_kafka_message_t *m, ssize_t *ip);
+/*
  * A list of the partitions owned whose pos is known, with pos as offset
  * (only those with paused set, when paused is nonzero); NULL on ENOMEM.
  */
@@ -242,5 +250,27 @@ rd_kafka_topic_partition_list_t *ds_kafka_pending_done(
 	    struct ds_kafka_pending *, int64_t done);
 /* Forget them all. */
 void	ds_kafka_pending_clear(struct ds_kafka_pending *);
+
+/*
+ * The consumer's wakeup for a poll loop: librdkafka writes a byte to
+ * fd[1] when its consumer queue goes from empty to not, so fd[0] turns
+ * readable.  Open: 0, or -1 with errno from pipe2(2).
+ */
+struct ds_kafka_wake {
+	rd_kafka_queue_t *queue;
+	int		 fd[2];
+};
+
+int	ds_kafka_wake_open(struct ds_kafka_wake *, rd_kafka_t *);
+/*
+ * Drain the wakeup, then hand what the queue holds, up to max messages,
+ * to take, ticking rv's clock every 256 (ds_recv_tick) so that batch
+ * ends come in between on time; stopped before the queue is empty, wake
+ * fd[0] again.
+ */
+void	ds_kafka_wake_poll(struct ds_kafka_wake *, rd_kafka_t *,
+	    struct ds_recv *rv, int max,
+	    void (*take)(const rd_kafka_message_t *));
+void	ds_kafka_wake_close(struct ds_kafka_wake *);
 
 #endif /* DS_KAFKA_H */
