@@ -51,7 +51,6 @@ static int	on_assign_timer(void *);
 static int	on_poll_timer(void *);
 static int	on_closing(void *, int64_t);
 static int	on_written(void *, int64_t);
-static int	on_idle(void *);
 static void	take(const rd_kafka_message_t *);
 static void	start_log(void);
 static void	commit(rd_kafka_topic_partition_list_t *, int);
@@ -134,7 +133,7 @@ main(int argc, char *argv[])
 		err(1, NULL);
 	rv.closing = on_closing;
 	rv.written = on_written;
-	rv.idle = on_idle;
+	rv.flushidle = 1;
 	if (ds_write_header(&out) == -1 || ds_writer_flush(&out) == -1)
 		ds_source_write_failed_die(&out);
 	if (dir != NULL)
@@ -310,17 +309,6 @@ on_written(void *arg, int64_t t)
 	    ds_committed_or_die() : t)) != NULL)
 		commit(l, 1);
 	return 0;
-}
-
-/*
- * What was read goes out before a wait: a long batch's records need not
- * wait for its end, and a kill mid-batch loses only what is in a pipe.
- */
-static int
-on_idle(void *arg)
-{
-	(void)arg;
-	return ds_writer_flush(&out);
 }
 
 static void

@@ -40,7 +40,6 @@ static int64_t		 idle;		/* ms between polls of a shard that
 static int	on_list(void *);
 static int	on_shard(void *);
 static int	on_closing(void *, int64_t);
-static int	on_idle(void *);
 static int	read_shard(struct ds_kinesis_shard *);
 static int	emit(struct ds_kinesis_shard *, json_t *);
 static void	put_record(const char *, json_t *, const char **);
@@ -106,7 +105,7 @@ main(int argc, char *argv[])
 		err(1, NULL);
 	rv.maxbatches = opt.maxbatches;
 	rv.closing = on_closing;
-	rv.idle = on_idle;
+	rv.flushidle = 1;
 	if (ds_write_header(&out) == -1 || ds_writer_flush(&out) == -1)
 		ds_source_write_failed_die(&out);
 	if (dir != NULL) {
@@ -306,14 +305,6 @@ on_closing(void *arg, int64_t t)
 	if (dir != NULL && ds_kinesis_log_batch(&lg, &sh, t) == -1)
 		ds_ranges_die(&lg);
 	return 0;
-}
-
-/* What was read goes out before a wait. */
-static int
-on_idle(void *arg)
-{
-	(void)arg;
-	return ds_writer_flush(&out);
 }
 
 /*

@@ -1046,6 +1046,10 @@ struct ds_recv {
 	 * (a log's buffer).  May be NULL.
 	 */
 	int		(*idle)(void *arg);
+	int		 flushidle;	/* flush out too before a wait: what
+					   was read goes out before its batch
+					   ends, and a kill mid-batch loses
+					   only what is in a pipe */
 	int		 why;		/* after ds_recv_run: DS_RECV_* */
 	int		 signo;		/* after DS_RECV_SIGNAL */
 
