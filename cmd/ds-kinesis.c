@@ -19,7 +19,7 @@
 
 static const char synopsis[] = "ds-kinesis [-m] [-c dir] [-e endpoint] "
     "[-i interval] [-N batches] [-p trim-horizon|latest|at-timestamp:T] "
-    "[-r region] stream";
+    "[-R region] stream";
 
 #define LIST_EVERY	10000	/* ms between ListShards, for new shards */
 #define READ_GAP	200	/* ms: at most 5 GetRecords a second */
@@ -56,7 +56,7 @@ main(int argc, char *argv[])
 	int ch;
 
 	ds_source_opts_init(&opt);
-	while ((ch = getopt(argc, argv, "c:e:hi:mN:p:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:e:hi:mN:p:R:")) != -1) {
 		if (ds_source_opt_or_die(&opt, "iN", ch, optarg))
 			continue;
 		switch (ch) {
@@ -82,7 +82,7 @@ main(int argc, char *argv[])
 				errx(2, "-p %s: not trim-horizon, latest or "
 				    "at-timestamp:TIME", optarg);
 			break;
-		case 'r':
+		case 'R':
 			region = optarg;
 			break;
 		default:

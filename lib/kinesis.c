@@ -79,7 +79,7 @@ ds_kinesis_open(struct ds_kinesis *k, const char *endpoint,
 		region = cregion = ini_get(path, section, "region");
 	}
 	if (region == NULL || *region == '\0') {
-		snprintf(why, whysize, "no region: neither -r, AWS_REGION, "
+		snprintf(why, whysize, "no region: neither -R, AWS_REGION, "
 		    "AWS_DEFAULT_REGION nor a region in ~/.aws/config");
 		errno = EINVAL;
 		goto out;
