@@ -144,7 +144,7 @@ int	ds_kafka_expand(rd_kafka_t *, const rd_kafka_topic_partition_list_t
  * and until a span, and replays a batch by fetching its spans again.
  */
 struct ds_kafka_span {
-	ssize_t		 part;		/* into a struct ds_kafka_parts, or -1 */
+	ssize_t		 part;		/* into a ds_kafka_parts, or -1 */
 	int64_t		 from;		/* or the batch time */
 	int64_t		 until;
 };

@@ -900,7 +900,8 @@ ds_kinesis_replay(struct ds_kinesis *k, const char *stream,
 		if (e->nfield == 0) {
 			if (ds_write_batch(w, e->t) == -1 ||
 			    ds_writer_flush(w) == -1) {
-				snprintf(why, whysize, "%s", strerror(w->error));
+				snprintf(why, whysize, "%s",
+				    strerror(w->error));
 				errno = EIO;
 				return -1;
 			}

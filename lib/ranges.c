@@ -118,9 +118,12 @@ load(struct ds_ranges *lg, int fd, int64_t committed,
 	size_t ended = 0, i;
 	int rc;
 
+	/* Another's file is left as it is: refused before the cut. */
 	if ((rc = is_kind(lg, fd)) != 1)
 		return rc == -1 ? fail(lg, NULL) :
 		    bad(lg, 0, "not a log of ranges of this source");
+	if (ds_cut_torn_line(fd) == -1)
+		return fail(lg, NULL);
 	if (ds_reader_init(&r, fd, lg->path, DS_AUTO) == -1)
 		return fail(lg, NULL);
 	r.replayed = 0;		/* a batch without its end ends the log */
@@ -177,8 +180,7 @@ ds_ranges_open(struct ds_ranges *lg, const char *dir, const char *name,
 	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
 		return fail(lg, dir);
 	if ((fd = open(lg->path, O_RDWR | O_CLOEXEC)) != -1) {
-		rc = ds_cut_torn_line(fd) == -1 ? fail(lg, NULL) :
-		    load(lg, fd, committed, take, arg);
+		rc = load(lg, fd, committed, take, arg);
 		saved = errno;
 		close(fd);
 		errno = saved;
