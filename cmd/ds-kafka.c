@@ -276,14 +276,21 @@ take(const rd_kafka_message_t *m)
 		err(1, NULL);
 }
 
-/* -c: the batch's ranges are in the log, synced, before its end leaves. */
+/*
+ * -c: the batch's ranges are in the log, synced, before its end leaves;
+ * the log is trimmed behind the pipeline's commit as it grows.
+ */
 static int
 on_closing(void *arg, int64_t t)
 {
+	int rc;
+
 	(void)arg;
 	if (dir == NULL)
 		return 0;
-	if (ds_kafka_log_batch(&ranges, &parts, &spans, t) == -1)
+	if ((rc = ds_kafka_log_batch(&ranges, &parts, &spans, t)) == -1 ||
+	    (rc == 1 && ds_kafka_log_trim(&ranges, ds_committed_or_die(),
+	    &parts) == -1))
 		ds_ranges_die(&ranges);
 	return 0;
 }

@@ -297,12 +297,19 @@ failed(struct ds_kinesis_shard *s, const char *why, int e, int64_t *wait)
 	return 0;
 }
 
-/* -c: the batch's ranges are in the log, synced, before its end leaves. */
+/*
+ * -c: the batch's ranges are in the log, synced, before its end leaves;
+ * the log is trimmed behind the pipeline's commit as it grows.
+ */
 static int
 on_closing(void *arg, int64_t t)
 {
+	int rc;
+
 	(void)arg;
-	if (dir != NULL && ds_kinesis_log_batch(&lg, &sh, t) == -1)
+	if (dir != NULL && ((rc = ds_kinesis_log_batch(&lg, &sh, t)) == -1 ||
+	    (rc == 1 && ds_kinesis_log_trim(&lg, ds_committed_or_die(),
+	    &sh) == -1)))
 		ds_ranges_die(&lg);
 	return 0;
 }

@@ -1327,9 +1327,14 @@ int	ds_cut_torn_line(int fd);
  *	the source's positions: entries written to lg.w
  *	ds_ranges_rewrite(&lg);
  *	lg.ent[i] for i from lg.replay on: fetch again, or a batch end
- *	per batch: its entries to lg.w, then ds_ranges_batch(&lg, t)
+ *	per batch: its entries to lg.w, then ds_ranges_batch(&lg, t);
+ *	    when it returns 1: ds_ranges_trim(&lg, committed), the
+ *	    positions to lg.w, ds_ranges_rewrite(&lg)
  *	ds_ranges_close(&lg);
  */
+#define DS_RANGES_GROWN	(1024 * 1024)	/* bytes appended, at least, that
+					   make a time to trim */
+
 struct ds_ranges_entry {
 	int64_t		 t;		/* its batch's time */
 	struct ds_field	*field;		/* NUL-terminated as well */
@@ -1351,6 +1356,7 @@ struct ds_ranges {
 	char		*dir, *path, *tmp;
 	const char	*kind;
 	int		 fd;
+	off_t		 kept;		/* the size of the last rewrite */
 	int64_t		 base;		/* the positions' batch time */
 	size_t		 entcap;
 };
@@ -1377,9 +1383,19 @@ int	ds_ranges_rewrite(struct ds_ranges *);
 /*
  * The entries written to lg->w since the last are batch t's: its end is
  * appended and the log synced; call it before the batch end goes out.
- * 0, or -1 with errno and lg->why.
+ * 0, 1 when the log has grown since its last rewrite by its size then
+ * and DS_RANGES_GROWN (a time to trim), or -1 with errno and lg->why.
  */
 int	ds_ranges_batch(struct ds_ranges *, int64_t t);
+/*
+ * While running: read the log again as ds_ranges_open does (the source
+ * knows its positions: nothing is handed to a take), and begin its
+ * rewrite, so that the positions written to lg->w, then
+ * ds_ranges_rewrite, leave only the batches after committed.  lg->ent
+ * holds those; lg->replay and lg->last are as after open.  0, or -1 with
+ * errno and lg->why.
+ */
+int	ds_ranges_trim(struct ds_ranges *, int64_t committed);
 /* Close the log and free the entries. */
 void	ds_ranges_close(struct ds_ranges *);
 

@@ -717,21 +717,39 @@ ds_kafka_replay(rd_kafka_t *rk, struct ds_kafka_parts *parts,
 	return 0;
 }
 
-int
-ds_kafka_log_open(struct ds_ranges *lg, const char *dir, const char *name,
-    int64_t committed, struct ds_kafka_parts *parts)
+/*
+ * Rewrite the log as the positions, an empty span a partition, and the
+ * batches kept.
+ */
+static int
+log_rewrite(struct ds_ranges *lg, const struct ds_kafka_parts *parts)
 {
 	size_t i;
 
-	if (ds_ranges_open(lg, dir, name, "ds-kafka", committed, range_take,
-	    parts) == -1)
-		return -1;
-	/* The positions: an empty span a partition. */
 	for (i = 0; i < parts->n; i++)
 		if (parts->p[i].pos != -1 && log_range(&lg->w, &parts->p[i],
 		    parts->p[i].pos, parts->p[i].pos) == -1)
 			return -1;
 	return ds_ranges_rewrite(lg);
+}
+
+int
+ds_kafka_log_open(struct ds_ranges *lg, const char *dir, const char *name,
+    int64_t committed, struct ds_kafka_parts *parts)
+{
+	if (ds_ranges_open(lg, dir, name, "ds-kafka", committed, range_take,
+	    parts) == -1)
+		return -1;
+	return log_rewrite(lg, parts);
+}
+
+int
+ds_kafka_log_trim(struct ds_ranges *lg, int64_t committed,
+    const struct ds_kafka_parts *parts)
+{
+	if (ds_ranges_trim(lg, committed) == -1)
+		return -1;
+	return log_rewrite(lg, parts);
 }
 
 rd_kafka_t *

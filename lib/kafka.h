@@ -187,11 +187,18 @@ int	ds_kafka_replay(rd_kafka_t *, struct ds_kafka_parts *,
 	    const struct ds_ranges *lg, struct ds_writer *w, int meta,
 	    char *why, size_t whysize);
 /*
- * Log the open batch's spans, then its end at t, synced (ds_ranges_batch);
- * spans is emptied.  0, or -1 with errno and lg->why.
+ * Log the open batch's spans, then its end at t, synced; spans is
+ * emptied.  0, 1 when it is time to trim, or -1 with errno and lg->why
+ * (as ds_ranges_batch).
  */
 int	ds_kafka_log_batch(struct ds_ranges *lg, const struct ds_kafka_parts *,
 	    struct ds_kafka_spans *spans, int64_t t);
+/*
+ * Trim the log behind committed: rewritten as the partitions' positions
+ * and the batches after committed.  0, or -1 with errno and lg->why.
+ */
+int	ds_kafka_log_trim(struct ds_ranges *lg, int64_t committed,
+	    const struct ds_kafka_parts *);
 
 /*
  * Write message m to w as a record: its value, or with meta its key,

@@ -709,16 +709,16 @@ log_write(struct ds_writer *w, const char *kind, const char *shard,
 	return ds_write_end(w);
 }
 
-int
-ds_kinesis_log_open(struct ds_ranges *lg, const char *dir, int64_t committed,
-    struct ds_kinesis_shards *v)
+/*
+ * Rewrite the log as the positions, "pos" and "done" a shard, and the
+ * batches kept.
+ */
+static int
+log_rewrite(struct ds_ranges *lg, const struct ds_kinesis_shards *v)
 {
-	struct ds_kinesis_shard *s;
+	const struct ds_kinesis_shard *s;
 	size_t i;
 
-	if (ds_ranges_open(lg, dir, LOG_NAME, "ds-kinesis", committed,
-	    log_take, v) == -1)
-		return -1;
 	for (i = 0; i < v->n; i++) {
 		s = v->s[i];
 		if ((s->pos != NULL &&
@@ -728,6 +728,25 @@ ds_kinesis_log_open(struct ds_ranges *lg, const char *dir, int64_t committed,
 			return -1;
 	}
 	return ds_ranges_rewrite(lg);
+}
+
+int
+ds_kinesis_log_open(struct ds_ranges *lg, const char *dir, int64_t committed,
+    struct ds_kinesis_shards *v)
+{
+	if (ds_ranges_open(lg, dir, LOG_NAME, "ds-kinesis", committed,
+	    log_take, v) == -1)
+		return -1;
+	return log_rewrite(lg, v);
+}
+
+int
+ds_kinesis_log_trim(struct ds_ranges *lg, int64_t committed,
+    const struct ds_kinesis_shards *v)
+{
+	if (ds_ranges_trim(lg, committed) == -1)
+		return -1;
+	return log_rewrite(lg, v);
 }
 
 int

@@ -164,10 +164,17 @@ int	ds_kinesis_log_open(struct ds_ranges *lg, const char *dir,
 	    int64_t committed, struct ds_kinesis_shards *);
 /*
  * Log the batch of time t: the shards' runs and ends since the last, then
- * its end, synced.  0, or -1 with errno and lg->why.
+ * its end, synced.  0, 1 when it is time to trim, or -1 with errno and
+ * lg->why (as ds_ranges_batch).
  */
 int	ds_kinesis_log_batch(struct ds_ranges *lg, struct ds_kinesis_shards *,
 	    int64_t t);
+/*
+ * Trim the log behind committed: rewritten as the shards' positions and
+ * the batches after committed.  0, or -1 with errno and lg->why.
+ */
+int	ds_kinesis_log_trim(struct ds_ranges *lg, int64_t committed,
+	    const struct ds_kinesis_shards *);
 /*
  * Write to w again the batches of lg from lg->replay on: each span's
  * records fetched again by sequence number (a call that fails for a while

@@ -25,6 +25,9 @@ static int	add(struct ds_ranges *, int64_t, const struct ds_field *,
 		    size_t, uint64_t);
 static int	load(struct ds_ranges *, int, int64_t,
 		    int (*)(void *, const struct ds_ranges_entry *), void *);
+static int	start(struct ds_ranges *, int64_t,
+		    int (*)(void *, const struct ds_ranges_entry *), void *);
+static void	forget(struct ds_ranges *);
 
 /* -1 with errno kept, why naming what (NULL: the log). */
 static int
@@ -155,7 +158,7 @@ load(struct ds_ranges *lg, int fd, int64_t committed,
 	ds_reader_free(&r);
 	while (lg->nent > ended)
 		free(lg->ent[--lg->nent].field);
-	for (i = 0; rc == 0 && i < lg->nent; i++)
+	for (i = 0; rc == 0 && take != NULL && i < lg->nent; i++)
 		if (take(arg, &lg->ent[i]) == -1)
 			rc = errno == EBADMSG ? bad(lg, lg->ent[i].lineno,
 			    "not an entry of the log") : fail(lg, NULL);
@@ -167,8 +170,6 @@ ds_ranges_open(struct ds_ranges *lg, const char *dir, const char *name,
     const char *kind, int64_t committed,
     int (*take)(void *, const struct ds_ranges_entry *), void *arg)
 {
-	int fd, rc, saved;
-
 	memset(lg, 0, sizeof(*lg));
 	lg->w.fd = lg->fd = -1;
 	lg->last = -1;
@@ -179,6 +180,16 @@ ds_ranges_open(struct ds_ranges *lg, const char *dir, const char *name,
 		return fail(lg, dir);
 	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
 		return fail(lg, dir);
+	return start(lg, committed, take, arg);
+}
+
+/* Read the log as it is, then begin its rewrite. */
+static int
+start(struct ds_ranges *lg, int64_t committed,
+    int (*take)(void *, const struct ds_ranges_entry *), void *arg)
+{
+	int fd, rc, saved;
+
 	if ((fd = open(lg->path, O_RDWR | O_CLOEXEC)) != -1) {
 		rc = load(lg, fd, committed, take, arg);
 		saved = errno;
@@ -192,7 +203,7 @@ ds_ranges_open(struct ds_ranges *lg, const char *dir, const char *name,
 	    0666)) == -1 || ds_writer_init(&lg->w, lg->fd) == -1 ||
 	    ds_write_header(&lg->w) == -1 ||
 	    ds_write_bytes(&lg->w, "#ranges ", 8) == -1 ||
-	    ds_write_bytes(&lg->w, kind, strlen(kind)) == -1 ||
+	    ds_write_bytes(&lg->w, lg->kind, strlen(lg->kind)) == -1 ||
 	    ds_write_bytes(&lg->w, "\n", 1) == -1)
 		return fail(lg, lg->tmp);
 	/* Should the source's positions fail to be written. */
@@ -224,6 +235,8 @@ ds_ranges_rewrite(struct ds_ranges *lg)
 	close(dfd);
 	if (rc == -1)
 		return fail(lg, lg->dir);
+	if ((lg->kept = lseek(lg->fd, 0, SEEK_CUR)) == -1)
+		return fail(lg, NULL);
 	/* Should a batch's entries fail to be written. */
 	(void)fail(lg, NULL);
 	return 0;
@@ -232,24 +245,53 @@ ds_ranges_rewrite(struct ds_ranges *lg)
 int
 ds_ranges_batch(struct ds_ranges *lg, int64_t t)
 {
+	off_t size;
+
 	if (ds_write_batch(&lg->w, t) == -1 || ds_writer_flush(&lg->w) == -1 ||
-	    fsync(lg->fd) == -1)
+	    fsync(lg->fd) == -1 || (size = lseek(lg->fd, 0, SEEK_CUR)) == -1)
 		return fail(lg, NULL);
 	lg->last = t;
-	return 0;
+	/* Rewritten when it has doubled, so that rewrites cost little. */
+	return size - lg->kept > (lg->kept > DS_RANGES_GROWN ? lg->kept :
+	    DS_RANGES_GROWN);
+}
+
+/* Free the entries read. */
+static void
+forget(struct ds_ranges *lg)
+{
+	size_t i;
+
+	for (i = 0; i < lg->nent; i++)
+		free(lg->ent[i].field);
+	lg->nent = lg->replay = 0;
+	lg->last = -1;
+	lg->base = 0;
+}
+
+int
+ds_ranges_trim(struct ds_ranges *lg, int64_t committed)
+{
+	int rc;
+
+	rc = ds_writer_close(&lg->w);
+	if (close(lg->fd) == -1)
+		rc = -1;
+	lg->fd = -1;
+	if (rc == -1)
+		return fail(lg, NULL);
+	forget(lg);
+	return start(lg, committed, NULL, NULL);
 }
 
 void
 ds_ranges_close(struct ds_ranges *lg)
 {
-	size_t i;
-
 	if (lg->fd != -1) {
 		(void)ds_writer_close(&lg->w);
 		close(lg->fd);
 	}
-	for (i = 0; i < lg->nent; i++)
-		free(lg->ent[i].field);
+	forget(lg);
 	free(lg->ent);
 	free(lg->dir);
 	free(lg->path);

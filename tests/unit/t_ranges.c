@@ -1,8 +1,9 @@
 /*
  * t_ranges.c: tests the ranges log of lib/ranges.c: what a restart hands
  * the source and replays after each kind of commit, a torn last entry and
- * a batch without its end, the rewrite that trims behind the commit, and
- * logs of another source or malformed refused.
+ * a batch without its end, the rewrite that trims behind the commit, at
+ * a restart and as the log grows, and logs of another source or malformed
+ * refused.
  */
 
 #include <errno.h>
@@ -21,6 +22,7 @@ static char	dir[64], path[96];
 static char	seen[4096];	/* what take was handed */
 
 static void	put(const char *);
+static void	note(const char *);
 static char	*slurp(void);
 static int	take(void *, const struct ds_ranges_entry *);
 static int	open_log(struct ds_ranges *, int64_t);
@@ -29,6 +31,7 @@ static char	*replayed(const struct ds_ranges *);
 static void	test_fresh(void);
 static void	test_restart(void);
 static void	test_refused(void);
+static void	test_trim(void);
 
 int
 main(void)
@@ -42,6 +45,7 @@ main(void)
 	test_fresh();
 	test_restart();
 	test_refused();
+	test_trim();
 	return done();
 }
 
@@ -73,27 +77,37 @@ slurp(void)
 	return buf;
 }
 
+/* Append to seen what fits of s. */
+static void
+note(const char *s)
+{
+	size_t n = strlen(seen);
+
+	snprintf(seen + n, sizeof(seen) - n, "%s", s);
+}
+
 /* Note each entry as "T:field,field;" or "T%;"; "bad" is refused. */
 static int
 take(void *arg, const struct ds_ranges_entry *e)
 {
-	size_t i, n = strlen(seen);
+	char t[32];
+	size_t i;
 
 	(void)arg;
-	if (e->nfield == 0) {
-		snprintf(seen + n, sizeof(seen) - n, "%lld%%;",
-		    (long long)e->t);
-		return 0;
-	}
-	if (strcmp(e->field[0].data, "bad") == 0) {
+	if (e->nfield > 0 && strcmp(e->field[0].data, "bad") == 0) {
 		errno = EBADMSG;
 		return -1;
 	}
-	n += snprintf(seen + n, sizeof(seen) - n, "%lld:", (long long)e->t);
-	for (i = 0; i < e->nfield; i++)
-		n += snprintf(seen + n, sizeof(seen) - n, "%s%s",
-		    i > 0 ? "," : "", e->field[i].data);
-	snprintf(seen + n, sizeof(seen) - n, ";");
+	snprintf(t, sizeof(t), "%lld%s", (long long)e->t,
+	    e->nfield == 0 ? "%;" : ":");
+	note(t);
+	for (i = 0; i < e->nfield; i++) {
+		if (i > 0)
+			note(",");
+		note(e->field[i].data);
+	}
+	if (e->nfield > 0)
+		note(";");
 	return 0;
 }
 
@@ -244,4 +258,56 @@ test_refused(void)
 	CHECK(open_log(&lg, -1) == -1 && errno == EBADMSG);
 	CHECK(strstr(lg.why, "r.ds:5: not an entry of the log") != NULL);
 	ds_ranges_close(&lg);
+}
+
+static void
+test_trim(void)
+{
+	struct ds_ranges lg;
+	char *big;
+
+	if ((big = malloc(DS_RANGES_GROWN + 2)) == NULL)
+		exit(1);
+	memset(big, 'x', DS_RANGES_GROWN + 1);
+	big[DS_RANGES_GROWN + 1] = '\0';
+	unlink(path);
+	CHECK(open_log(&lg, -1) == 0);
+	entry(&lg, "p", "0");
+	CHECK(ds_ranges_rewrite(&lg) == 0);
+	/* Grown by the least it takes: a time to trim, until trimmed. */
+	CHECK(ds_ranges_batch(&lg, 500) == 0);
+	entry(&lg, "big", big);
+	CHECK(ds_ranges_batch(&lg, 1000) == 1);
+	entry(&lg, "c", "3");
+	CHECK(ds_ranges_batch(&lg, 2000) == 1);
+	/* Trimmed behind 1000: the positions, then batch 2000. */
+	CHECK(ds_ranges_trim(&lg, 1000) == 0);
+	CHECK(lg.last == 2000);
+	CHECK(strcmp(replayed(&lg), "2000:c,3;2000%;") == 0);
+	entry(&lg, "p", "9");
+	CHECK(ds_ranges_rewrite(&lg) == 0);
+	CHECK(strcmp(slurp(), "#ds1\n#ranges test\np\t9\n%1000\nc\t3\n"
+	    "%2000\n") == 0);
+	CHECK(ds_ranges_batch(&lg, 3000) == 0);
+	ds_ranges_close(&lg);
+	CHECK(open_log(&lg, 1000) == 0);
+	CHECK(strcmp(seen, "1000:p,9;1000%;2000:c,3;2000%;3000%;") == 0);
+	ds_ranges_close(&lg);
+
+	/* Nothing committed: nothing goes, and the next time is further. */
+	unlink(path);
+	CHECK(open_log(&lg, -1) == 0);
+	CHECK(ds_ranges_rewrite(&lg) == 0);
+	entry(&lg, "big", big);
+	CHECK(ds_ranges_batch(&lg, 1000) == 1);
+	CHECK(ds_ranges_trim(&lg, -1) == 0);
+	CHECK(ds_ranges_rewrite(&lg) == 0);
+	entry(&lg, "c", "3");
+	CHECK(ds_ranges_batch(&lg, 2000) == 0);
+	ds_ranges_close(&lg);
+	CHECK(open_log(&lg, -1) == 0);
+	CHECK(lg.nent == 5 && lg.ent[1].nfield == 2 &&
+	    lg.ent[1].field[1].len == DS_RANGES_GROWN + 1);
+	ds_ranges_close(&lg);
+	free(big);
 }
