@@ -1311,11 +1311,12 @@ int	ds_cut_torn_line(int fd);
  * (Kafka's offsets, Kinesis's sequence numbers), as Spark's direct
  * stream keeps its offset ranges in its checkpoint.  Before a batch end
  * goes out, the entries saying where its records came from are appended
- * and synced, then the batch end; on a restart the log gives back every
- * entry with its batch's time, and the index of the first of the batches
- * after the pipeline's commit, which the source fetches again and writes
- * with their times.  Entries are records whose fields are the source's
- * own: the log knows batches, not what a range is.  The log is then
+ * and synced, then the batch end; on a restart the log hands every
+ * entry, with its batch's time, to the source (which learns its
+ * positions), and keeps those of the batches after the pipeline's commit,
+ * which the source fetches again and writes with their times.  Entries
+ * are records whose fields are the source's own: the log knows batches,
+ * not what a range is.  The log is then
  * rewritten as one batch of the source's positions (the first batch of
  * a log, never replayed) and the batches after the commit: what is
  * behind the commit goes.  The file DIR/NAME is a ds(5) stream: the
@@ -1326,7 +1327,7 @@ int	ds_cut_torn_line(int fd);
  *	ds_ranges_open(&lg, dir, name, kind, committed, take, arg);
  *	the source's positions: entries written to lg.w
  *	ds_ranges_rewrite(&lg);
- *	lg.ent[i] for i from lg.replay on: fetch again, or a batch end
+ *	each lg.ent[i]: fetch again, or a batch end
  *	per batch: its entries to lg.w, then ds_ranges_batch(&lg, t);
  *	    when it returns 1: ds_ranges_trim(&lg, committed), the
  *	    positions to lg.w, ds_ranges_rewrite(&lg)
@@ -1344,10 +1345,9 @@ struct ds_ranges_entry {
 
 struct ds_ranges {
 	struct ds_writer w;		/* after open: the source's entries */
-	struct ds_ranges_entry *ent;	/* every entry of the log read */
+	struct ds_ranges_entry *ent;	/* those of the batches after the
+					   commit, to replay */
 	size_t		 nent;
-	size_t		 replay;	/* the first entry of a batch after
-					   the commit, or nent */
 	int64_t		 last;		/* the last batch logged, or -1 */
 	char		 why[320];	/* after -1: the file, and with
 					   EBADMSG what is wrong */
@@ -1365,8 +1365,8 @@ struct ds_ranges {
  * Open the log name of kind in dir (made if need be) for a restart: read
  * it, hand each entry of a batch that ended, in order, to take(arg, e)
  * (the source learns its positions; -1 with errno, EBADMSG when e is not
- * one of its entries), note in lg->replay where the batches after time
- * committed begin, and start the log's rewrite, lg->w open on it with the
+ * one of its entries), keep in lg->ent those of the batches after time
+ * committed, and start the log's rewrite, lg->w open on it with the
  * header written.  0, or -1 with errno and lg->why: EBADMSG for a log of
  * another kind or not a log, a malformed one, or an entry refused.
  */
@@ -1375,7 +1375,7 @@ int	ds_ranges_open(struct ds_ranges *, const char *dir, const char *name,
 	    int (*take)(void *, const struct ds_ranges_entry *), void *arg);
 /*
  * The entries written to lg->w since open are the positions: end them as
- * a batch, append the batches from lg->replay on as they were, sync, and
+ * a batch, append the batches of lg->ent as they were, sync, and
  * put the new log in place of the old one, lg->w left open on it for the
  * batches to come.  0, or -1 with errno and lg->why.
  */
@@ -1392,8 +1392,8 @@ int	ds_ranges_batch(struct ds_ranges *, int64_t t);
  * knows its positions: nothing is handed to a take), and begin its
  * rewrite, so that the positions written to lg->w, then
  * ds_ranges_rewrite, leave only the batches after committed.  lg->ent
- * holds those; lg->replay and lg->last are as after open.  0, or -1 with
- * errno and lg->why.
+ * holds those, and lg->last is as after open.  0, or -1 with errno and
+ * lg->why.
  */
 int	ds_ranges_trim(struct ds_ranges *, int64_t committed);
 /* Close the log and free the entries. */

@@ -701,7 +701,7 @@ ds_kafka_replay(rd_kafka_t *rk, struct ds_kafka_parts *parts,
 	struct ds_kafka_span s;
 	size_t i;
 
-	for (i = lg->replay; i < lg->nent; i++) {
+	for (i = 0; i < lg->nent; i++) {
 		if (ds_kafka_range(parts, &lg->ent[i], &s) == -1)
 			return -1;
 		if (s.part == -1) {

@@ -176,7 +176,7 @@ int	ds_kafka_range(struct ds_kafka_parts *, const struct ds_ranges_entry *,
 int	ds_kafka_log_open(struct ds_ranges *lg, const char *dir,
 	    const char *name, int64_t committed, struct ds_kafka_parts *);
 /*
- * Then write to w again the batches of lg from lg->replay on: each
+ * Then write to w again the batches of lg->ent: each
  * span's messages fetched again in order, by assigning its partition
  * alone at its start (nothing else may be assigned; a gap, compaction or
  * retention, ends a span early), then its batch end, flushed.  0, or -1

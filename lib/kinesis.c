@@ -914,7 +914,7 @@ ds_kinesis_replay(struct ds_kinesis *k, const char *stream,
 	struct ds_kinesis_span sp;
 	size_t i;
 
-	for (i = lg->replay; i < lg->nent; i++) {
+	for (i = 0; i < lg->nent; i++) {
 		e = &lg->ent[i];
 		if (e->nfield == 0) {
 			if (ds_write_batch(w, e->t) == -1 ||

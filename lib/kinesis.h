@@ -176,7 +176,7 @@ int	ds_kinesis_log_batch(struct ds_ranges *lg, struct ds_kinesis_shards *,
 int	ds_kinesis_log_trim(struct ds_ranges *lg, int64_t committed,
 	    const struct ds_kinesis_shards *);
 /*
- * Write to w again the batches of lg from lg->replay on: each span's
+ * Write to w again the batches of lg->ent: each span's
  * records fetched again by sequence number (a call that fails for a while
  * is retried DS_KINESIS_TRIES times, with backoff) and written as
  * ds_kinesis_record_write does, each batch end flushed.  0, or -1 with

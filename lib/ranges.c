@@ -28,6 +28,7 @@ static int	load(struct ds_ranges *, int, int64_t,
 static int	start(struct ds_ranges *, int64_t,
 		    int (*)(void *, const struct ds_ranges_entry *), void *);
 static void	forget(struct ds_ranges *);
+static void	drop(struct ds_ranges *, size_t);
 
 /* -1 with errno kept, why naming what (NULL: the log). */
 static int
@@ -108,10 +109,19 @@ add(struct ds_ranges *lg, int64_t t, const struct ds_field *f, size_t n,
 	return 0;
 }
 
+/* Free the entries from from on. */
+static void
+drop(struct ds_ranges *lg, size_t from)
+{
+	while (lg->nent > from)
+		free(lg->ent[--lg->nent].field);
+}
+
 /*
- * Read the log: each entry kept with its batch's time, those of a batch
- * without an end dropped.  The first batch holds the positions of the
- * last rewrite and is never replayed; the others after committed are.
+ * Read the log, handing each batch's entries to take at its end (those of
+ * a batch without an end never are), and keep those of the batches after
+ * committed.  The first batch holds the positions of the last rewrite and
+ * is never kept.
  */
 static int
 load(struct ds_ranges *lg, int fd, int64_t committed,
@@ -140,10 +150,19 @@ load(struct ds_ranges *lg, int fd, int64_t committed,
 			break;
 		if (add(lg, r.time, NULL, 0, r.lineno) == -1)
 			break;
-		for (i = ended; i < lg->nent; i++)
+		for (i = ended; i < lg->nent; i++) {
 			lg->ent[i].t = r.time;
+			if (take != NULL && take(arg, &lg->ent[i]) == -1) {
+				rc = errno == EBADMSG ? bad(lg,
+				    lg->ent[i].lineno, "not an entry of the "
+				    "log") : fail(lg, NULL);
+				ds_reader_free(&r);
+				return rc;
+			}
+		}
+		/* Done (times increase: all before are too), or positions. */
 		if (lg->last == -1 || r.time <= committed) {
-			lg->replay = lg->nent;
+			drop(lg, 0);
 			lg->base = r.time;
 		}
 		ended = lg->nent;
@@ -156,12 +175,7 @@ load(struct ds_ranges *lg, int fd, int64_t committed,
 	else
 		rc = 0;
 	ds_reader_free(&r);
-	while (lg->nent > ended)
-		free(lg->ent[--lg->nent].field);
-	for (i = 0; rc == 0 && take != NULL && i < lg->nent; i++)
-		if (take(arg, &lg->ent[i]) == -1)
-			rc = errno == EBADMSG ? bad(lg, lg->ent[i].lineno,
-			    "not an entry of the log") : fail(lg, NULL);
+	drop(lg, ended);
 	return rc;
 }
 
@@ -220,7 +234,7 @@ ds_ranges_rewrite(struct ds_ranges *lg)
 
 	if (ds_write_batch(&lg->w, lg->base) == -1)
 		return fail(lg, lg->tmp);
-	for (i = lg->replay; i < lg->nent; i++) {
+	for (i = 0; i < lg->nent; i++) {
 		e = &lg->ent[i];
 		if ((e->nfield == 0 ? ds_write_batch(&lg->w, e->t) :
 		    ds_write_record(&lg->w, e->field, e->nfield)) == -1)
@@ -256,15 +270,11 @@ ds_ranges_batch(struct ds_ranges *lg, int64_t t)
 	    DS_RANGES_GROWN);
 }
 
-/* Free the entries read. */
+/* Free the entries read, and forget what the log held. */
 static void
 forget(struct ds_ranges *lg)
 {
-	size_t i;
-
-	for (i = 0; i < lg->nent; i++)
-		free(lg->ent[i].field);
-	lg->nent = lg->replay = 0;
+	drop(lg, 0);
 	lg->last = -1;
 	lg->base = 0;
 }
