@@ -66,6 +66,7 @@ LIBOBJ = \
 	lib/num.o \
 	lib/partition.o \
 	lib/progress.o \
+	lib/ranges.o \
 	lib/reader.o \
 	lib/receiver.o \
 	lib/repr.o \
@@ -158,6 +159,7 @@ UNIT = \
 	tests/unit/t_merge \
 	tests/unit/t_num \
 	tests/unit/t_partition \
+	tests/unit/t_ranges \
 	tests/unit/t_reader \
 	tests/unit/t_receiver \
 	tests/unit/t_table \

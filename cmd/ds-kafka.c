@@ -5,9 +5,6 @@
  * replayed after a crash.
  */
 
-/* pipe2(2) */
-#define _GNU_SOURCE
-
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,27 +27,23 @@ static const char synopsis[] = "ds-kafka [-mv] [-b brokers] [-c dir] "
 #define POLL_EVERY	100	/* ms: librdkafka's wakeups are not always */
 
 static rd_kafka_t	*rk;
-static rd_kafka_queue_t	*queue;		/* the consumer's, to wake us */
+static struct ds_kafka_wake wake;	/* the consumer's queue's */
 static const char	*brokers = "localhost:9092";
 static const char	*group;
 static const char	*dir;		/* -c */
 static int		 mflag, vflag;
 static long long	 batchcap;	/* -R's messages a batch, 0: none */
-static struct ds_kafka_voice voice;
 static struct ds_writer	 out;
 static struct ds_recv	 rv;
 
 static struct ds_kafka_parts parts;
 static struct ds_kafka_spans spans;	/* the open batch's, with -c */
 static rd_kafka_topic_partition_list_t *wanted;	/* without a group */
-static int		 assigned, wakepipe[2];
 
 /* -c: the log, and the positions of batches the pipeline has not done. */
-static struct ds_writer	 ranges;
+static struct ds_ranges	 ranges;
 static struct ds_kafka_pending pending;
 
-static void	say(const char *);
-static __dead void die(const char *);
 static void	on_rebalance(rd_kafka_t *, rd_kafka_resp_err_t,
 		    rd_kafka_topic_partition_list_t *, void *);
 static int	on_wake(void *, short);
@@ -58,25 +51,23 @@ static int	on_assign_timer(void *);
 static int	on_poll_timer(void *);
 static int	on_closing(void *, int64_t);
 static int	on_written(void *, int64_t);
-static int	on_idle(void *);
-static int	emit(const rd_kafka_message_t *);
 static void	take(const rd_kafka_message_t *);
 static void	start_log(void);
-static void	replay_from(const struct ds_kafka_spans *, size_t);
 static void	commit(rd_kafka_topic_partition_list_t *, int);
-static int64_t	pipeline_done(void);
+
+static struct ds_kafka_voice voice = { NULL,
+    "batches go on empty until they are back", ds_line_warn, ds_line_die };
 
 int
 main(int argc, char *argv[])
 {
-	rd_kafka_conf_t *conf;
 	rd_kafka_topic_partition_list_t *topics;
 	const char *reset = "latest", *errstr;
 	char why[512], **xopt;
 	struct ds_source_opts opt;
 	int64_t interval;
 	long long maxrate = 0;
-	size_t nx = 0, i;
+	size_t nx = 0;
 	int ch, timer, polltimer;
 
 	if ((xopt = calloc(argc, sizeof(*xopt))) == NULL)
@@ -126,58 +117,30 @@ main(int argc, char *argv[])
 		batchcap = 1;
 
 	/* topic, or topic:partition[,partition]... to assign by hand. */
-	if ((topics = rd_kafka_topic_partition_list_new(argc)) == NULL ||
-	    (wanted = rd_kafka_topic_partition_list_new(argc)) == NULL)
-		err(1, NULL);
-	for (i = 0; i < (size_t)argc; i++)
-		if (ds_kafka_operand(argv[i], group != NULL ? topics : wanted,
-		    wanted, why, sizeof(why)) == -1)
-			errx(2, "%s", why);
-	if (topics->cnt > 0 && wanted->cnt > 0)
-		errx(2, "a group either subscribes to topics or has "
-		    "partitions assigned, not both");
-
+	if (ds_kafka_operands(argc, argv, group != NULL, &topics, &wanted,
+	    why, sizeof(why)) == -1)
+		errx(errno == EINVAL ? 2 : 1, "%s", why);
 	voice.brokers = brokers;
-	voice.outage = "batches go on empty until they are back";
-	voice.say = say;
-	voice.fatal = die;
-	if ((conf = ds_kafka_conf_new(&voice, why, sizeof(why))) == NULL ||
-	    ds_kafka_conf_set(conf, "enable.auto.commit=false", why,
-	    sizeof(why)) == -1 ||
-	    rd_kafka_conf_set(conf, "auto.offset.reset", reset, why,
-	    sizeof(why)) != RD_KAFKA_CONF_OK ||
-	    /* librdkafka's consumer queue needs one; only -g commits. */
-	    rd_kafka_conf_set(conf, "group.id", group != NULL ? group :
-	    "ds-kafka", why, sizeof(why)) != RD_KAFKA_CONF_OK)
-		errx(1, "%s", why);
-	for (i = 0; i < nx; i++)
-		if (ds_kafka_conf_set(conf, xopt[i], why, sizeof(why)) == -1)
-			errx(2, "-X %s", why);
+	if ((rk = ds_kafka_consumer_new(&voice, group, reset, xopt, nx,
+	    on_rebalance, why, sizeof(why))) == NULL)
+		errx(errno == EINVAL ? 2 : 1, "%s", why);
 	free(xopt);
-	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why))) ==
-	    NULL)
-		errx(2, "%s", why);
-	rd_kafka_poll_set_consumer(rk);
 
 	if (fcntl(STDOUT_FILENO, F_GETFL) == -1)
 		err(1, "stdout");
 	if (ds_writer_init(&out, STDOUT_FILENO) == -1 ||
-	    ds_recv_init(&rv, &out, interval) == -1 ||
-	    pipe2(wakepipe, O_NONBLOCK | O_CLOEXEC) == -1)
+	    ds_recv_init(&rv, &out, interval) == -1)
 		err(1, NULL);
 	rv.closing = on_closing;
 	rv.written = on_written;
-	rv.idle = on_idle;
+	rv.flushidle = 1;
 	if (ds_write_header(&out) == -1 || ds_writer_flush(&out) == -1)
 		ds_source_write_failed_die(&out);
 	if (dir != NULL)
 		start_log();
 
-	/* librdkafka writes a byte when its queue goes from empty to not. */
-	queue = rd_kafka_queue_get_consumer(rk);
-	rd_kafka_queue_io_event_enable(queue, wakepipe[1], "1", 1);
-	if (ds_recv_watch(&rv, wakepipe[0], POLLIN, 0, on_wake, NULL) == -1 ||
+	if (ds_kafka_wake_open(&wake, rk) == -1 ||
+	    ds_recv_watch(&rv, wake.fd[0], POLLIN, 0, on_wake, NULL) == -1 ||
 	    (timer = ds_recv_timer(&rv, on_assign_timer, &timer)) == -1 ||
 	    (polltimer = ds_recv_timer(&rv, on_poll_timer, &polltimer)) == -1)
 		err(1, NULL);
@@ -192,25 +155,13 @@ main(int argc, char *argv[])
 	/* A signal: what the batches that went out hold is committed. */
 	if (pending.n > 0)
 		commit(pending.p[pending.n - 1].l, 0);
-	rd_kafka_queue_destroy(queue);
+	ds_kafka_wake_close(&wake);
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
 	rd_kafka_topic_partition_list_destroy(wanted);
 	if (ds_writer_close(&out) == -1)
 		ds_source_write_failed_die(&out);
 	return 0;
-}
-
-static void
-say(const char *line)
-{
-	warnx("%s", line);
-}
-
-static __dead void
-die(const char *line)
-{
-	errx(1, "%s", line);
 }
 
 /*
@@ -269,7 +220,6 @@ on_assign_timer(void *arg)
 	}
 	on_rebalance(rk, RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS, l, NULL);
 	rd_kafka_topic_partition_list_destroy(l);
-	assigned = 1;
 	return 0;
 }
 
@@ -284,55 +234,14 @@ on_poll_timer(void *arg)
 	return on_wake(NULL, 0);
 }
 
-/*
- * What librdkafka has, batch ends in between as their time comes.  It
- * wakes us only when its queue was empty: if we stop before, we wake
- * ourselves.
- */
+/* What librdkafka has, batch ends in between as their time comes. */
 static int
 on_wake(void *arg, short revents)
 {
-	rd_kafka_message_t *m;
-	char drain[64];
-	int n;
-
 	(void)arg;
 	(void)revents;
-	while (read(wakepipe[0], drain, sizeof(drain)) > 0)
-		;
-	for (n = 0; n < POLL_MAX; n++) {
-		if ((n & 255) == 255 && ds_recv_tick(&rv) != 0)
-			break;
-		if ((m = rd_kafka_consumer_poll(rk, 0)) == NULL)
-			return 0;
-		take(m);
-		rd_kafka_message_destroy(m);
-	}
-	(void)write(wakepipe[1], "1", 1);
+	ds_kafka_wake_poll(&wake, rk, &rv, POLL_MAX, take);
 	return 0;
-}
-
-/* A message as a record.  0, or -1 after a write error (out says). */
-static int
-emit(const rd_kafka_message_t *m)
-{
-	const char *topic = rd_kafka_topic_name(m->rkt);
-	char num[DS_NUM_MAX];
-	int64_t ts;
-
-	rv.filled = 1;
-	if (mflag) {
-		ts = rd_kafka_message_timestamp(m, NULL);
-		ds_write_field(&out, m->key, m->key != NULL ? m->key_len : 0);
-		ds_write_field(&out, m->payload, m->len);
-		ds_write_field(&out, topic, strlen(topic));
-		ds_write_field(&out, num, ds_int_format(m->partition, num));
-		ds_write_field(&out, num, ds_int_format(m->offset, num));
-		ds_write_field(&out, num, ts == -1 ? 0 :
-		    ds_int_format(ts, num));
-	} else
-		ds_write_field(&out, m->payload, m->len);
-	return ds_write_end(&out);
 }
 
 /* A message, or an event librdkafka passes as one. */
@@ -340,9 +249,8 @@ static void
 take(const rd_kafka_message_t *m)
 {
 	const char *topic = m->rkt != NULL ? rd_kafka_topic_name(m->rkt) : "";
-	rd_kafka_topic_partition_list_t *l;
-	struct ds_kafka_part *p;
 	ssize_t i;
+	int new;
 
 	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 		return;
@@ -353,41 +261,37 @@ take(const rd_kafka_message_t *m)
 		warnx("topic %s: %s", topic, rd_kafka_message_errstr(m));
 		return;
 	}
-	if ((i = ds_kafka_part(&parts, topic, m->partition)) == -1)
+	if ((new = ds_kafka_parts_take(&parts, m, &i)) == -1)
 		err(1, NULL);
-	p = &parts.p[i];
-	/* Fetched before its batch filled (-R), or before a seek. */
-	if (p->paused || (p->pos != -1 && m->offset < p->pos))
+	if (!new)
 		return;
-	if (emit(m) == -1)
+	rv.filled = 1;
+	if (ds_kafka_message_write(&out, m, mflag) == -1)
 		ds_source_write_failed_die(&out);
 	if (dir != NULL && ds_kafka_span(&spans, i, m->offset,
 	    m->offset + 1) == -1)
 		err(1, NULL);
-	p->pos = m->offset + 1;
-	if (batchcap != 0 && ++p->n >= batchcap) {
-		if ((l = rd_kafka_topic_partition_list_new(1)) == NULL)
-			err(1, NULL);
-		rd_kafka_topic_partition_list_add(l, topic, m->partition);
-		rd_kafka_pause_partitions(rk, l);
-		rd_kafka_topic_partition_list_destroy(l);
-		p->paused = 1;
-	}
+	if (batchcap != 0 && parts.p[i].n >= batchcap &&
+	    ds_kafka_pause(rk, &parts.p[i]) == -1)
+		err(1, NULL);
 }
 
-/* -c: the batch's ranges are in the log, synced, before its end leaves. */
+/*
+ * -c: the batch's ranges are in the log, synced, before its end leaves;
+ * the log is trimmed behind the pipeline's commit as it grows.
+ */
 static int
 on_closing(void *arg, int64_t t)
 {
+	int rc;
+
 	(void)arg;
 	if (dir == NULL)
 		return 0;
-	if (ds_kafka_span(&spans, -1, t, t) == -1)
-		return -1;
-	if (ds_kafka_log_write(&ranges, &parts, &spans, 0) == -1 ||
-	    ds_writer_flush(&ranges) == -1 || fsync(ranges.fd) == -1)
-		err(1, "%s/%s", dir, LOG_NAME);
-	spans.n = 0;
+	if ((rc = ds_kafka_log_batch(&ranges, &parts, &spans, t)) == -1 ||
+	    (rc == 1 && ds_kafka_log_trim(&ranges, ds_committed_or_die(),
+	    &parts) == -1))
+		ds_ranges_die(&ranges);
 	return 0;
 }
 
@@ -400,39 +304,18 @@ static int
 on_written(void *arg, int64_t t)
 {
 	rd_kafka_topic_partition_list_t *l;
-	rd_kafka_error_t *e;
-	size_t i;
 
 	(void)arg;
-	if ((l = ds_kafka_parts_list(&parts, 1)) == NULL)
+	if (ds_kafka_parts_resume(rk, &parts) == -1)
 		return -1;
-	if (l->cnt > 0) {
-		rd_kafka_resume_partitions(rk, l);
-		if ((e = rd_kafka_seek_partitions(rk, l, -1)) != NULL)
-			rd_kafka_error_destroy(e);
-	}
-	rd_kafka_topic_partition_list_destroy(l);
-	for (i = 0; i < parts.n; i++)
-		parts.p[i].paused = parts.p[i].n = 0;
 	if (group == NULL)
 		return 0;
 	if (ds_kafka_pending_push(&pending, t, &parts) == -1)
 		return -1;
 	if ((l = ds_kafka_pending_done(&pending, dir != NULL ?
-	    pipeline_done() : t)) != NULL)
+	    ds_committed_or_die() : t)) != NULL)
 		commit(l, 1);
 	return 0;
-}
-
-/*
- * What was read goes out before a wait: a long batch's records need not
- * wait for its end, and a kill mid-batch loses only what is in a pipe.
- */
-static int
-on_idle(void *arg)
-{
-	(void)arg;
-	return ds_writer_flush(&out);
 }
 
 static void
@@ -447,78 +330,26 @@ commit(rd_kafka_topic_partition_list_t *l, int async)
 }
 
 /*
- * The oldest batch the stages of $DS_CHECKPOINT have committed (-1:
- * none); without it, the batch just written: what went out was taken.
- */
-static int64_t
-pipeline_done(void)
-{
-	struct ds_ckpt c;
-	const char *pdir;
-	int64_t t;
-
-	if ((pdir = ds_pipeline_dir()) == NULL)
-		return INT64_MAX;
-	switch (ds_commit_oldest(pdir, NULL, &t, &c)) {
-	case -1:
-		if (errno == EBADMSG)
-			errx(1, "%s/%s: %s", pdir, c.name, c.why);
-		err(1, "%s", pdir);
-	case DS_CKPT_PREVIOUS:
-		warnx("%s/%s: %s; the previous one is used", pdir, c.name,
-		    c.why);
-		break;
-	}
-	return t;
-}
-
-/*
  * -c: the log keeps what the pipeline has done as positions only, then
  * the batches it has not, which go out again as they went the first time.
  */
 static void
 start_log(void)
 {
-	struct ds_kafka_spans all = { NULL, 0, 0 };
-	char why[1024];
-	int64_t last;
-	size_t from;
-
-	if (ds_kafka_log_open(dir, LOG_NAME, pipeline_done(), &parts, &all,
-	    &from, &last, &ranges, why, sizeof(why)) == -1) {
-		if (errno == EBADMSG)
-			errx(1, "%s", why);
-		err(1, "%s", why);
-	}
-	replay_from(&all, from);
-	if (last != -1 && rv.next <= last)
-		rv.next = ds_batch_after(last, rv.interval);
-	free(all.s);
-}
-
-/*
- * Write the batches of spans from from on as they went out, each span's
- * messages fetched again.
- */
-static void
-replay_from(const struct ds_kafka_spans *v, size_t from)
-{
-	const struct ds_kafka_span *s;
 	char why[512];
 
-	for (; from < v->n; from++) {
-		s = &v->s[from];
-		if (s->part == -1) {
-			if (ds_write_batch(&out, s->from) == -1 ||
-			    ds_writer_flush(&out) == -1)
-				ds_source_write_failed_die(&out);
-		} else if (ds_kafka_fetch(rk, parts.p[s->part].topic,
-		    parts.p[s->part].partition, s->from, s->until, emit, why,
-		    sizeof(why)) == -1) {
-			if (errno == ENOENT)
-				errx(1, "%s", why);
+	if (ds_kafka_log_open(&ranges, dir, LOG_NAME, ds_committed_or_die(),
+	    &parts) == -1)
+		ds_ranges_die(&ranges);
+	if (ds_kafka_replay(rk, &parts, &ranges, &out, mflag, why,
+	    sizeof(why)) == -1) {
+		if (errno == ENOENT)
+			errx(1, "%s", why);
+		if (errno == EIO)
 			ds_source_write_failed_die(&out);
-		}
+		err(1, NULL);
 	}
 	rv.filled = 0;
+	if (ranges.last != -1 && rv.next <= ranges.last)
+		rv.next = ds_batch_after(ranges.last, rv.interval);
 }

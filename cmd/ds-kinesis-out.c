@@ -17,7 +17,7 @@
 #include "kinesis.h"
 
 static const char synopsis[] = "ds-kinesis-out [-e endpoint] [-k field] "
-    "[-r region] stream";
+    "[-R region] stream";
 
 /* PutRecords's limits: records a call, bytes a call, bytes a record. */
 #define CALL_RECORDS	500
@@ -47,7 +47,7 @@ main(int argc, char *argv[])
 	char why[512];
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "e:hk:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "e:hk:R:")) != -1) {
 		switch (ch) {
 		case 'e':
 			endpoint = optarg;
@@ -55,7 +55,7 @@ main(int argc, char *argv[])
 		case 'k':
 			kfield = ds_field_arg_or_die("-k", optarg);
 			break;
-		case 'r':
+		case 'R':
 			region = optarg;
 			break;
 		default:

@@ -19,7 +19,7 @@
 
 static const char synopsis[] = "ds-kinesis [-m] [-c dir] [-e endpoint] "
     "[-i interval] [-N batches] [-p trim-horizon|latest|at-timestamp:T] "
-    "[-r region] stream";
+    "[-R region] stream";
 
 #define LIST_EVERY	10000	/* ms between ListShards, for new shards */
 #define READ_GAP	200	/* ms: at most 5 GetRecords a second */
@@ -29,7 +29,7 @@ static struct ds_kinesis kin;
 static struct ds_writer	 out;
 static struct ds_recv	 rv;
 static struct ds_kinesis_shards sh;
-static struct ds_kinesis_log lg;
+static struct ds_ranges	 lg;
 static const char	*stream, *dir;
 static const char	*start = "LATEST";
 static double		 startts;	/* -p at-timestamp:, in seconds */
@@ -40,7 +40,6 @@ static int64_t		 idle;		/* ms between polls of a shard that
 static int	on_list(void *);
 static int	on_shard(void *);
 static int	on_closing(void *, int64_t);
-static int	on_idle(void *);
 static int	read_shard(struct ds_kinesis_shard *);
 static int	emit(struct ds_kinesis_shard *, json_t *);
 static void	put_record(const char *, json_t *, const char **);
@@ -53,11 +52,11 @@ main(int argc, char *argv[])
 	struct ds_source_opts opt;
 	const char *endpoint = NULL, *region = NULL;
 	char why[512];
-	int64_t t, committed;
+	int64_t t;
 	int ch;
 
 	ds_source_opts_init(&opt);
-	while ((ch = getopt(argc, argv, "c:e:hi:mN:p:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:e:hi:mN:p:R:")) != -1) {
 		if (ds_source_opt_or_die(&opt, "iN", ch, optarg))
 			continue;
 		switch (ch) {
@@ -83,7 +82,7 @@ main(int argc, char *argv[])
 				errx(2, "-p %s: not trim-horizon, latest or "
 				    "at-timestamp:TIME", optarg);
 			break;
-		case 'r':
+		case 'R':
 			region = optarg;
 			break;
 		default:
@@ -106,14 +105,13 @@ main(int argc, char *argv[])
 		err(1, NULL);
 	rv.maxbatches = opt.maxbatches;
 	rv.closing = on_closing;
-	rv.idle = on_idle;
+	rv.flushidle = 1;
 	if (ds_write_header(&out) == -1 || ds_writer_flush(&out) == -1)
 		ds_source_write_failed_die(&out);
 	if (dir != NULL) {
-		committed = ds_committed_or_die();
-		if (ds_kinesis_log_open(&lg, dir, committed, &sh, why,
-		    sizeof(why)) == -1)
-			errx(1, "%s", why);
+		if (ds_kinesis_log_open(&lg, dir, ds_committed_or_die(), &sh) ==
+		    -1)
+			ds_ranges_die(&lg);
 		replay();
 		if (lg.last != -1 && rv.next <= lg.last)
 			rv.next = ds_batch_after(lg.last, rv.interval);
@@ -125,7 +123,7 @@ main(int argc, char *argv[])
 	if (ds_writer_close(&out) == -1)
 		ds_source_write_failed_die(&out);
 	if (dir != NULL)
-		ds_kinesis_log_close(&lg);
+		ds_ranges_close(&lg);
 	ds_kinesis_close(&kin);
 	return 0;
 }
@@ -138,38 +136,17 @@ static int
 on_list(void *arg)
 {
 	struct ds_kinesis_shard *s;
-	json_t *req, *resp, *e;
-	char why[512], *token = NULL;
+	char why[512];
 	int64_t wait;
 	size_t i;
 
 	(void)arg;
-	for (;;) {
-		req = token != NULL ? json_pack("{s:s}", "NextToken", token) :
-		    json_pack("{s:s}", "StreamName", stream);
-		free(token);
-		token = NULL;
-		if (req == NULL)
+	if (ds_kinesis_list(&kin, stream, &sh, !listed, why, sizeof(why)) ==
+	    -1) {
+		if (failed(NULL, why, errno, &wait) == -1)
 			return -1;
-		if (ds_kinesis_call(&kin, "ListShards", req, &resp, why,
-		    sizeof(why)) == -1) {
-			json_decref(req);
-			if (failed(NULL, why, errno, &wait) == -1)
-				return -1;
-			ds_recv_timer_set(&rv, listtimer, ds_now_ms() + wait);
-			return 0;
-		}
-		json_decref(req);
-		json_array_foreach(json_object_get(resp, "Shards"), i, e)
-			if (ds_kinesis_shard_add(&sh, e, !listed) == -1)
-				return -1;
-		e = json_object_get(resp, "NextToken");
-		if (json_is_string(e) &&
-		    (token = strdup(json_string_value(e))) == NULL)
-			return -1;
-		json_decref(resp);
-		if (token == NULL)
-			break;
+		ds_recv_timer_set(&rv, listtimer, ds_now_ms() + wait);
+		return 0;
 	}
 	listed = 1;
 	for (i = 0; i < sh.n; i++) {
@@ -190,44 +167,25 @@ static int
 on_shard(void *arg)
 {
 	struct ds_kinesis_shard *s = arg;
-	json_t *req, *resp;
 	const char *type;
 	char why[512];
 	int64_t wait;
 
-	if (s->iter == NULL) {
-		type = s->pos != NULL ? "AFTER_SEQUENCE_NUMBER" :
-		    ds_kinesis_shard_child(&sh, s) || !s->initial ?
-		    "TRIM_HORIZON" : start;
-		req = json_pack("{s:s, s:s, s:s}", "StreamName", stream,
-		    "ShardId", s->id, "ShardIteratorType", type);
-		if (req == NULL ||
-		    (s->pos != NULL && json_object_set_new(req,
-		    "StartingSequenceNumber", json_string(s->pos)) == -1) ||
-		    (strcmp(type, "AT_TIMESTAMP") == 0 && json_object_set_new(
-		    req, "Timestamp", json_real(startts)) == -1))
-			return -1;
-		if (ds_kinesis_call(&kin, "GetShardIterator", req, &resp, why,
-		    sizeof(why)) == -1) {
-			json_decref(req);
-			if (errno == ENOENT) {
-				/* Trimmed away: nothing left to read. */
-				s->state = DS_SHARD_DONE;
-				ds_recv_timer_set(&rv, listtimer, 0);
-				return 0;
-			}
-			if (failed(s, why, errno, &wait) == -1)
-				return -1;
-			ds_recv_timer_set(&rv, s->timer, ds_now_ms() + wait);
+	type = s->pos != NULL ? "AFTER_SEQUENCE_NUMBER" :
+	    ds_kinesis_shard_child(&sh, s) || !s->initial ? "TRIM_HORIZON" :
+	    start;
+	if (s->iter == NULL && ds_kinesis_iterator(&kin, stream, s, type,
+	    startts, why, sizeof(why)) == -1) {
+		if (errno == ENOENT) {
+			/* Trimmed away: nothing left to read. */
+			s->state = DS_SHARD_DONE;
+			ds_recv_timer_set(&rv, listtimer, 0);
 			return 0;
 		}
-		json_decref(req);
-		if ((s->iter = ds_kinesis_strdup(resp, "ShardIterator")) ==
-		    NULL) {
-			json_decref(resp);
+		if (failed(s, why, errno, &wait) == -1)
 			return -1;
-		}
-		json_decref(resp);
+		ds_recv_timer_set(&rv, s->timer, ds_now_ms() + wait);
+		return 0;
 	}
 	return read_shard(s);
 }
@@ -339,25 +297,21 @@ failed(struct ds_kinesis_shard *s, const char *why, int e, int64_t *wait)
 	return 0;
 }
 
-/* -c: the batch's ranges are in the log, synced, before its end leaves. */
+/*
+ * -c: the batch's ranges are in the log, synced, before its end leaves;
+ * the log is trimmed behind the pipeline's commit as it grows.
+ */
 static int
 on_closing(void *arg, int64_t t)
 {
-	char why[512];
+	int rc;
 
 	(void)arg;
-	if (dir != NULL && ds_kinesis_log_batch(&lg, &sh, t, why,
-	    sizeof(why)) == -1)
-		errx(1, "%s", why);
+	if (dir != NULL && ((rc = ds_kinesis_log_batch(&lg, &sh, t)) == -1 ||
+	    (rc == 1 && ds_kinesis_log_trim(&lg, ds_committed_or_die(),
+	    &sh) == -1)))
+		ds_ranges_die(&lg);
 	return 0;
-}
-
-/* What was read goes out before a wait. */
-static int
-on_idle(void *arg)
-{
-	(void)arg;
-	return ds_writer_flush(&out);
 }
 
 /*
@@ -368,20 +322,12 @@ static void
 replay(void)
 {
 	char why[512];
-	size_t i;
 
-	for (i = 0; i < lg.nspan; i++) {
-		if (lg.span[i].shard == NULL) {
-			if (ds_write_batch(&out, lg.span[i].t) == -1 ||
-			    ds_writer_flush(&out) == -1)
-				ds_source_write_failed_die(&out);
-		} else if (lg.span[i].first != NULL &&
-		    ds_kinesis_refetch(&kin, stream, &lg.span[i], &out, mflag,
-		    why, sizeof(why)) == -1) {
-			if (errno == EIO)
-				ds_source_write_failed_die(&out);
-			errx(1, "stream %s: replay: %s", stream, why);
-		}
+	if (ds_kinesis_replay(&kin, stream, &lg, &out, mflag, why,
+	    sizeof(why)) == -1) {
+		if (errno == EIO)
+			ds_source_write_failed_die(&out);
+		errx(1, "stream %s: replay: %s", stream, why);
 	}
 }
 

@@ -288,6 +288,26 @@ ds_source_write_failed_die(const struct ds_writer *w)
 	ds_write_failed_die(w);
 }
 
+void
+ds_line_warn(const char *line)
+{
+	warnx("%s", line);
+}
+
+void
+ds_line_die(const char *line)
+{
+	errx(1, "%s", line);
+}
+
+void
+ds_ranges_die(const struct ds_ranges *lg)
+{
+	if (errno == EBADMSG)
+		errx(1, "%s", lg->why);
+	err(1, "%s", lg->why);
+}
+
 int64_t
 ds_committed_or_die(void)
 {
@@ -303,7 +323,8 @@ ds_committed_or_die(void)
 			errx(1, "%s/%s: %s", dir, c.name, c.why);
 		err(1, "%s", dir);
 	case DS_CKPT_PREVIOUS:
-		warnx("%s/%s: %s; using its previous", dir, c.name, c.why);
+		warnx("%s/%s: %s; the previous one is used", dir, c.name,
+		    c.why);
 		break;
 	}
 	return t;

@@ -1087,6 +1087,10 @@ struct ds_recv {
 	 * (a log's buffer).  May be NULL.
 	 */
 	int		(*idle)(void *arg);
+	int		 flushidle;	/* flush out too before a wait: what
+					   was read goes out before its batch
+					   ends, and a kill mid-batch loses
+					   only what is in a pipe */
 	int		 why;		/* after ds_recv_run: DS_RECV_* */
 	int		 signo;		/* after DS_RECV_SIGNAL */
 
@@ -1476,6 +1480,106 @@ int	ds_wal_flush(struct ds_wal *);
 int	ds_wal_trim(struct ds_wal *, int64_t confirmed);
 /* Flush, sync and close; the lock goes.  0, or -1 with errno. */
 int	ds_wal_close(struct ds_wal *);
+
+/*
+ * Cut a torn last line (one without its LF: a kill in the middle of a
+ * write) off the file open read-write as fd, so that what is read or
+ * appended is whole lines.  0, or -1 with errno.
+ */
+int	ds_cut_torn_line(int fd);
+
+/*
+ * ranges.c: the log of a source that can fetch again what it has read
+ * (Kafka's offsets, Kinesis's sequence numbers), as Spark's direct
+ * stream keeps its offset ranges in its checkpoint.  Before a batch end
+ * goes out, the entries saying where its records came from are appended
+ * and synced, then the batch end; on a restart the log hands every
+ * entry, with its batch's time, to the source (which learns its
+ * positions), and keeps those of the batches after the pipeline's commit,
+ * which the source fetches again and writes with their times.  Entries
+ * are records whose fields are the source's own: the log knows batches,
+ * not what a range is.  The log is then
+ * rewritten as one batch of the source's positions (the first batch of
+ * a log, never replayed) and the batches after the commit: what is
+ * behind the commit goes.  The file DIR/NAME is a ds(5) stream: the
+ * header, the line "#ranges KIND" naming its source, then per batch its
+ * entries and its end.  A batch a crash left without its end does not
+ * count, nor does a torn last line.
+ *
+ *	ds_ranges_open(&lg, dir, name, kind, committed, take, arg);
+ *	the source's positions: entries written to lg.w
+ *	ds_ranges_rewrite(&lg);
+ *	each lg.ent[i]: fetch again, or a batch end
+ *	per batch: its entries to lg.w, then ds_ranges_batch(&lg, t);
+ *	    when it returns 1: ds_ranges_trim(&lg, committed), the
+ *	    positions to lg.w, ds_ranges_rewrite(&lg)
+ *	ds_ranges_close(&lg);
+ */
+#define DS_RANGES_GROWN	(1024 * 1024)	/* bytes appended, at least, that
+					   make a time to trim */
+
+struct ds_ranges_entry {
+	int64_t		 t;		/* its batch's time */
+	struct ds_field	*field;		/* NUL-terminated as well */
+	size_t		 nfield;	/* 0: the batch end at t */
+	uint64_t	 lineno;	/* in the log */
+};
+
+struct ds_ranges {
+	struct ds_writer w;		/* after open: the source's entries */
+	struct ds_ranges_entry *ent;	/* those of the batches after the
+					   commit, to replay */
+	size_t		 nent;
+	int64_t		 last;		/* the last batch logged, or -1 */
+	char		 why[320];	/* after -1: the file, and with
+					   EBADMSG what is wrong */
+
+	/* Private to ranges.c. */
+	char		*dir, *path, *tmp;
+	const char	*kind;
+	int		 fd;
+	off_t		 kept;		/* the size of the last rewrite */
+	int64_t		 base;		/* the positions' batch time */
+	size_t		 entcap;
+};
+
+/*
+ * Open the log name of kind in dir (made if need be) for a restart: read
+ * it, hand each entry of a batch that ended, in order, to take(arg, e)
+ * (the source learns its positions; -1 with errno, EBADMSG when e is not
+ * one of its entries), keep in lg->ent those of the batches after time
+ * committed, and start the log's rewrite, lg->w open on it with the
+ * header written.  0, or -1 with errno and lg->why: EBADMSG for a log of
+ * another kind or not a log, a malformed one, or an entry refused.
+ */
+int	ds_ranges_open(struct ds_ranges *, const char *dir, const char *name,
+	    const char *kind, int64_t committed,
+	    int (*take)(void *, const struct ds_ranges_entry *), void *arg);
+/*
+ * The entries written to lg->w since open are the positions: end them as
+ * a batch, append the batches of lg->ent as they were, sync, and
+ * put the new log in place of the old one, lg->w left open on it for the
+ * batches to come.  0, or -1 with errno and lg->why.
+ */
+int	ds_ranges_rewrite(struct ds_ranges *);
+/*
+ * The entries written to lg->w since the last are batch t's: its end is
+ * appended and the log synced; call it before the batch end goes out.
+ * 0, 1 when the log has grown since its last rewrite by its size then
+ * and DS_RANGES_GROWN (a time to trim), or -1 with errno and lg->why.
+ */
+int	ds_ranges_batch(struct ds_ranges *, int64_t t);
+/*
+ * While running: read the log again as ds_ranges_open does (the source
+ * knows its positions: nothing is handed to a take), and begin its
+ * rewrite, so that the positions written to lg->w, then
+ * ds_ranges_rewrite, leave only the batches after committed.  lg->ent
+ * holds those, and lg->last is as after open.  0, or -1 with errno and
+ * lg->why.
+ */
+int	ds_ranges_trim(struct ds_ranges *, int64_t committed);
+/* Close the log and free the entries. */
+void	ds_ranges_close(struct ds_ranges *);
 
 /*
  * table.c: the hash table every keyed program shares.  Keys are byte
@@ -2266,6 +2370,14 @@ void	ds_recv_run_or_die(struct ds_recv *);
  * as ds_write_failed_die otherwise.
  */
 __dead void ds_source_write_failed_die(const struct ds_writer *);
+/*
+ * For a library's callback that has a line to say: warnx(3) it, or errx(3)
+ * it and exit 1.
+ */
+void	ds_line_warn(const char *);
+__dead void ds_line_die(const char *);
+/* Exits 1 with lg->why, and strerror unless it says why (EBADMSG). */
+__dead void ds_ranges_die(const struct ds_ranges *);
 /*
  * Print "usage: SYNOPSIS" and exit: to stdout with status 0 when help
  * was asked for (-h), else to stderr with status 2.

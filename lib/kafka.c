@@ -3,6 +3,9 @@
  * ds-kafka-out share.
  */
 
+/* pipe2(2) */
+#define _GNU_SOURCE
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -255,6 +258,24 @@ ds_kafka_part(struct ds_kafka_parts *t, const char *topic, int32_t partition)
 	return t->last = t->n++;
 }
 
+int
+ds_kafka_parts_take(struct ds_kafka_parts *t, const rd_kafka_message_t *m,
+    ssize_t *ip)
+{
+	struct ds_kafka_part *p;
+
+	if ((*ip = ds_kafka_part(t, rd_kafka_topic_name(m->rkt),
+	    m->partition)) == -1)
+		return -1;
+	p = &t->p[*ip];
+	/* Fetched before its batch filled (-R), or before a seek. */
+	if (p->paused || (p->pos != -1 && m->offset < p->pos))
+		return 0;
+	p->pos = m->offset + 1;
+	p->n++;
+	return 1;
+}
+
 rd_kafka_topic_partition_list_t *
 ds_kafka_parts_list(const struct ds_kafka_parts *t, int paused)
 {
@@ -356,8 +377,9 @@ ds_kafka_parts_format(struct ds_buf *b,
 	return 0;
 }
 
-int
-ds_kafka_operand(char *arg, rd_kafka_topic_partition_list_t *topics,
+/* One operand into topics or assign, as ds_kafka_operands says. */
+static int
+operand(char *arg, rd_kafka_topic_partition_list_t *topics,
     rd_kafka_topic_partition_list_t *assign, char *why, size_t whysize)
 {
 	const char *errstr;
@@ -384,6 +406,32 @@ ds_kafka_operand(char *arg, rd_kafka_topic_partition_list_t *topics,
 			return -1;
 		}
 		rd_kafka_topic_partition_list_add(assign, arg, n);
+	}
+	return 0;
+}
+
+int
+ds_kafka_operands(int argc, char **argv, int group,
+    rd_kafka_topic_partition_list_t **topics,
+    rd_kafka_topic_partition_list_t **assign, char *why, size_t whysize)
+{
+	int i;
+
+	if ((*topics = rd_kafka_topic_partition_list_new(argc)) == NULL ||
+	    (*assign = rd_kafka_topic_partition_list_new(argc)) == NULL) {
+		snprintf(why, whysize, "%s", strerror(ENOMEM));
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < argc; i++)
+		if (operand(argv[i], group ? *topics : *assign, *assign, why,
+		    whysize) == -1)
+			return -1;
+	if ((*topics)->cnt > 0 && (*assign)->cnt > 0) {
+		snprintf(why, whysize, "a group either subscribes to topics "
+		    "or has partitions assigned, not both");
+		errno = EINVAL;
+		return -1;
 	}
 	return 0;
 }
@@ -473,162 +521,69 @@ log_number(const struct ds_field *f)
 }
 
 int
-ds_kafka_log_read(int fd, const char *name, struct ds_kafka_parts *parts,
-    struct ds_kafka_spans *spans, char *why, size_t whysize)
+ds_kafka_range(struct ds_kafka_parts *parts, const struct ds_ranges_entry *e,
+    struct ds_kafka_span *s)
 {
-	struct ds_reader r;
-	char topic[512];
-	size_t done = spans->n;
-	ssize_t i;
-	int64_t from, until, p;
-	int rc;
+	int64_t p;
 
-	if (ds_reader_init(&r, fd, name, DS_AUTO) == -1)
+	if (e->nfield == 0) {
+		s->part = -1;
+		s->from = s->until = e->t;
+		return 0;
+	}
+	if (e->nfield != 4 || e->field[0].len == 0 ||
+	    memchr(e->field[0].data, '\0', e->field[0].len) != NULL ||
+	    (p = log_number(&e->field[1])) == -1 || p > INT32_MAX ||
+	    (s->from = log_number(&e->field[2])) == -1 ||
+	    (s->until = log_number(&e->field[3])) < s->from) {
+		errno = EBADMSG;
 		return -1;
-	r.replayed = 0;		/* a torn batch's ranges end the log */
-	while ((rc = ds_read(&r)) > 0) {
-		if (rc == DS_BATCH) {
-			if (r.synthetic)
-				break;
-			if (ds_kafka_span(spans, -1, r.time, r.time) == -1)
-				goto fail;
-			done = spans->n;
-			continue;
-		}
-		if (r.nfield != 4 || r.field[0].len >= sizeof(topic) ||
-		    (p = log_number(&r.field[1])) == -1 || p > INT32_MAX ||
-		    (from = log_number(&r.field[2])) == -1 ||
-		    (until = log_number(&r.field[3])) < from) {
-			snprintf(why, whysize, "%s:%llu: not a range of "
-			    "offsets", name, (unsigned long long)r.lineno);
-			ds_reader_free(&r);
-			errno = EBADMSG;
-			return -1;
-		}
-		memcpy(topic, r.field[0].data, r.field[0].len);
-		topic[r.field[0].len] = '\0';
-		if ((i = ds_kafka_part(parts, topic, p)) == -1 ||
-		    ds_kafka_span(spans, i, from, until) == -1)
-			goto fail;
 	}
-	if (rc == -1) {
-		if (errno == EBADMSG)
-			snprintf(why, whysize, "%s:%llu: %s", name,
-			    (unsigned long long)r.lineno, r.why);
-		goto fail;
-	}
-	ds_reader_free(&r);
-	/* A batch cut short never went out whole: it is not one. */
-	spans->n = done;
-	for (done = 0; done < spans->n; done++)
-		if (spans->s[done].part != -1)
-			parts->p[spans->s[done].part].pos =
-			    spans->s[done].until;
+	if ((s->part = ds_kafka_part(parts, e->field[0].data, p)) == -1)
+		return -1;
+	parts->p[s->part].pos = s->until;
 	return 0;
-fail:
-	ds_reader_free(&r);
-	return -1;
 }
 
-int
-ds_kafka_log_write(struct ds_writer *w, const struct ds_kafka_parts *parts,
-    const struct ds_kafka_spans *spans, size_t from)
+/* ds_kafka_range for ds_ranges_open: parts learns its positions. */
+static int
+range_take(void *parts, const struct ds_ranges_entry *e)
 {
-	const struct ds_kafka_span *s;
-	const struct ds_kafka_part *p;
+	struct ds_kafka_span s;
+
+	return ds_kafka_range(parts, e, &s);
+}
+
+/* A log record: topic, partition, from and until. */
+static int
+log_range(struct ds_writer *w, const struct ds_kafka_part *p, int64_t from,
+    int64_t until)
+{
 	char num[DS_NUM_MAX];
 
-	for (; from < spans->n; from++) {
-		s = &spans->s[from];
-		if (s->part == -1) {
-			if (ds_write_batch(w, s->from) == -1)
-				return -1;
-			continue;
-		}
-		p = &parts->p[s->part];
-		if (ds_write_field(w, p->topic, strlen(p->topic)) == -1 ||
-		    ds_write_field(w, num, ds_int_format(p->partition,
-		    num)) == -1 ||
-		    ds_write_field(w, num, ds_int_format(s->from, num)) == -1 ||
-		    ds_write_field(w, num, ds_int_format(s->until, num)) == -1 ||
-		    ds_write_end(w) == -1)
-			return -1;
-	}
-	return 0;
+	if (ds_write_field(w, p->topic, strlen(p->topic)) == -1 ||
+	    ds_write_field(w, num, ds_int_format(p->partition, num)) == -1 ||
+	    ds_write_field(w, num, ds_int_format(from, num)) == -1 ||
+	    ds_write_field(w, num, ds_int_format(until, num)) == -1)
+		return -1;
+	return ds_write_end(w);
 }
 
 int
-ds_kafka_log_open(const char *dir, const char *name, int64_t done,
-    struct ds_kafka_parts *parts, struct ds_kafka_spans *all, size_t *from,
-    int64_t *last, struct ds_writer *w, char *why, size_t whysize)
+ds_kafka_log_batch(struct ds_ranges *lg, const struct ds_kafka_parts *parts,
+    struct ds_kafka_spans *spans, int64_t t)
 {
-	struct ds_kafka_spans pos = { NULL, 0, 0 };
-	char path[1024], tmp[1024];
+	const struct ds_kafka_span *s;
 	size_t i;
-	int fd, dfd, saved;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	snprintf(why, whysize, "%s", dir);
-	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
-		return -1;
-	snprintf(why, whysize, "%s", path);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-		if (ds_kafka_log_read(fd, path, parts, all, why, whysize) ==
-		    -1) {
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		close(fd);
-	} else if (errno != ENOENT)
-		return -1;
-	*from = 0;
-	*last = -1;
-	for (i = 0; i < all->n; i++) {
-		if (all->s[i].part != -1)
-			continue;
-		if (all->s[i].from <= done)
-			*from = i + 1;
-		*last = all->s[i].from;
-	}
-
-	/* Every partition's position, as a batch of the last time done. */
-	for (i = 0; i < parts->n; i++)
-		if (ds_kafka_span(&pos, i, parts->p[i].pos, parts->p[i].pos) ==
+	for (i = 0; i < spans->n; i++) {
+		s = &spans->s[i];
+		if (log_range(&lg->w, &parts->p[s->part], s->from, s->until) ==
 		    -1)
 			return -1;
-	if (pos.n > 0 && ds_kafka_span(&pos, -1, *from > 0 ?
-	    all->s[*from - 1].from : 0, 0) == -1)
-		return -1;
-	snprintf(why, whysize, "%s", tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0666)) == -1)
-		return -1;
-	if (ds_writer_init(w, fd) == -1 || ds_write_header(w) == -1 ||
-	    ds_kafka_log_write(w, parts, &pos, 0) == -1 ||
-	    ds_kafka_log_write(w, parts, all, *from) == -1 ||
-	    ds_writer_flush(w) == -1 || fsync(fd) == -1 ||
-	    rename(tmp, path) == -1) {
-		saved = errno;
-		close(fd);
-		free(pos.s);
-		errno = saved;
-		return -1;
 	}
-	free(pos.s);
-	snprintf(why, whysize, "%s", dir);
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	if (fsync(dfd) == -1) {
-		saved = errno;
-		close(dfd);
-		errno = saved;
-		return -1;
-	}
-	close(dfd);
-	return 0;
+	spans->n = 0;
+	return ds_ranges_batch(lg, t);
 }
 
 int
@@ -673,9 +628,35 @@ ds_kafka_pending_clear(struct ds_kafka_pending *q)
 }
 
 int
-ds_kafka_fetch(rd_kafka_t *rk, const char *topic, int32_t partition,
-    int64_t from, int64_t until, int (*fn)(const rd_kafka_message_t *),
-    char *why, size_t whysize)
+ds_kafka_message_write(struct ds_writer *w, const rd_kafka_message_t *m,
+    int meta)
+{
+	const char *topic = rd_kafka_topic_name(m->rkt);
+	char num[DS_NUM_MAX];
+	int64_t ts;
+
+	if (meta) {
+		ts = rd_kafka_message_timestamp(m, NULL);
+		ds_write_field(w, m->key, m->key != NULL ? m->key_len : 0);
+		ds_write_field(w, m->payload, m->len);
+		ds_write_field(w, topic, strlen(topic));
+		ds_write_field(w, num, ds_int_format(m->partition, num));
+		ds_write_field(w, num, ds_int_format(m->offset, num));
+		ds_write_field(w, num, ts == -1 ? 0 : ds_int_format(ts, num));
+	} else
+		ds_write_field(w, m->payload, m->len);
+	return ds_write_end(w);
+}
+
+/*
+ * Fetch p's messages [from, until) again, in order, by assigning it alone
+ * at from, and write them to w; a gap (compaction, retention) ends the
+ * range early.  0, or -1 with errno EIO (w failed) or ENOENT (the topic
+ * cannot be read; why says so).
+ */
+static int
+fetch(rd_kafka_t *rk, const struct ds_kafka_part *p, int64_t from,
+    int64_t until, struct ds_writer *w, int meta, char *why, size_t whysize)
 {
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_message_t *m;
@@ -684,26 +665,203 @@ ds_kafka_fetch(rd_kafka_t *rk, const char *topic, int32_t partition,
 
 	if ((l = rd_kafka_topic_partition_list_new(1)) == NULL)
 		return -1;
-	rd_kafka_topic_partition_list_add(l, topic, partition)->offset = from;
+	rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset =
+	    from;
 	rd_kafka_assign(rk, l);
 	rd_kafka_topic_partition_list_destroy(l);
 	for (at = from; at < until && rc == 0; ) {
 		if ((m = rd_kafka_consumer_poll(rk, 1000)) == NULL)
 			continue;
 		if (m->err != 0 && ds_kafka_topic_gone(m->err)) {
-			snprintf(why, whysize, "topic %s: %s", topic,
+			snprintf(why, whysize, "topic %s: %s", p->topic,
 			    rd_kafka_message_errstr(m));
 			errno = ENOENT;
 			rc = -1;
-		} else if (m->err == 0 && m->partition == partition &&
-		    strcmp(rd_kafka_topic_name(m->rkt), topic) == 0 &&
+		} else if (m->err == 0 && m->partition == p->partition &&
+		    strcmp(rd_kafka_topic_name(m->rkt), p->topic) == 0 &&
 		    m->offset >= at) {
-			if (m->offset < until)
-				rc = fn(m);
+			if (m->offset < until &&
+			    ds_kafka_message_write(w, m, meta) == -1) {
+				errno = EIO;
+				rc = -1;
+			}
 			at = m->offset + 1;
 		}
 		rd_kafka_message_destroy(m);
 	}
 	rd_kafka_assign(rk, NULL);
 	return rc;
+}
+
+int
+ds_kafka_replay(rd_kafka_t *rk, struct ds_kafka_parts *parts,
+    const struct ds_ranges *lg, struct ds_writer *w, int meta, char *why,
+    size_t whysize)
+{
+	struct ds_kafka_span s;
+	size_t i;
+
+	for (i = 0; i < lg->nent; i++) {
+		if (ds_kafka_range(parts, &lg->ent[i], &s) == -1)
+			return -1;
+		if (s.part == -1) {
+			if (ds_write_batch(w, s.from) == -1 ||
+			    ds_writer_flush(w) == -1) {
+				errno = EIO;
+				return -1;
+			}
+		} else if (fetch(rk, &parts->p[s.part], s.from, s.until, w,
+		    meta, why, whysize) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Rewrite the log as the positions, an empty span a partition, and the
+ * batches kept.
+ */
+static int
+log_rewrite(struct ds_ranges *lg, const struct ds_kafka_parts *parts)
+{
+	size_t i;
+
+	for (i = 0; i < parts->n; i++)
+		if (parts->p[i].pos != -1 && log_range(&lg->w, &parts->p[i],
+		    parts->p[i].pos, parts->p[i].pos) == -1)
+			return -1;
+	return ds_ranges_rewrite(lg);
+}
+
+int
+ds_kafka_log_open(struct ds_ranges *lg, const char *dir, const char *name,
+    int64_t committed, struct ds_kafka_parts *parts)
+{
+	if (ds_ranges_open(lg, dir, name, "ds-kafka", committed, range_take,
+	    parts) == -1)
+		return -1;
+	return log_rewrite(lg, parts);
+}
+
+int
+ds_kafka_log_trim(struct ds_ranges *lg, int64_t committed,
+    const struct ds_kafka_parts *parts)
+{
+	if (ds_ranges_trim(lg, committed) == -1)
+		return -1;
+	return log_rewrite(lg, parts);
+}
+
+rd_kafka_t *
+ds_kafka_consumer_new(const struct ds_kafka_voice *v, const char *group,
+    const char *reset, char *const *xopt, size_t nx,
+    void (*rebalance)(rd_kafka_t *, rd_kafka_resp_err_t,
+    rd_kafka_topic_partition_list_t *, void *), char *why, size_t whysize)
+{
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *rk;
+	char msg[512];
+	size_t i;
+
+	if ((conf = ds_kafka_conf_new(v, why, whysize)) == NULL)
+		return NULL;
+	if (ds_kafka_conf_set(conf, "enable.auto.commit=false", why,
+	    whysize) == -1 ||
+	    rd_kafka_conf_set(conf, "auto.offset.reset", reset, why,
+	    whysize) != RD_KAFKA_CONF_OK ||
+	    /* librdkafka's consumer queue needs one; only -g commits. */
+	    rd_kafka_conf_set(conf, "group.id", group != NULL ? group :
+	    "ds-kafka", why, whysize) != RD_KAFKA_CONF_OK)
+		goto bad;
+	for (i = 0; i < nx; i++)
+		if (ds_kafka_conf_set(conf, xopt[i], msg, sizeof(msg)) == -1) {
+			snprintf(why, whysize, "-X %s", msg);
+			goto bad;
+		}
+	rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, whysize)) ==
+	    NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	rd_kafka_poll_set_consumer(rk);
+	return rk;
+bad:
+	rd_kafka_conf_destroy(conf);
+	errno = EINVAL;
+	return NULL;
+}
+
+int
+ds_kafka_parts_resume(rd_kafka_t *rk, struct ds_kafka_parts *parts)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_error_t *e;
+	size_t i;
+
+	if ((l = ds_kafka_parts_list(parts, 1)) == NULL)
+		return -1;
+	if (l->cnt > 0) {
+		rd_kafka_resume_partitions(rk, l);
+		if ((e = rd_kafka_seek_partitions(rk, l, -1)) != NULL)
+			rd_kafka_error_destroy(e);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	for (i = 0; i < parts->n; i++)
+		parts->p[i].paused = parts->p[i].n = 0;
+	return 0;
+}
+
+int
+ds_kafka_pause(rd_kafka_t *rk, struct ds_kafka_part *p)
+{
+	rd_kafka_topic_partition_list_t *l;
+
+	if ((l = rd_kafka_topic_partition_list_new(1)) == NULL)
+		return -1;
+	rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+	rd_kafka_pause_partitions(rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	p->paused = 1;
+	return 0;
+}
+
+int
+ds_kafka_wake_open(struct ds_kafka_wake *wk, rd_kafka_t *rk)
+{
+	if (pipe2(wk->fd, O_NONBLOCK | O_CLOEXEC) == -1)
+		return -1;
+	wk->queue = rd_kafka_queue_get_consumer(rk);
+	rd_kafka_queue_io_event_enable(wk->queue, wk->fd[1], "1", 1);
+	return 0;
+}
+
+void
+ds_kafka_wake_poll(struct ds_kafka_wake *wk, rd_kafka_t *rk,
+    struct ds_recv *rv, int max, void (*take)(const rd_kafka_message_t *))
+{
+	rd_kafka_message_t *m;
+	char drain[64];
+	int n;
+
+	while (read(wk->fd[0], drain, sizeof(drain)) > 0)
+		;
+	for (n = 0; n < max; n++) {
+		if ((n & 255) == 255 && ds_recv_tick(rv) != 0)
+			break;
+		if ((m = rd_kafka_consumer_poll(rk, 0)) == NULL)
+			return;
+		take(m);
+		rd_kafka_message_destroy(m);
+	}
+	/* Stopped before the queue was empty: librdkafka would not wake us. */
+	(void)write(wk->fd[1], "1", 1);
+}
+
+void
+ds_kafka_wake_close(struct ds_kafka_wake *wk)
+{
+	rd_kafka_queue_destroy(wk->queue);
+	close(wk->fd[0]);
+	close(wk->fd[1]);
 }

@@ -71,6 +71,14 @@ struct ds_kafka_parts {
 ssize_t	ds_kafka_part(struct ds_kafka_parts *, const char *topic,
 	    int32_t partition);
 /*
+ * Take message m into its partition's batch (*ip its index, added if
+ * new): 1, and its pos moves past m and its n goes up; 0 when m is to be
+ * skipped, fetched while the partition was paused or before a seek back;
+ * -1 with errno ENOMEM.
+ */
+int	ds_kafka_parts_take(struct ds_kafka_parts *,
+	    const rd_kafka_message_t *m, ssize_t *ip);
+/*
  * A list of the partitions owned whose pos is known, with pos as offset
  * (only those with paused set, when paused is nonzero); NULL on ENOMEM.
  */
@@ -107,13 +115,15 @@ int	ds_kafka_parts_format(struct ds_buf *,
 	    const rd_kafka_topic_partition_list_t *);
 
 /*
- * An operand of ds-kafka: topic, added to topics as partition
- * RD_KAFKA_PARTITION_UA (every partition), or topic:partition[,partition]
- * ..., each added to assign.  0, or -1 with errno EINVAL and why saying
- * what is wrong.  arg is changed (the colon cut).
+ * The operands of ds-kafka into two new lists: topic, added to topics as
+ * partition RD_KAFKA_PARTITION_UA (every partition) with a group, else to
+ * assign, and topic:partition[,partition]..., each added to assign; a
+ * group cannot have both.  0, or -1 with errno EINVAL (why says what is
+ * wrong) or ENOMEM.  The operands are changed (each colon cut).
  */
-int	ds_kafka_operand(char *arg, rd_kafka_topic_partition_list_t *topics,
-	    rd_kafka_topic_partition_list_t *assign, char *why,
+int	ds_kafka_operands(int argc, char **argv, int group,
+	    rd_kafka_topic_partition_list_t **topics,
+	    rd_kafka_topic_partition_list_t **assign, char *why,
 	    size_t whysize);
 
 /*
@@ -128,13 +138,13 @@ int	ds_kafka_expand(rd_kafka_t *, const rd_kafka_topic_partition_list_t
 	    size_t whysize);
 
 /*
- * The offset ranges of batches, in the order their messages went out:
- * spans of a partition's offsets [from, until), and batch ends (part
- * -1, from the batch time).  ds-kafka -c logs them before each batch end
- * and replays a batch by fetching its spans again.
+ * The offset ranges of a batch, in the order its messages went out:
+ * spans of a partition's offsets [from, until).  ds-kafka -c logs them
+ * (ranges.c) before each batch end, a record of topic, partition, from
+ * and until a span, and replays a batch by fetching its spans again.
  */
 struct ds_kafka_span {
-	ssize_t		 part;		/* into a struct ds_kafka_parts, or -1 */
+	ssize_t		 part;		/* into a ds_kafka_parts, or -1 */
 	int64_t		 from;		/* or the batch time */
 	int64_t		 until;
 };
@@ -151,34 +161,74 @@ struct ds_kafka_spans {
 int	ds_kafka_span(struct ds_kafka_spans *, ssize_t part, int64_t from,
 	    int64_t until);
 /*
- * Read a log written by ds_kafka_log_write from fd (name for messages):
- * its spans into spans, the partitions into parts, each partition's pos
- * the end of its last span.  What follows the last batch end (a batch a
- * crash cut short) is dropped.  0, or -1 with errno: EBADMSG (why says
- * where), or from reading, malloc(3).
+ * An entry of the log as a span of parts (its partition added if new,
+ * whose pos becomes the span's until), or part -1 and from its time for
+ * a batch end.  0, or -1 with errno EBADMSG (not a span) or ENOMEM.
  */
-int	ds_kafka_log_read(int fd, const char *name, struct ds_kafka_parts *,
-	    struct ds_kafka_spans *, char *why, size_t whysize);
+int	ds_kafka_range(struct ds_kafka_parts *, const struct ds_ranges_entry *,
+	    struct ds_kafka_span *);
 /*
- * Write spans[from..n) to w as the log has them: a record of topic,
- * partition, from and until for a span, a batch end for a batch end.
+ * -c at the start: open the log name in dir (ds_ranges_open; lg->last is
+ * the last batch logged), set each partition's pos where the log's spans
+ * end, and rewrite the log as those positions and the batches after
+ * committed.  0, or -1 with errno and lg->why.
+ */
+int	ds_kafka_log_open(struct ds_ranges *lg, const char *dir,
+	    const char *name, int64_t committed, struct ds_kafka_parts *);
+/*
+ * Then write to w again the batches of lg->ent: each
+ * span's messages fetched again in order, by assigning its partition
+ * alone at its start (nothing else may be assigned; a gap, compaction or
+ * retention, ends a span early), then its batch end, flushed.  0, or -1
+ * with errno EIO (w failed; its error is w->error), ENOENT (a topic
+ * cannot be read; why says so) or ENOMEM.
+ */
+int	ds_kafka_replay(rd_kafka_t *, struct ds_kafka_parts *,
+	    const struct ds_ranges *lg, struct ds_writer *w, int meta,
+	    char *why, size_t whysize);
+/*
+ * Log the open batch's spans, then its end at t, synced; spans is
+ * emptied.  0, 1 when it is time to trim, or -1 with errno and lg->why
+ * (as ds_ranges_batch).
+ */
+int	ds_kafka_log_batch(struct ds_ranges *lg, const struct ds_kafka_parts *,
+	    struct ds_kafka_spans *spans, int64_t t);
+/*
+ * Trim the log behind committed: rewritten as the partitions' positions
+ * and the batches after committed.  0, or -1 with errno and lg->why.
+ */
+int	ds_kafka_log_trim(struct ds_ranges *lg, int64_t committed,
+	    const struct ds_kafka_parts *);
+
+/*
+ * Write message m to w as a record: its value, or with meta its key,
+ * value, topic, partition, offset and timestamp (0 when it has none).
  * 0, or -1 as the writer.
  */
-int	ds_kafka_log_write(struct ds_writer *, const struct ds_kafka_parts *,
-	    const struct ds_kafka_spans *, size_t from);
+int	ds_kafka_message_write(struct ds_writer *w, const rd_kafka_message_t *m,
+	    int meta);
+
 /*
- * Open the log name in dir (made if need be) for a restart: read it, keep
- * the batches up to time done as each partition's position only, and
- * store in *replay the spans of those after it from index *from on, the
- * last batch time in *last (-1: none), and the rewritten log, synced and
- * renamed into place, as writer w for the batches to come (sync it at
- * each batch end).  0, or -1 with errno and why naming the file (EBADMSG:
- * why says what is wrong).
+ * A consumer of ds_kafka_conf_new(v), committing only when told, reading
+ * from reset (earliest or latest) where nothing is committed, in group
+ * (or ds-kafka's own, which a consumer needs), with the -X properties
+ * xopt[0..nx) and rebalance as its rebalance callback; its messages
+ * polled through its consumer queue.  NULL with errno EINVAL (why says
+ * what was refused, a -X property as "-X NAME: ...") or ENOMEM.
  */
-int	ds_kafka_log_open(const char *dir, const char *name, int64_t done,
-	    struct ds_kafka_parts *, struct ds_kafka_spans *replay,
-	    size_t *from, int64_t *last, struct ds_writer *w, char *why,
+rd_kafka_t *ds_kafka_consumer_new(const struct ds_kafka_voice *v,
+	    const char *group, const char *reset, char *const *xopt,
+	    size_t nx, void (*rebalance)(rd_kafka_t *, rd_kafka_resp_err_t,
+	    rd_kafka_topic_partition_list_t *, void *), char *why,
 	    size_t whysize);
+/*
+ * The partitions paused because their batch was full start again where
+ * they stopped, and every partition's count for the batch goes to 0.
+ * 0, or -1 with errno ENOMEM.
+ */
+int	ds_kafka_parts_resume(rd_kafka_t *, struct ds_kafka_parts *);
+/* Pause p until ds_kafka_parts_resume.  0, or -1 with errno ENOMEM. */
+int	ds_kafka_pause(rd_kafka_t *, struct ds_kafka_part *p);
 
 /*
  * The positions after batches that went out but that the pipeline may
@@ -209,13 +259,25 @@ rd_kafka_topic_partition_list_t *ds_kafka_pending_done(
 void	ds_kafka_pending_clear(struct ds_kafka_pending *);
 
 /*
- * Fetch partition's messages [from, until) again, in order, by assigning
- * it alone at from (nothing else may be assigned), and hand each to fn; a
- * gap (compaction, retention) ends the range early.  0, or -1: fn's -1,
- * or errno ENOENT when the topic cannot be read (why says so).
+ * The consumer's wakeup for a poll loop: librdkafka writes a byte to
+ * fd[1] when its consumer queue goes from empty to not, so fd[0] turns
+ * readable.  Open: 0, or -1 with errno from pipe2(2).
  */
-int	ds_kafka_fetch(rd_kafka_t *, const char *topic, int32_t partition,
-	    int64_t from, int64_t until, int (*fn)(const rd_kafka_message_t *),
-	    char *why, size_t whysize);
+struct ds_kafka_wake {
+	rd_kafka_queue_t *queue;
+	int		 fd[2];
+};
+
+int	ds_kafka_wake_open(struct ds_kafka_wake *, rd_kafka_t *);
+/*
+ * Drain the wakeup, then hand what the queue holds, up to max messages,
+ * to take, ticking rv's clock every 256 (ds_recv_tick) so that batch
+ * ends come in between on time; stopped before the queue is empty, wake
+ * fd[0] again.
+ */
+void	ds_kafka_wake_poll(struct ds_kafka_wake *, rd_kafka_t *,
+	    struct ds_recv *rv, int max,
+	    void (*take)(const rd_kafka_message_t *));
+void	ds_kafka_wake_close(struct ds_kafka_wake *);
 
 #endif /* DS_KAFKA_H */

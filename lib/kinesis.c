@@ -79,7 +79,7 @@ ds_kinesis_open(struct ds_kinesis *k, const char *endpoint,
 		region = cregion = ini_get(path, section, "region");
 	}
 	if (region == NULL || *region == '\0') {
-		snprintf(why, whysize, "no region: neither -r, AWS_REGION, "
+		snprintf(why, whysize, "no region: neither -R, AWS_REGION, "
 		    "AWS_DEFAULT_REGION nor a region in ~/.aws/config");
 		errno = EINVAL;
 		goto out;
@@ -543,15 +543,11 @@ ds_kinesis_shard_child(struct ds_kinesis_shards *v,
 	return 0;
 }
 
-static int	span_add(struct ds_kinesis_span **, size_t *, size_t *,
-		    const struct ds_field *, int64_t);
-
 int
 ds_kinesis_shard_took(struct ds_kinesis_shards *v, struct ds_kinesis_shard *s,
     const char *seq)
 {
 	struct ds_kinesis_span *r;
-	struct ds_field f[4];
 	char *p;
 
 	if ((p = strdup(seq)) == NULL)
@@ -566,113 +562,137 @@ ds_kinesis_shard_took(struct ds_kinesis_shards *v, struct ds_kinesis_shard *s,
 		r->last = p;
 		return 0;
 	}
-	f[1].data = s->id;
-	f[1].len = strlen(s->id);
-	f[2].data = f[3].data = (char *)seq;
-	f[2].len = f[3].len = strlen(seq);
-	return span_add(&v->run, &v->nrun, &v->runcap, f, -1);
+	if (v->nrun == v->runcap) {
+		if ((r = reallocarray(v->run, v->runcap * 2 + 16,
+		    sizeof(*r))) == NULL)
+			return -1;
+		v->run = r;
+		v->runcap = v->runcap * 2 + 16;
+	}
+	r = &v->run[v->nrun];
+	if ((r->shard = strdup(s->id)) == NULL)
+		return -1;
+	if ((r->first = strdup(seq)) == NULL ||
+	    (r->last = strdup(seq)) == NULL) {
+		free(r->first);
+		free(r->shard);
+		return -1;
+	}
+	v->nrun++;
+	return 0;
+}
+
+int
+ds_kinesis_list(struct ds_kinesis *k, const char *stream,
+    struct ds_kinesis_shards *v, int initial, char *why, size_t whysize)
+{
+	json_t *req, *resp, *e;
+	char *token = NULL;
+	size_t i;
+	int rc;
+
+	for (;;) {
+		req = token != NULL ? json_pack("{s:s}", "NextToken", token) :
+		    json_pack("{s:s}", "StreamName", stream);
+		free(token);
+		token = NULL;
+		if (req == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		rc = ds_kinesis_call(k, "ListShards", req, &resp, why, whysize);
+		json_decref(req);
+		if (rc == -1)
+			return -1;
+		json_array_foreach(json_object_get(resp, "Shards"), i, e)
+			if ((rc = ds_kinesis_shard_add(v, e, initial)) == -1)
+				break;
+		e = json_object_get(resp, "NextToken");
+		if (rc == 0 && json_is_string(e) &&
+		    (token = strdup(json_string_value(e))) == NULL)
+			rc = -1;
+		json_decref(resp);
+		if (rc == -1 && errno == EBADMSG)
+			snprintf(why, whysize, "ListShards: a shard without "
+			    "its ShardId");
+		if (rc == -1 || token == NULL)
+			return rc;
+	}
+}
+
+int
+ds_kinesis_iterator(struct ds_kinesis *k, const char *stream,
+    struct ds_kinesis_shard *s, const char *type, double ts, char *why,
+    size_t whysize)
+{
+	json_t *req, *resp;
+	int rc;
+
+	req = json_pack("{s:s, s:s, s:s}", "StreamName", stream, "ShardId",
+	    s->id, "ShardIteratorType", type);
+	if (req == NULL || (s->pos != NULL && json_object_set_new(req,
+	    "StartingSequenceNumber", json_string(s->pos)) == -1) ||
+	    (strcmp(type, "AT_TIMESTAMP") == 0 && json_object_set_new(req,
+	    "Timestamp", json_real(ts)) == -1)) {
+		json_decref(req);
+		errno = ENOMEM;
+		return -1;
+	}
+	rc = ds_kinesis_call(k, "GetShardIterator", req, &resp, why, whysize);
+	json_decref(req);
+	if (rc == -1)
+		return -1;
+	if ((s->iter = ds_kinesis_strdup(resp, "ShardIterator")) == NULL &&
+	    errno == EBADMSG)
+		snprintf(why, whysize, "GetShardIterator: no ShardIterator");
+	json_decref(resp);
+	return s->iter == NULL ? -1 : 0;
 }
 
 #define LOG_NAME	"kinesis-ranges.ds"
 
-/* Add a span of f's fields 2 to 4 (NULL: a batch end) to *v. */
+/* Whether field f of e is word w. */
 static int
-span_add(struct ds_kinesis_span **v, size_t *n, size_t *cap,
-    const struct ds_field *f, int64_t t)
+is_word(const struct ds_ranges_entry *e, size_t f, const char *w)
 {
-	struct ds_kinesis_span *p, *s;
-
-	if (*n == *cap) {
-		if ((p = reallocarray(*v, *cap * 2 + 16, sizeof(*p))) == NULL)
-			return -1;
-		*v = p;
-		*cap = *cap * 2 + 16;
-	}
-	s = &(*v)[*n];
-	memset(s, 0, sizeof(*s));
-	s->t = t;
-	if (f != NULL && ((s->shard = strndup(f[1].data, f[1].len)) == NULL ||
-	    (s->first = strndup(f[2].data, f[2].len)) == NULL ||
-	    (s->last = strndup(f[3].data, f[3].len)) == NULL)) {
-		free(s->shard);
-		free(s->first);
-		return -1;
-	}
-	(*n)++;
-	return 0;
-}
-
-/* Free the spans of v from from on. */
-static void
-spans_free(struct ds_kinesis_span *v, size_t *n, size_t from)
-{
-	size_t i;
-
-	for (i = from; i < *n; i++) {
-		free(v[i].shard);
-		free(v[i].first);
-		free(v[i].last);
-	}
-	*n = from;
+	return e->nfield > f && e->field[f].len == strlen(w) &&
+	    memcmp(e->field[f].data, w, e->field[f].len) == 0;
 }
 
 /*
- * A line of the log as a span: "span" has first and last, "pos" last
- * only, "done" neither; a batch end has no shard.  0, 1 when it is none
- * of these, -1 with errno ENOMEM.
+ * An entry of the log applied to the shards: "span SHARD FIRST LAST" and
+ * "pos SHARD LAST" leave it at LAST, "done SHARD" read to its end.
  */
 static int
-log_line(struct ds_kinesis_log *lg, const struct ds_reader *r)
+log_take(void *arg, const struct ds_ranges_entry *e)
 {
-	static const struct ds_field none = { "", 0 };
-	struct ds_field f[4];
-	const struct ds_field *g = r->field;
-	struct ds_kinesis_span *s;
-
-	if (r->nfield == 2 && g[0].len == 4 && memcmp(g[0].data, "done", 4) ==
-	    0) {
-		f[0] = g[0], f[1] = g[1], f[2] = f[3] = none;
-	} else if (r->nfield == 3 && g[0].len == 3 &&
-	    memcmp(g[0].data, "pos", 3) == 0) {
-		f[0] = g[0], f[1] = g[1], f[2] = none, f[3] = g[2];
-	} else if (r->nfield == 4 && g[0].len == 4 &&
-	    memcmp(g[0].data, "span", 4) == 0) {
-		memcpy(f, g, sizeof(f));
-	} else
-		return 1;
-	if (g[1].len == 0 || memchr(g[1].data, '\0', g[1].len) != NULL)
-		return 1;
-	if (span_add(&lg->span, &lg->nspan, &lg->spancap, f, -1) == -1)
-		return -1;
-	s = &lg->span[lg->nspan - 1];
-	/* "done" keeps NULL for both, "pos" a NULL first. */
-	if (r->nfield == 2) {
-		free(s->first);
-		free(s->last);
-		s->first = s->last = NULL;
-	} else if (r->nfield == 3) {
-		free(s->first);
-		s->first = NULL;
-	}
-	return 0;
-}
-
-/* An entry of the log applied to the shards. */
-static int
-log_apply(struct ds_kinesis_shards *v, const struct ds_kinesis_span *e)
-{
+	struct ds_kinesis_shards *v = arg;
 	struct ds_kinesis_shard *s;
+	const char *last;
+	size_t i;
 
-	if (e->shard == NULL)
+	if (e->nfield == 0)
 		return 0;
-	if ((s = shard_get(v, e->shard, 0)) == NULL)
+	if (!((e->nfield == 2 && is_word(e, 0, "done")) ||
+	    (e->nfield == 3 && is_word(e, 0, "pos")) ||
+	    (e->nfield == 4 && is_word(e, 0, "span"))))
+		goto bad;
+	for (i = 1; i < e->nfield; i++)
+		if (e->field[i].len == 0 ||
+		    memchr(e->field[i].data, '\0', e->field[i].len) != NULL)
+			goto bad;
+	if ((s = shard_get(v, e->field[1].data, 0)) == NULL)
 		return -1;
-	if (e->last == NULL) {
+	if (e->nfield == 2) {
 		s->state = DS_SHARD_DONE;
 		return 0;
 	}
+	last = e->field[e->nfield - 1].data;
 	free(s->pos);
-	return (s->pos = strdup(e->last)) == NULL ? -1 : 0;
+	return (s->pos = strdup(last)) == NULL ? -1 : 0;
+bad:
+	errno = EBADMSG;
+	return -1;
 }
 
 /* Write an entry of the log. */
@@ -689,177 +709,69 @@ log_write(struct ds_writer *w, const char *kind, const char *shard,
 	return ds_write_end(w);
 }
 
-int
-ds_kinesis_log_open(struct ds_kinesis_log *lg, const char *dir,
-    int64_t done, struct ds_kinesis_shards *v, char *why, size_t whysize)
+/*
+ * Rewrite the log as the positions, "pos" and "done" a shard, and the
+ * batches kept.
+ */
+static int
+log_rewrite(struct ds_ranges *lg, const struct ds_kinesis_shards *v)
 {
-	struct ds_kinesis_shards at;
-	struct ds_kinesis_span *e;
-	struct ds_reader r;
-	size_t i, cut = 0, from;
-	char *tmp = NULL;
-	int fd, rc, ret = -1, e0;
-	int64_t donet = -1;
+	const struct ds_kinesis_shard *s;
+	size_t i;
 
-	memset(lg, 0, sizeof(*lg));
-	memset(&at, 0, sizeof(at));
-	lg->w.fd = -1;
-	lg->last = -1;
-	if (asprintf(&lg->path, "%s/%s", dir, LOG_NAME) == -1 ||
-	    asprintf(&tmp, "%s/.%s.tmp", dir, LOG_NAME) == -1) {
-		snprintf(why, whysize, "%s", strerror(errno));
-		return -1;
+	for (i = 0; i < v->n; i++) {
+		s = v->s[i];
+		if ((s->pos != NULL &&
+		    log_write(&lg->w, "pos", s->id, NULL, s->pos) == -1) ||
+		    (s->state == DS_SHARD_DONE &&
+		    log_write(&lg->w, "done", s->id, NULL, NULL) == -1))
+			return -1;
 	}
-	if (mkdir(dir, 0777) == -1 && errno != EEXIST) {
-		snprintf(why, whysize, "%s: %s", dir, strerror(errno));
-		goto out;
-	}
-	if ((fd = open(lg->path, O_RDONLY | O_CLOEXEC)) != -1) {
-		if (ds_reader_init(&r, fd, lg->path, DS_STREAM) == -1)
-			goto sys;
-		while ((rc = ds_read(&r)) == DS_RECORD || rc == DS_BATCH) {
-			if (rc == DS_BATCH) {
-				if (r.synthetic)
-					break;
-				for (i = cut; i < lg->nspan; i++)
-					lg->span[i].t = r.time;
-				if (span_add(&lg->span, &lg->nspan, &lg->spancap, NULL, r.time) == -1)
-					goto sys;
-				cut = lg->nspan;
-				lg->last = r.time;
-				continue;
-			}
-			if ((rc = log_line(lg, &r)) == -1)
-				goto sys;
-			if (rc == 1) {
-				snprintf(why, whysize, "%s:%llu: not a line "
-				    "of the log", lg->path,
-				    (unsigned long long)r.lineno);
-				errno = EBADMSG;
-				ds_reader_free(&r);
-				close(fd);
-				goto out;
-			}
-		}
-		if (rc == -1) {
-			snprintf(why, whysize, "%s:%llu: %s", lg->path,
-			    (unsigned long long)r.lineno, errno == EBADMSG ?
-			    r.why : strerror(errno));
-			ds_reader_free(&r);
-			close(fd);
-			goto out;
-		}
-		ds_reader_free(&r);
-		close(fd);
-		/* What a crash cut short does not count. */
-		spans_free(lg->span, &lg->nspan, cut);
-	} else if (errno != ENOENT)
-		goto sys;
-
-	/* Positions after everything, and as of the batches done. */
-	for (i = from = 0; i < lg->nspan; i++) {
-		e = &lg->span[i];
-		if (log_apply(v, e) == -1)
-			goto sys;
-		if (e->t <= done) {
-			if (log_apply(&at, e) == -1)
-				goto sys;
-			donet = e->t;
-			from = i + 1;
-		}
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0666)) == -1 || ds_writer_init(&lg->w, fd) == -1)
-		goto sys;
-	ds_write_header(&lg->w);
-	for (i = 0; i < at.n; i++) {
-		if (at.s[i]->pos != NULL)
-			log_write(&lg->w, "pos", at.s[i]->id, NULL,
-			    at.s[i]->pos);
-		if (at.s[i]->state == DS_SHARD_DONE)
-			log_write(&lg->w, "done", at.s[i]->id, NULL, NULL);
-	}
-	if (donet != -1)
-		ds_write_batch(&lg->w, donet);
-	for (i = from; i < lg->nspan; i++) {
-		e = &lg->span[i];
-		if (e->shard == NULL)
-			ds_write_batch(&lg->w, e->t);
-		else if (e->last == NULL)
-			log_write(&lg->w, "done", e->shard, NULL, NULL);
-		else
-			log_write(&lg->w, "span", e->shard, e->first, e->last);
-	}
-	if (ds_writer_flush(&lg->w) == -1 || fsync(fd) == -1 ||
-	    rename(tmp, lg->path) == -1)
-		goto sys;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	/* The replay needs the spans after those done, "pos" none. */
-	for (i = 0; i < from; i++) {
-		free(lg->span[i].shard);
-		free(lg->span[i].first);
-		free(lg->span[i].last);
-	}
-	if (from > 0)
-		memmove(lg->span, lg->span + from, (lg->nspan - from) *
-		    sizeof(*lg->span));
-	lg->nspan -= from;
-	ret = 0;
-	goto out;
-sys:
-	snprintf(why, whysize, "%s: %s", lg->path, strerror(errno));
-out:
-	e0 = errno;
-	for (i = 0; i < at.n; i++) {
-		free(at.s[i]->id);
-		free(at.s[i]->pos);
-		free(at.s[i]);
-	}
-	free(at.s);
-	free(tmp);
-	errno = e0;
-	return ret;
+	return ds_ranges_rewrite(lg);
 }
 
 int
-ds_kinesis_log_batch(struct ds_kinesis_log *lg, struct ds_kinesis_shards *v,
-    int64_t t, char *why, size_t whysize)
+ds_kinesis_log_open(struct ds_ranges *lg, const char *dir, int64_t committed,
+    struct ds_kinesis_shards *v)
+{
+	if (ds_ranges_open(lg, dir, LOG_NAME, "ds-kinesis", committed,
+	    log_take, v) == -1)
+		return -1;
+	return log_rewrite(lg, v);
+}
+
+int
+ds_kinesis_log_trim(struct ds_ranges *lg, int64_t committed,
+    const struct ds_kinesis_shards *v)
+{
+	if (ds_ranges_trim(lg, committed) == -1)
+		return -1;
+	return log_rewrite(lg, v);
+}
+
+int
+ds_kinesis_log_batch(struct ds_ranges *lg, struct ds_kinesis_shards *v,
+    int64_t t)
 {
 	struct ds_kinesis_shard *s;
+	struct ds_kinesis_span *r;
 	size_t i;
 
-	for (i = 0; i < v->nrun; i++)
-		log_write(&lg->w, "span", v->run[i].shard, v->run[i].first,
-		    v->run[i].last);
-	spans_free(v->run, &v->nrun, 0);
+	for (i = 0; i < v->nrun; i++) {
+		r = &v->run[i];
+		log_write(&lg->w, "span", r->shard, r->first, r->last);
+		free(r->shard);
+		free(r->first);
+		free(r->last);
+	}
+	v->nrun = 0;
 	for (i = 0; i < v->n; i++) {
 		s = v->s[i];
 		if (s->ended)
 			log_write(&lg->w, "done", s->id, NULL, NULL);
 		s->ended = 0;
 	}
-	ds_write_batch(&lg->w, t);
-	if (ds_writer_flush(&lg->w) == -1 || fsync(lg->w.fd) == -1) {
-		snprintf(why, whysize, "%s: %s", lg->path, strerror(errno));
-		return -1;
-	}
-	lg->last = t;
-	return 0;
-}
-
-void
-ds_kinesis_log_close(struct ds_kinesis_log *lg)
-{
-	if (lg->w.fd != -1) {
-		ds_writer_close(&lg->w);
-		close(lg->w.fd);
-	}
-	spans_free(lg->span, &lg->nspan, 0);
-	free(lg->span);
-	free(lg->path);
+	return ds_ranges_batch(lg, t);
 }
 
 int
@@ -923,8 +835,14 @@ call_retry(struct ds_kinesis *k, const char *action, json_t *req, char *why,
 	return resp;
 }
 
-int
-ds_kinesis_refetch(struct ds_kinesis *k, const char *stream,
+/*
+ * Fetch again the records of sp of stream (from its first sequence
+ * number to its last, both included) and write them to w; a call that
+ * fails for a while is retried DS_KINESIS_TRIES times, with backoff.  0,
+ * or -1 as ds_kinesis_replay.
+ */
+static int
+refetch(struct ds_kinesis *k, const char *stream,
     const struct ds_kinesis_span *sp, struct ds_writer *w, int meta,
     char *why, size_t whysize)
 {
@@ -985,4 +903,36 @@ out:
 	json_decref(resp);
 	ds_buf_free(&data);
 	return rc;
+}
+
+int
+ds_kinesis_replay(struct ds_kinesis *k, const char *stream,
+    const struct ds_ranges *lg, struct ds_writer *w, int meta, char *why,
+    size_t whysize)
+{
+	const struct ds_ranges_entry *e;
+	struct ds_kinesis_span sp;
+	size_t i;
+
+	for (i = 0; i < lg->nent; i++) {
+		e = &lg->ent[i];
+		if (e->nfield == 0) {
+			if (ds_write_batch(w, e->t) == -1 ||
+			    ds_writer_flush(w) == -1) {
+				snprintf(why, whysize, "%s",
+				    strerror(w->error));
+				errno = EIO;
+				return -1;
+			}
+			continue;
+		}
+		if (!is_word(e, 0, "span"))
+			continue;
+		sp.shard = e->field[1].data;
+		sp.first = e->field[2].data;
+		sp.last = e->field[3].data;
+		if (refetch(k, stream, &sp, w, meta, why, whysize) == -1)
+			return -1;
+	}
+	return 0;
 }

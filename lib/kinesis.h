@@ -120,49 +120,72 @@ int	ds_kinesis_shard_ready(struct ds_kinesis_shards *,
  */
 int	ds_kinesis_shard_child(struct ds_kinesis_shards *,
 	    const struct ds_kinesis_shard *);
+/*
+ * List the shards of stream, every page of ListShards, into v as
+ * ds_kinesis_shard_add (initial as said).  0, or -1 with errno and why as
+ * ds_kinesis_call (EBADMSG also for a shard without its id); the shards
+ * of the pages before a failure are kept.
+ */
+int	ds_kinesis_list(struct ds_kinesis *, const char *stream,
+	    struct ds_kinesis_shards *v, int initial, char *why,
+	    size_t whysize);
+/*
+ * Get s an iterator (into s->iter) of type, a ShardIteratorType: after
+ * s->pos when it has one, at time ts (seconds) for AT_TIMESTAMP.  0, or
+ * -1 with errno and why as ds_kinesis_call (ENOENT: the shard is gone,
+ * trimmed away).
+ */
+int	ds_kinesis_iterator(struct ds_kinesis *, const char *stream,
+	    struct ds_kinesis_shard *s, const char *type, double ts,
+	    char *why, size_t whysize);
 /* Record seq as taken from s into the open batch.  0, or -1 ENOMEM. */
 int	ds_kinesis_shard_took(struct ds_kinesis_shards *,
 	    struct ds_kinesis_shard *, const char *seq);
 
 /*
- * The log of ds-kinesis -c, DIR/kinesis-ranges.ds, a ds(5) stream: per
- * batch, a record "span SHARD FIRST LAST" for each run of records it
- * took from a shard, in the order taken, "done SHARD" for each shard read to its end in it, then
- * its batch end.  A batch with no end (a crash) does not count.  At an
- * open, the batches the pipeline has done become one record "pos SHARD
- * LAST" a shard and its "done"s, and those after it are kept to be
- * replayed.
+ * The log of ds-kinesis -c, DIR/kinesis-ranges.ds, a log of ranges
+ * (ranges.c): per batch, an entry "span SHARD FIRST LAST" for each run of
+ * records it took from a shard, in the order taken, and "done SHARD" for
+ * each shard read to its end in it.  Its positions are "pos SHARD LAST"
+ * for each shard read from and "done SHARD" for each read to its end.
  */
 struct ds_kinesis_span {
-	char	*shard;			/* NULL: a batch end at t */
+	char	*shard;
 	char	*first, *last;
-	int64_t	 t;
-};
-
-struct ds_kinesis_log {
-	struct ds_writer w;
-	char	*path;
-	int64_t	 last;			/* the last batch logged, or -1 */
-	struct ds_kinesis_span *span;	/* to replay, in order */
-	size_t	 nspan, spancap;
 };
 
 /*
- * Open the log in dir (made if need be): the shards' positions after
- * every batch it holds go into shards, and the spans of the batches after
- * done into lg->span; the log is rewritten so, synced, and kept open for
- * the batches to come.  0, or -1 with errno and why naming the file.
+ * Open the log in dir for a restart: the shards' positions after every
+ * batch it holds go into shards, and the log is rewritten as them and the
+ * batches after committed, to replay (ds_ranges_open, ds_ranges_rewrite).
+ * 0, or -1 with errno and lg->why.
  */
-int	ds_kinesis_log_open(struct ds_kinesis_log *, const char *dir,
-	    int64_t done, struct ds_kinesis_shards *, char *why,
-	    size_t whysize);
+int	ds_kinesis_log_open(struct ds_ranges *lg, const char *dir,
+	    int64_t committed, struct ds_kinesis_shards *);
 /*
- * Log the batch of time t: the shards' spans and ends since the last,
- * then its end, synced.  0, or -1 with errno and why.
+ * Log the batch of time t: the shards' runs and ends since the last, then
+ * its end, synced.  0, 1 when it is time to trim, or -1 with errno and
+ * lg->why (as ds_ranges_batch).
  */
-int	ds_kinesis_log_batch(struct ds_kinesis_log *,
-	    struct ds_kinesis_shards *, int64_t t, char *why, size_t whysize);
-void	ds_kinesis_log_close(struct ds_kinesis_log *);
+int	ds_kinesis_log_batch(struct ds_ranges *lg, struct ds_kinesis_shards *,
+	    int64_t t);
+/*
+ * Trim the log behind committed: rewritten as the shards' positions and
+ * the batches after committed.  0, or -1 with errno and lg->why.
+ */
+int	ds_kinesis_log_trim(struct ds_ranges *lg, int64_t committed,
+	    const struct ds_kinesis_shards *);
+/*
+ * Write to w again the batches of lg->ent: each span's
+ * records fetched again by sequence number (a call that fails for a while
+ * is retried DS_KINESIS_TRIES times, with backoff) and written as
+ * ds_kinesis_record_write does, each batch end flushed.  0, or -1 with
+ * errno and why: EIO (w failed; its error is w->error), ENOENT (the
+ * records are no longer there, or the stream), or as ds_kinesis_call.
+ */
+int	ds_kinesis_replay(struct ds_kinesis *, const char *stream,
+	    const struct ds_ranges *lg, struct ds_writer *w, int meta,
+	    char *why, size_t whysize);
 
 /*
  * Write the GetRecords record e of shard to w: its data, or with meta its
@@ -173,16 +196,4 @@ void	ds_kinesis_log_close(struct ds_kinesis_log *);
  */
 int	ds_kinesis_record_write(struct ds_writer *w, const char *shard,
 	    json_t *e, int meta, struct ds_buf *scratch, const char **seq);
-/*
- * Fetch again the records of span sp of stream (from its first sequence
- * number to its last, both included) and write them to w as
- * ds_kinesis_record_write does; a call that fails for a while is retried
- * DS_KINESIS_TRIES times, with backoff.  0, or -1 with errno and why:
- * EIO (w failed; its error is w->error), ENOENT (the records are no
- * longer there, or the stream), or as ds_kinesis_call.
- */
-int	ds_kinesis_refetch(struct ds_kinesis *, const char *stream,
-	    const struct ds_kinesis_span *sp, struct ds_writer *w, int meta,
-	    char *why, size_t whysize);
-
 #endif /* DS_KINESIS_H */

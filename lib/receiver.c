@@ -386,6 +386,8 @@ loop(struct ds_recv *rv)
 			return -1;
 		if (rv->idle != NULL && rv->idle(rv->arg) == -1)
 			return -1;
+		if (rv->flushidle && ds_writer_flush(rv->out) == -1)
+			return -1;
 		ds_recv_until(deadline, &timeout);
 		if (ppoll(rv->pfd, n, &timeout, NULL) == -1) {
 			if (errno == EINTR)

@@ -153,12 +153,8 @@ ds_wal_open(struct ds_wal *wal, const char *spec)
 	return 0;
 }
 
-/*
- * Cut a torn last line off segment fd (a kill in the middle of a write),
- * so that what follows is appended to whole lines.
- */
-static int
-cut_torn(int fd)
+int
+ds_cut_torn_line(int fd)
 {
 	struct stat st;
 	char buf[4096];
@@ -264,7 +260,7 @@ ds_wal_replay(struct ds_wal *wal, int64_t confirmed, int64_t interval,
 			return -1;
 		nskip = 0;
 		s->last = INT64_MIN;
-		if (cut_torn(fd) == -1 ||
+		if (ds_cut_torn_line(fd) == -1 ||
 		    pass(wal, fd, s, confirmed, interval, NULL, &nskip,
 		    &tail) == -1 ||
 		    pass(wal, fd, s, confirmed, interval, out, &nskip,

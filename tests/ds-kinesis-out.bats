@@ -30,6 +30,8 @@ records() {
 	[ "$output" = "usage: $(synopsis_of ds-kinesis-out)" ]
 	run -2 ds-kinesis-out -k 0 s
 	[[ "$output" == *"-k"* ]]
+	# The region is -R: -r is the sources' retry delay in ds(7).
+	run -2 ds-kinesis-out -r eu-west-2 s
 	run -0 ds-kinesis-out -h
 	[ "$output" = "usage: $(synopsis_of ds-kinesis-out)" ]
 }
@@ -137,7 +139,7 @@ PutRecords" ]
 
 @test "ds-kinesis-out: the SigV4 signature, computed independently, matches; a wrong region does not" {
 	peer_start sigv4 eu-west-2
-	run -0 ds-kinesis-out -r eu-west-2 -e "http://127.0.0.1:$PPORT" s \
+	run -0 ds-kinesis-out -R eu-west-2 -e "http://127.0.0.1:$PPORT" s \
 	    <<<$'#ds1\na\tb\n%1000'
 	run -0 cat "$PLOG"
 	[ "$output" = ok ]
