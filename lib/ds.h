@@ -236,7 +236,9 @@ void	ds_reader_free(struct ds_reader *);
  * a ds stream read with $DS_CHECKPOINT set ends there (DS_EOF with
  * r->torn set): the stage before died, and the source will replay the
  * batch whole, with its true time, which a made-up end would hide from
- * every stage after this one.
+ * every stage after this one.  A last line without LF is a line, but
+ * there: it is what the stage before left of a line it died writing
+ * ("%1000" of "%100000"), dropped, and the batch torn.
  */
 int	ds_read(struct ds_reader *);
 
