@@ -64,9 +64,12 @@ LIBOBJ = \
 	lib/progress.o \
 	lib/reader.o \
 	lib/receiver.o \
+	lib/recent.o \
 	lib/repr.o \
 	lib/spawn.o \
 	lib/source.o \
+	lib/statefile.o \
+	lib/stateful.o \
 	lib/swag.o \
 	lib/table.o \
 	lib/time.o \

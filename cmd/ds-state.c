@@ -8,9 +8,7 @@
 
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,72 +24,53 @@ static const char synopsis[] = "ds-state [-I] [-c dir] [-C interval] "
 #define EMIT_CHANGED	2
 #define EMIT_EXPIRED	4
 
-#define CKPT_MAGIC	"#ds1\n#ds-state 1 "
 /* Kept output past this many batches means no sink commits: warn. */
 #define KEPT_WARN	1000
 
-/*
- * A key's state.  Live keys form a list ordered by last update, oldest
- * first, so that timeouts look at the head only.
- */
+/* A key's state, in the list of updates for the timeouts. */
 struct key {
-	struct key	*prev;
-	struct key	*next;
+	struct ds_recent_entry e;
 	int64_t		 updated;	/* batch time of the last value */
 	uint64_t	 seq;		/* order of the last updates */
 	struct ds_agg	 agg;
-	size_t		 len;
-	char		 name[];
 };
 
 static int		 op = DS_OP_SUM;
 static int		 emit = EMIT_ALL;
 static int64_t		 timeout;		/* 0: none */
-static struct ds_table	 state;			/* name -> struct key * */
-static struct key	*oldest, *newest;
+static struct ds_recent	 state;
 static uint64_t		 lastseq;
 static struct ds_table	 batch;			/* the open batch's aggregates */
 static struct key	**changed;		/* keys the batch updated */
 static size_t		 nchanged, changedcap;
 static struct ds_writer	 out;
 static struct ds_lua	*update;		/* (values, state) -> state */
-
 /*
  * Exactly-once (ds(7)): with -c and $DS_CHECKPOINT, the output of the
  * batches the stages downstream have not committed is kept, in memory
  * and in the checkpoint, to be written again when a restarted source
  * replays them.
  */
-static const char	*pipedir;		/* $DS_CHECKPOINT, with -c */
-static struct ds_kept	 kept;
-static int64_t		 committed = -1;	/* downstream's, at the start */
+static struct ds_stateful st;
 
 static int	parse_emit(const char *);
 static struct key *lookup(const char *, size_t);
-static void	unlink_key(struct key *);
-static void	append_key(struct key *);
 static void	touch(struct key *);
 static void	apply_batch(struct ds_reader *);
 static void	apply_lua(struct ds_reader *, struct key *,
 		    const struct ds_agg *);
-static void	forget(struct key *);
 static void	put(const struct key *, const char *);
 static void	end_batch(int64_t);
-static void	trim_kept(void);
-static __dead void commit_die(const struct ds_ckpt *);
+static __dead void commit_die(void);
 static void	checkpoint(const char *, int64_t);
 static int64_t	restore(const char *);
-static void	restore_kept(struct ds_reader *, const struct ds_field *);
 static int64_t	int_field(struct ds_reader *, const struct ds_field *, int64_t);
-static int	field_is(const struct ds_field *, const char *);
-static int	lua_num_parse(const struct ds_field *, struct ds_num *);
 static int	by_seq(const void *, const void *);
 
 int
 main(int argc, char *argv[])
 {
 	struct ds_reader r;
-	struct ds_ckpt ck;
 	const struct ds_field *kf;
 	struct ds_agg *a;
 	const char *dir = NULL;
@@ -150,22 +129,20 @@ main(int argc, char *argv[])
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&out, STDOUT_FILENO) == -1 ||
-	    ds_table_init(&state, sizeof(struct key *)) == -1 ||
+	    ds_recent_init(&state, sizeof(struct key)) == -1 ||
 	    ds_table_init(&batch, sizeof(struct ds_agg)) == -1)
 		err(1, NULL);
-	if (dir != NULL && (pipedir = ds_pipeline_dir()) != NULL) {
-		if (ds_commit_oldest(pipedir, "ds-state", &committed,
-		    &ck) == -1)
-			commit_die(&ck);
-		if (ck.status == DS_CKPT_PREVIOUS)
-			warnx("%s/%s: %s; using its previous", pipedir,
-			    ck.name, ck.why);
-	}
-	if (dir != NULL)
+	if (dir != NULL) {
+		if ((rc = ds_stateful_join(&st, "ds-state")) == -1)
+			commit_die();
+		if (rc == DS_CKPT_PREVIOUS)
+			warnx("%s/%s: %s; using its previous", st.dir,
+			    st.ck.name, st.ck.why);
 		saved = skipto = restore(dir);
+	}
 	/* Until a checkpoint of ours, the source replays what we hold. */
-	if (pipedir != NULL && ds_commit_save(pipedir, "ds-state", saved) == -1)
-		err(1, "%s/ds-state.commit", pipedir);
+	if (ds_stateful_commit(&st, saved) == -1)
+		err(1, "%s/ds-state.commit", st.dir);
 	r.flush = &out;
 	if (ds_write_header(&out) == -1)
 		ds_write_failed_die(&out);
@@ -186,8 +163,7 @@ main(int argc, char *argv[])
 				 * downstream again what it has not committed.
 				 */
 				ds_agg_table_clear(&batch);
-				if (r.time > committed &&
-				    ds_kept_replay(&kept, r.time, &out) == -1)
+				if (ds_stateful_replay(&st, r.time, &out) == -1)
 					ds_write_failed_die(&out);
 				continue;
 			}
@@ -256,44 +232,9 @@ parse_emit(const char *s)
 static struct key *
 lookup(const char *name, size_t len)
 {
-	struct key **slot, *k;
 	int isnew;
 
-	if ((slot = ds_table_upsert(&state, name, len, &isnew)) == NULL)
-		return NULL;
-	if (!isnew)
-		return *slot;
-	if ((k = calloc(1, sizeof(*k) + len)) == NULL)
-		return NULL;
-	memcpy(k->name, name, len);
-	k->len = len;
-	return *slot = k;
-}
-
-static void
-unlink_key(struct key *k)
-{
-	if (k->prev != NULL)
-		k->prev->next = k->next;
-	else if (oldest == k)
-		oldest = k->next;
-	if (k->next != NULL)
-		k->next->prev = k->prev;
-	else if (newest == k)
-		newest = k->prev;
-	k->prev = k->next = NULL;
-}
-
-static void
-append_key(struct key *k)
-{
-	k->prev = newest;
-	k->next = NULL;
-	if (newest != NULL)
-		newest->next = k;
-	else
-		oldest = k;
-	newest = k;
+	return ds_recent_get(&state, name, len, &isnew);
 }
 
 /* k got values in the open batch: it becomes the newest update. */
@@ -303,8 +244,7 @@ touch(struct key *k)
 	struct key **p;
 
 	k->seq = ++lastseq;
-	unlink_key(k);
-	append_key(k);
+	ds_recent_touch(&state, k);
 	if (nchanged == changedcap) {
 		changedcap = changedcap != 0 ? changedcap * 2 : 64;
 		if ((p = reallocarray(changed, changedcap, sizeof(*p))) ==
@@ -386,7 +326,9 @@ apply_lua(struct ds_reader *r, struct key *k, const struct ds_agg *a)
 		ds_record_die(r, "lua: %s", ds_lua_error(update));
 	}
 	if (rc == 2) {
-		forget(k);
+		ds_recent_remove(&state, k);
+		ds_agg_free(&k->agg);
+		free(k);
 		return;
 	}
 	if (rc == 1) {
@@ -402,16 +344,6 @@ apply_lua(struct ds_reader *r, struct key *k, const struct ds_agg *a)
 	touch(k);
 }
 
-/* Remove a key from the state. */
-static void
-forget(struct key *k)
-{
-	unlink_key(k);
-	ds_table_remove(&state, k->name, k->len);
-	ds_agg_free(&k->agg);
-	free(k);
-}
-
 /* Write a key and its state, kept when the batch's output is. */
 static void
 put(const struct key *k, const char *mark)
@@ -420,15 +352,15 @@ put(const struct key *k, const char *mark)
 	char num[DS_NUM_MAX];
 	size_t n = 2;
 
-	f[0].data = (char *)k->name;
-	f[0].len = k->len;
+	f[0].data = k->e.key;
+	f[0].len = k->e.len;
 	f[1].data = (char *)ds_agg_result(&k->agg, op, num, &f[1].len);
 	if (mark != NULL) {
 		f[2].data = (char *)mark;
 		f[2].len = strlen(mark);
 		n = 3;
 	}
-	if (ds_kept_record(&kept, &out, f, n) == -1) {
+	if (ds_kept_record(&st.kept, &out, f, n) == -1) {
 		if (errno == ENOMEM)
 			err(1, NULL);
 		ds_write_failed_die(&out);
@@ -438,79 +370,58 @@ put(const struct key *k, const char *mark)
 /*
  * The batch of time t has ended: stamp its keys, time out the idle ones
  * (a key last updated at u goes at the first batch t with t - u >
- * timeout), and write what -e asks for.
+ * timeout), and write what -e asks for: the expired oldest first.
  */
 static void
 end_batch(int64_t t)
 {
-	struct key **slot, *k, *gone = NULL;
+	struct ds_recent_entry *gone = NULL, **last = &gone, *next;
+	struct key *k;
 	size_t i;
 
-	if (pipedir != NULL && ds_kept_open(&kept) == -1)
+	if (ds_stateful_open(&st) == -1)
 		err(1, NULL);
 	for (i = 0; i < nchanged; i++)
 		changed[i]->updated = t;
-	while (timeout != 0 && (k = oldest) != NULL &&
+	while (timeout != 0 && (k = (struct key *)state.oldest) != NULL &&
 	    t - k->updated > timeout) {
-		unlink_key(k);
-		ds_table_remove(&state, k->name, k->len);
-		k->next = gone;		/* newest expired first */
-		gone = k;
+		ds_recent_remove(&state, k);
+		*last = &k->e;		/* chained through e.next, in order */
+		last = &k->e.next;
 	}
 	if (emit & EMIT_ALL) {
-		for (i = 0; i < ds_table_end(&state); i++)
-			if ((slot = ds_table_value(&state, i)) != NULL)
-				put(*slot, NULL);
+		for (i = 0; i < ds_table_end(&state.table); i++)
+			if ((k = ds_recent_at(&state, i)) != NULL)
+				put(k, NULL);
 	} else if (emit & EMIT_CHANGED) {
 		for (i = 0; i < nchanged; i++)
 			put(changed[i], NULL);
 	}
-	/* Reverse the list so that the expired come oldest first. */
-	for (k = NULL; gone != NULL; ) {
-		struct key *next = gone->next;
-
-		gone->next = k;
-		k = gone;
-		gone = next;
-	}
-	while (k != NULL) {
-		struct key *next = k->next;
-
+	for (; gone != NULL; gone = next) {
+		next = gone->next;
+		k = (struct key *)gone;
 		if (emit & EMIT_EXPIRED)
 			put(k, "expired");
 		ds_agg_free(&k->agg);
 		free(k);
-		k = next;
 	}
 	if (ds_write_batch(&out, t) == -1)
 		ds_write_failed_die(&out);
-	ds_kept_close(&kept, t);
-	if (kept.n == KEPT_WARN)
+	ds_kept_close(&st.kept, t);
+	if (st.kept.n == KEPT_WARN)
 		warnx("%s: nothing downstream has committed batch %lld; "
-		    "keeping the output of %d batches", pipedir,
-		    (long long)kept.batch[0].t, KEPT_WARN);
+		    "keeping the output of %d batches", st.dir,
+		    (long long)st.kept.batch[0].t, KEPT_WARN);
 	nchanged = 0;
-}
-
-/* Forget the output downstream has committed. */
-static void
-trim_kept(void)
-{
-	struct ds_ckpt ck;
-	int64_t t;
-
-	if (ds_commit_oldest(pipedir, "ds-state", &t, &ck) == -1)
-		commit_die(&ck);
-	ds_kept_trim(&kept, t);
 }
 
 /* Exit 1 naming the commit record refused, or the failure. */
 static void
-commit_die(const struct ds_ckpt *ck)
+commit_die(void)
 {
 	if (errno == EBADMSG)
-		errx(1, "%s/%s: %s", pipedir, ck->name, ck->why);
-	err(1, "%s", pipedir);
+		errx(1, "%s/%s: %s", st.dir, st.ck.name, st.ck.why);
+	err(1, "%s", st.dir);
 }
 
 /*
@@ -524,35 +435,25 @@ static void
 checkpoint(const char *dir, int64_t t)
 {
 	struct ds_writer w;
-	char num[80], head[64];
-	struct key **slot, *k;
-	size_t i, len;
+	char num[80];
+	struct key *k;
+	size_t i;
 	int fd, n;
 
 	if (ds_writer_flush(&out) == -1)
 		ds_write_failed_die(&out);
-	if (pipedir != NULL)
-		trim_kept();
+	if (ds_stateful_trim(&st) == -1)
+		commit_die();
 	if ((fd = ds_ckpt_create(dir, "state")) == -1)
 		err(1, "%s/state", dir);
 	if (ds_writer_init(&w, fd) == -1)
 		err(1, NULL);
-	n = snprintf(head, sizeof(head), CKPT_MAGIC "%s\n",
-	    ds_op_name(op));
-	ds_write_bytes(&w, head, n);
-	for (i = 0; i < ds_table_end(&state); i++) {
-		if ((slot = ds_table_value(&state, i)) == NULL)
+	ds_statefile_begin(&w, "ds-state", ds_op_name(op));
+	for (i = 0; i < ds_table_end(&state.table); i++) {
+		if ((k = ds_recent_at(&state, i)) == NULL)
 			continue;
-		k = *slot;
-		ds_write_field(&w, k->name, k->len);
-		if (op == DS_OP_FIRST || op == DS_OP_LAST ||
-		    (op == DS_OP_FN && k->agg.isstr))
-			ds_write_field(&w, k->agg.str.data != NULL ?
-			    k->agg.str.data : "", k->agg.str.len);
-		else {
-			len = ds_num_format(&k->agg.num, num);
-			ds_write_field(&w, num, len);
-		}
+		ds_write_field(&w, k->e.key, k->e.len);
+		ds_statefile_value(&w, &k->agg, op);
 		n = snprintf(num, sizeof(num), "%lld\t%lld\t%llu",
 		    (long long)k->agg.count, (long long)k->updated,
 		    (unsigned long long)k->seq);
@@ -566,7 +467,7 @@ checkpoint(const char *dir, int64_t t)
 			    6);
 		ds_write_end(&w);
 	}
-	ds_kept_save(&kept, &w);
+	ds_kept_save(&st.kept, &w);
 	ds_write_batch(&w, t);
 	if (ds_writer_close(&w) == -1) {
 		ds_ckpt_abandon(dir, "state", fd);
@@ -574,8 +475,8 @@ checkpoint(const char *dir, int64_t t)
 	}
 	if (ds_ckpt_commit(dir, "state", fd) == -1)
 		err(1, "%s/state", dir);
-	if (pipedir != NULL && ds_commit_save(pipedir, "ds-state", t) == -1)
-		err(1, "%s/ds-state.commit", pipedir);
+	if (ds_stateful_commit(&st, t) == -1)
+		err(1, "%s/ds-state.commit", st.dir);
 }
 
 /* An integer field of a checkpoint record, at least min. */
@@ -590,34 +491,6 @@ int_field(struct ds_reader *r, const struct ds_field *f, int64_t min)
 }
 
 static int
-field_is(const struct ds_field *f, const char *s)
-{
-	return f->len == strlen(s) && memcmp(f->data, s, f->len) == 0;
-}
-
-/*
- * A Lua number as ds_num_format wrote it: a number of ds(7), or the
- * infinities and NaN that Lua arithmetic makes and ds(7) does not read.
- */
-static int
-lua_num_parse(const struct ds_field *f, struct ds_num *n)
-{
-	if (ds_num_parse(f->data, f->len, n) == 0)
-		return 0;
-	n->isfloat = 1;
-	n->i = 0;
-	if (field_is(f, "inf"))
-		n->d = HUGE_VAL;
-	else if (field_is(f, "-inf"))
-		n->d = -HUGE_VAL;
-	else if (field_is(f, "nan"))
-		n->d = NAN;
-	else
-		return -1;
-	return 0;
-}
-
-static int
 by_seq(const void *a, const void *b)
 {
 	const struct key *x = *(struct key *const *)a;
@@ -629,7 +502,9 @@ by_seq(const void *a, const void *b)
 /*
  * Load the checkpoint in dir, if any; returns its batch time, or -1.  A
  * checkpoint that does not parse is an error, never replaced; a newest
- * one that is torn gives way to the previous, with a warning.
+ * one that is torn gives way to the previous, with a warning.  A batch's
+ * kept output, a time and its lines, follows the keys; without
+ * $DS_CHECKPOINT it is of no use, and dropped.
  */
 static int64_t
 restore(const char *dir)
@@ -637,13 +512,11 @@ restore(const char *dir)
 	struct ds_reader r;
 	struct ds_ckpt ck;
 	struct ds_field *f;
-	struct key *k, **slot, **all;
-	char path[PATH_MAX], head[64];
-	int64_t t = -1;
+	struct key *k, **all;
+	char path[PATH_MAX];
+	int64_t t;
 	size_t i, n = 0;
-	ssize_t len;
-	off_t start;
-	int rc, want;
+	int rc;
 
 	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
 		err(1, "%s", dir);
@@ -659,47 +532,35 @@ restore(const char *dir)
 		return -1;
 	if (rc == DS_CKPT_PREVIOUS)
 		warnx("%s: %s; using %s.prev", path, ck.why, path);
-	want = snprintf(head, sizeof(head), CKPT_MAGIC "%s\n", ds_op_name(op));
-	if (rc == -1 || (start = lseek(ck.fd, 0, SEEK_CUR)) == -1 ||
-	    (len = read(ck.fd, head + want, want)) != want ||
-	    memcmp(head, head + want, want) != 0)
-		errx(1, "%s: not a ds-state checkpoint for -o %s", path,
-		    ds_op_name(op));
-	if (lseek(ck.fd, start, SEEK_SET) == -1 ||
-	    ds_reader_init(&r, ck.fd, path, DS_AUTO) == -1)
+	if (rc == -1 || ds_statefile_open(&r, ck.fd, path, "ds-state",
+	    ds_op_name(op)) == -1) {
+		if (rc == -1 || errno == EBADMSG)
+			errx(1, "%s: not a ds-state checkpoint for -o %s",
+			    path, ds_op_name(op));
 		err(1, "%s", path);
+	}
 	r.lineno = 1;		/* the store's header line */
-	r.replayed = 0;		/* a torn checkpoint is an error */
-	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
-		if (rc == DS_BATCH) {
-			if (r.synthetic)
-				errx(1, "%s: truncated", path);
-			t = r.time;
-			continue;
-		}
-		if (t == -1 && r.nfield == 2) {
-			restore_kept(&r, r.field);
-			continue;
-		}
-		if (t != -1 || r.nfield != (op == DS_OP_FN ? 6 : 5))
-			ds_record_die(&r, "not a checkpoint record");
+	while (ds_statefile_read_or_die(&r) != DS_EOF) {
 		f = r.field;
+		if (r.nfield == 2) {
+			if (ds_stateful_keep(&st, int_field(&r, &f[0],
+			    INT64_MIN + 1), f[1].data, f[1].len) == -1) {
+				if (errno == ENOMEM)
+					err(1, NULL);
+				ds_record_die(&r, "not a checkpoint record");
+			}
+			continue;
+		}
+		if (r.nfield != (op == DS_OP_FN ? 6 : 5))
+			ds_record_die(&r, "not a checkpoint record");
 		if ((k = lookup(f[0].data, f[0].len)) == NULL)
 			err(1, NULL);
-		if (op == DS_OP_FN) {
-			if (field_is(&f[5], "string"))
-				k->agg.isstr = 1;
-			else if (!field_is(&f[5], "number") ||
-			    lua_num_parse(&f[1], &k->agg.num) == -1)
-				ds_record_die(&r, "not a checkpoint record");
-		}
-		if (op == DS_OP_FIRST || op == DS_OP_LAST || k->agg.isstr) {
-			if (ds_buf_append(&k->agg.str, f[1].data,
-			    f[1].len) == -1)
+		if (ds_statefile_agg(&k->agg, op, &f[1], op == DS_OP_FN ?
+		    &f[5] : NULL) == -1) {
+			if (errno == ENOMEM)
 				err(1, NULL);
-		} else if (op != DS_OP_FN && ds_num_parse(f[1].data, f[1].len,
-		    &k->agg.num) == -1)
 			ds_record_die(&r, "not a checkpoint record");
+		}
 		k->agg.count = int_field(&r, &f[2], 1);
 		k->updated = int_field(&r, &f[3], 0);
 		k->seq = int_field(&r, &f[4], 1);
@@ -707,39 +568,19 @@ restore(const char *dir)
 			lastseq = k->seq;
 		n++;
 	}
-	if (t == -1)
-		errx(1, "%s: truncated", path);
+	t = r.lasttime;
 	ds_reader_free(&r);
 	close(ck.fd);
 
 	/* The update list is the keys in the order of their last update. */
 	if ((all = reallocarray(NULL, n + 1, sizeof(*all))) == NULL)
 		err(1, NULL);
-	for (i = n = 0; i < ds_table_end(&state); i++)
-		if ((slot = ds_table_value(&state, i)) != NULL)
-			all[n++] = *slot;
+	for (i = n = 0; i < ds_table_end(&state.table); i++)
+		if ((k = ds_recent_at(&state, i)) != NULL)
+			all[n++] = k;
 	qsort(all, n, sizeof(*all), by_seq);
 	for (i = 0; i < n; i++)
-		append_key(all[i]);
+		ds_recent_touch(&state, all[i]);
 	free(all);
 	return t;
-}
-
-/*
- * A batch's kept output from the checkpoint: its time, then its lines.
- * Without $DS_CHECKPOINT it is of no use, and dropped.
- */
-static void
-restore_kept(struct ds_reader *r, const struct ds_field *f)
-{
-	int64_t t;
-
-	t = int_field(r, &f[0], INT64_MIN + 1);
-	if (pipedir == NULL)
-		return;
-	if (ds_kept_add(&kept, t, f[1].data, f[1].len) == -1) {
-		if (errno == ENOMEM)
-			err(1, NULL);
-		ds_record_die(r, "not a checkpoint record");
-	}
 }

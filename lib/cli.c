@@ -75,6 +75,19 @@ ds_record_die(struct ds_reader *r, const char *fmt, ...)
 	errx(1, "%s:%llu: %s", r->name, (unsigned long long)r->lineno, msg);
 }
 
+int
+ds_statefile_read_or_die(struct ds_reader *r)
+{
+	int rc;
+
+	if ((rc = ds_statefile_read(r)) == -1) {
+		if (errno == ENODATA)
+			errx(1, "%s: truncated", r->name);
+		ds_reader_die(r);
+	}
+	return rc;
+}
+
 size_t
 ds_field_arg_or_die(const char *opt, const char *s)
 {

@@ -1770,6 +1770,118 @@ int	ds_kept_save(const struct ds_kept *, struct ds_writer *w);
 void	ds_kept_free(struct ds_kept *);
 
 /*
+ * stateful.c: a stateful stage's part in the exactly-once protocol
+ * (ds(7), EXACTLY ONCE), a no-op without $DS_CHECKPOINT: it commits the
+ * time of its own checkpoint, keeps the output of the batches after what
+ * the stages after it have committed (kept, written by ds_kept_record),
+ * and writes it again when a replayed batch comes that its checkpoint
+ * already holds.
+ */
+struct ds_stateful {
+	const char	*dir;		/* $DS_CHECKPOINT; NULL: no protocol */
+	const char	*stage;		/* its STAGE.commit */
+	int64_t		 committed;	/* the stages after it, at the start */
+	struct ds_kept	 kept;
+	struct ds_ckpt	 ck;		/* after DS_CKPT_PREVIOUS, or -1 with
+					   EBADMSG: the record (ck.name) */
+};
+/*
+ * Join as stage: learn what the other stages have committed.  Returns
+ * as ds_commit_oldest (DS_CKPT_NONE too without $DS_CHECKPOINT).
+ */
+int	ds_stateful_join(struct ds_stateful *, const char *stage);
+/*
+ * The stage's checkpoint now holds every batch up to t (-1: none, the
+ * source replays everything).  0, or -1 as ds_ckpt_save.
+ */
+int	ds_stateful_commit(struct ds_stateful *, int64_t t);
+/*
+ * Batch t, at or before the stage's checkpoint, comes again: its kept
+ * output goes to w unless the stages after it committed it at the start.
+ * 1 when written, 0 when not, -1 with w's errno.
+ */
+int	ds_stateful_replay(struct ds_stateful *, int64_t t,
+	    struct ds_writer *w);
+/* Keep the output of the batch now written.  0, or -1/ENOMEM. */
+int	ds_stateful_open(struct ds_stateful *);
+/* Keep batch t as a checkpoint gives it back: as ds_kept_add. */
+int	ds_stateful_keep(struct ds_stateful *, int64_t t, const char *lines,
+	    size_t len);
+/*
+ * Before a checkpoint: forget the kept output the stages after it have
+ * committed.  0, or -1 as ds_commit_oldest.
+ */
+int	ds_stateful_trim(struct ds_stateful *);
+
+/*
+ * statefile.c: the keys of a stateful program as its checkpoint holds
+ * them: a ds stream, "#ds1", then "#PROGRAM 1 OP", a record a key, and
+ * one batch end, the time of the last batch the state holds.
+ */
+/* Write the two header lines.  0, or -1 with w's errno or EINVAL. */
+int	ds_statefile_begin(struct ds_writer *w, const char *program,
+	    const char *op);
+/*
+ * Check the header at fd's offset and make r read the file from there.
+ * 0, or -1 with errno EBADMSG (not program's checkpoint for op), ENOMEM
+ * or from read(2).
+ */
+int	ds_statefile_open(struct ds_reader *r, int fd, const char *name,
+	    const char *program, const char *op);
+/*
+ * The next record, DS_RECORD; DS_EOF after the batch end, the state's
+ * time in r->lasttime; or -1 with errno ENODATA (the file ends before its
+ * batch end: truncated), EBADMSG (r->why: malformed, or a record after
+ * the batch end) or from ds_read.
+ */
+int	ds_statefile_read(struct ds_reader *);
+/* Write an aggregate's value as a field: its bytes, or its number. */
+int	ds_statefile_value(struct ds_writer *w, const struct ds_agg *, int op);
+/*
+ * Set a's value from a field ds_statefile_value wrote, and kind (NULL:
+ * none) "string" or "number", which a Lua state holds.  0, or -1 with
+ * errno EINVAL or ENOMEM.
+ */
+int	ds_statefile_agg(struct ds_agg *a, int op, const struct ds_field *value,
+	    const struct ds_field *kind);
+
+/*
+ * recent.c: keyed entries, in a table in the order of first appearance
+ * and in a list in the order of their last update, oldest first, so
+ * that timeouts look at the head only (ds-state -t, ds-session).  An
+ * entry is the program's struct, whose first member is a struct
+ * ds_recent_entry; its key's bytes follow it.
+ */
+struct ds_recent_entry {
+	struct ds_recent_entry *prev;
+	struct ds_recent_entry *next;
+	char		*key;		/* len bytes, not NUL-terminated */
+	size_t		 len;
+};
+struct ds_recent {
+	struct ds_table	 table;		/* key -> struct ds_recent_entry * */
+	struct ds_recent_entry *oldest;
+	struct ds_recent_entry *newest;
+	size_t		 size;		/* of the program's struct */
+};
+/* Entries of size bytes.  0, or -1/ENOMEM. */
+int	ds_recent_init(struct ds_recent *, size_t size);
+/* The key's entry, or NULL. */
+void	*ds_recent_find(struct ds_recent *, const void *key, size_t len);
+/*
+ * The key's entry, created zeroed (*isnew set) and in no place of the
+ * list yet; NULL/ENOMEM.
+ */
+void	*ds_recent_get(struct ds_recent *, const void *key, size_t len,
+	    int *isnew);
+/* The entry was updated: it becomes the newest. */
+void	ds_recent_touch(struct ds_recent *, void *entry);
+/* Take the entry out of the table and the list; the caller frees it. */
+void	ds_recent_remove(struct ds_recent *, void *entry);
+/* Entry i in the table's order, or NULL (removed); i < table end. */
+void	*ds_recent_at(struct ds_recent *, size_t i);
+
+/*
  * lua.c: Lua 5.4 expressions, Spark's lambdas: compiled once, run per
  * record inside the process.  An expression is an expression list, the
  * body of "return EXPR", and sees its parameters as locals.  A record
@@ -1902,6 +2014,8 @@ ds_read_or_die(struct ds_reader *r)
 /* Exit 1 with "NAME:LINE: " and the message, about the current record. */
 __dead void ds_record_die(struct ds_reader *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
+/* ds_statefile_read, exiting 1 with "NAME: truncated" or as ds_read_or_die. */
+int	ds_statefile_read_or_die(struct ds_reader *);
 /*
  * A field number given to option opt ("-k"): 1 to INT_MAX, else a usage
  * error, exit 2.

@@ -1,0 +1,95 @@
+/*
+ * recent.c: keyed entries in a table and in the order of their last
+ * update, oldest first, so that what times out is found at the head.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds.h"
+
+int
+ds_recent_init(struct ds_recent *rc, size_t size)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->size = size;
+	return ds_table_init(&rc->table, sizeof(struct ds_recent_entry *));
+}
+
+void *
+ds_recent_find(struct ds_recent *rc, const void *key, size_t len)
+{
+	struct ds_recent_entry **slot;
+
+	slot = ds_table_find(&rc->table, key, len);
+	return slot != NULL ? *slot : NULL;
+}
+
+/* The key's bytes follow the program's part of the entry. */
+void *
+ds_recent_get(struct ds_recent *rc, const void *key, size_t len, int *isnew)
+{
+	struct ds_recent_entry **slot, *e;
+
+	if ((slot = ds_table_upsert(&rc->table, key, len, isnew)) == NULL)
+		return NULL;
+	if (!*isnew)
+		return *slot;
+	if (len > SIZE_MAX - rc->size ||
+	    (e = calloc(1, rc->size + len)) == NULL) {
+		ds_table_remove(&rc->table, key, len);
+		errno = ENOMEM;
+		return NULL;
+	}
+	e->key = (char *)e + rc->size;
+	e->len = len;
+	memcpy(e->key, key, len);
+	return *slot = e;
+}
+
+static void
+unlink_entry(struct ds_recent *rc, struct ds_recent_entry *e)
+{
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else if (rc->oldest == e)
+		rc->oldest = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else if (rc->newest == e)
+		rc->newest = e->prev;
+	e->prev = e->next = NULL;
+}
+
+void
+ds_recent_touch(struct ds_recent *rc, void *entry)
+{
+	struct ds_recent_entry *e = entry;
+
+	unlink_entry(rc, e);
+	e->prev = rc->newest;
+	if (rc->newest != NULL)
+		rc->newest->next = e;
+	else
+		rc->oldest = e;
+	rc->newest = e;
+}
+
+void
+ds_recent_remove(struct ds_recent *rc, void *entry)
+{
+	struct ds_recent_entry *e = entry;
+
+	unlink_entry(rc, e);
+	ds_table_remove(&rc->table, e->key, e->len);
+}
+
+void *
+ds_recent_at(struct ds_recent *rc, size_t i)
+{
+	struct ds_recent_entry **slot;
+
+	slot = ds_table_value(&rc->table, i);
+	return slot != NULL ? *slot : NULL;
+}
