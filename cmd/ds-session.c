@@ -47,13 +47,11 @@ int
 main(int argc, char *argv[])
 {
 	struct ds_reader r;
-	const struct ds_field *kf;
-	struct ds_agg *a;
 	const char *dir = NULL;
 	int64_t skipto = -1;
 	unsigned long long nskipped = 0;
 	size_t kfield = 1, vfield = 2;
-	int ch, rc, isnew, Iflag = 0, oflag = 0;
+	int ch, rc, Iflag = 0, oflag = 0;
 
 	while ((ch = getopt(argc, argv, "c:f:g:hIk:m:o:")) != -1) {
 		switch (ch) {
@@ -112,17 +110,9 @@ main(int argc, char *argv[])
 				checkpoint(dir, r.time);
 			continue;
 		}
-		if (kfield > r.nfield)
-			ds_record_die(&r, "no field %zu", kfield);
-		kf = &r.field[kfield - 1];
-		if ((a = ds_table_upsert_padded(&batch, kf->data, kf->len,
-		    &isnew)) == NULL)
-			err(1, NULL);
-		if (ds_agg_add_or_die(&r, a, op, vfield, Iflag) == -1) {
+		if (ds_batch_add_or_die(&batch, &r, op, kfield, vfield,
+		    Iflag) == -1)
 			nskipped++;
-			if (isnew)
-				ds_table_remove(&batch, kf->data, kf->len);
-		}
 	}
 	/* The sessions still open close at the end, in one last batch. */
 	if (open_.newest != NULL) {

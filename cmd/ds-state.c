@@ -31,7 +31,6 @@ static const char synopsis[] = "ds-state [-I] [-c dir] [-C interval] "
 struct key {
 	struct ds_recent_entry e;
 	int64_t		 updated;	/* batch time of the last value */
-	uint64_t	 seq;		/* order of the last updates */
 	struct ds_agg	 agg;
 };
 
@@ -39,7 +38,6 @@ static int		 op = DS_OP_SUM;
 static int		 emit = EMIT_ALL;
 static int64_t		 timeout;		/* 0: none */
 static struct ds_recent	 state;
-static uint64_t		 lastseq;
 static struct ds_table	 batch;			/* the open batch's aggregates */
 static struct key	**changed;		/* keys the batch updated */
 static size_t		 nchanged, changedcap;
@@ -57,27 +55,21 @@ static int	parse_emit(const char *);
 static struct key *lookup(const char *, size_t);
 static void	touch(struct key *);
 static void	apply_batch(struct ds_reader *);
-static void	apply_lua(struct ds_reader *, struct key *,
-		    const struct ds_agg *);
 static void	put(const struct key *, const char *);
 static void	end_batch(int64_t);
-static __dead void commit_die(void);
 static void	checkpoint(const char *, int64_t);
 static int64_t	restore(const char *);
 static int64_t	int_field(struct ds_reader *, const struct ds_field *, int64_t);
-static int	by_seq(const void *, const void *);
 
 int
 main(int argc, char *argv[])
 {
 	struct ds_reader r;
-	const struct ds_field *kf;
-	struct ds_agg *a;
 	const char *dir = NULL;
 	int64_t every = 0, skipto = -1, saved = -1;
 	unsigned long long nskipped = 0;
-	size_t kfield = 1, vfield = 2, len;
-	int ch, rc, isnew, Iflag = 0, oflag = 0;
+	size_t kfield = 1, vfield = 2;
+	int ch, rc, Iflag = 0, oflag = 0;
 
 	while ((ch = getopt(argc, argv, "C:c:e:f:hIk:o:t:")) != -1) {
 		switch (ch) {
@@ -133,16 +125,11 @@ main(int argc, char *argv[])
 	    ds_table_init(&batch, sizeof(struct ds_agg)) == -1)
 		err(1, NULL);
 	if (dir != NULL) {
-		if ((rc = ds_stateful_join(&st, "ds-state")) == -1)
-			commit_die();
-		if (rc == DS_CKPT_PREVIOUS)
-			warnx("%s/%s: %s; using its previous", st.dir,
-			    st.ck.name, st.ck.why);
+		ds_stateful_join_or_die(&st, "ds-state");
 		saved = skipto = restore(dir);
 	}
 	/* Until a checkpoint of ours, the source replays what we hold. */
-	if (ds_stateful_commit(&st, saved) == -1)
-		err(1, "%s/ds-state.commit", st.dir);
+	ds_stateful_commit_or_die(&st, saved);
 	r.flush = &out;
 	if (ds_write_header(&out) == -1)
 		ds_write_failed_die(&out);
@@ -176,27 +163,11 @@ main(int argc, char *argv[])
 			}
 			continue;
 		}
-		if (kfield > r.nfield)
-			ds_record_die(&r, "no field %zu", kfield);
-		kf = &r.field[kfield - 1];
-		if ((a = ds_table_upsert(&batch, kf->data, kf->len,
-		    &isnew)) == NULL)
-			err(1, NULL);
-		if (update != NULL) {
-			/* The batch's values, each its length then its bytes. */
-			if (vfield > r.nfield)
-				ds_record_die(&r, "no field %zu", vfield);
-			len = r.field[vfield - 1].len;
-			if (ds_buf_append(&a->str, &len, sizeof(len)) == -1 ||
-			    ds_buf_append(&a->str, r.field[vfield - 1].data,
-			    len) == -1)
-				err(1, NULL);
-			a->count++;
-		} else if (ds_agg_add_or_die(&r, a, op, vfield, Iflag) == -1) {
+		if (update != NULL)
+			ds_lua_values_add_or_die(&batch, &r, kfield, vfield);
+		else if (ds_batch_add_or_die(&batch, &r, op, kfield, vfield,
+		    Iflag) == -1)
 			nskipped++;
-			if (isnew)
-				ds_table_remove(&batch, kf->data, kf->len);
-		}
 	}
 	if (r.torn && dir != NULL)
 		warnx("stdin: the input ends inside a batch: left to the replay");
@@ -243,7 +214,6 @@ touch(struct key *k)
 {
 	struct key **p;
 
-	k->seq = ++lastseq;
 	ds_recent_touch(&state, k);
 	if (nchanged == changedcap) {
 		changedcap = changedcap != 0 ? changedcap * 2 : 64;
@@ -274,74 +244,19 @@ apply_batch(struct ds_reader *r)
 		name = ds_table_key(&batch, i, &len);
 		if ((k = lookup(name, len)) == NULL)
 			err(1, NULL);
-		if (update != NULL)
-			apply_lua(r, k, a);
-		else if (ds_agg_merge(&k->agg, a, op) == -1)
+		if (update == NULL && ds_agg_merge(&k->agg, a, op) == -1)
 			ds_record_die(r, "the state of a key overflows");
-		else
+		if (update == NULL ||
+		    ds_lua_update_or_die(update, r, a, &k->agg) == 0)
 			touch(k);
+		else {
+			/* The update gave nil: the key goes. */
+			ds_recent_remove(&state, k);
+			ds_agg_free(&k->agg);
+			free(k);
+		}
 	}
 	ds_agg_table_clear(&batch);
-}
-
-/*
- * Call the update with the key's values in the batch and its state (nil
- * for a new key); its value is the new state, nil removing the key.
- */
-static void
-apply_lua(struct ds_reader *r, struct key *k, const struct ds_agg *a)
-{
-	static struct ds_field *vals;
-	static size_t cap;
-	struct ds_field *p;
-	struct ds_num n;
-	const char *s, *end;
-	size_t i, len;
-	int rc;
-
-	if ((size_t)a->count > cap) {
-		if ((p = reallocarray(vals, a->count, sizeof(*p))) == NULL)
-			err(1, NULL);
-		vals = p;
-		cap = a->count;
-	}
-	s = a->str.data;
-	end = s + a->str.len;
-	for (i = 0; s < end; i++) {
-		memcpy(&len, s, sizeof(len));
-		vals[i].data = (char *)s + sizeof(len);
-		vals[i].len = len;
-		s += sizeof(len) + len;
-	}
-	ds_lua_set_list(update, 0, vals, i);
-	if (k->agg.count == 0)
-		ds_lua_set_nil(update, 1);
-	else if (k->agg.isstr)
-		ds_lua_set_string(update, 1, k->agg.str.data, k->agg.str.len);
-	else
-		ds_lua_set_num(update, 1, &k->agg.num);
-	if ((rc = ds_lua_state(update, &n, &s, &len)) == -1) {
-		if (errno == ENOMEM)
-			err(1, NULL);
-		ds_record_die(r, "lua: %s", ds_lua_error(update));
-	}
-	if (rc == 2) {
-		ds_recent_remove(&state, k);
-		ds_agg_free(&k->agg);
-		free(k);
-		return;
-	}
-	if (rc == 1) {
-		k->agg.num = n;
-		k->agg.isstr = 0;
-	} else {
-		k->agg.str.len = 0;
-		k->agg.isstr = 1;
-		if (ds_buf_append(&k->agg.str, s, len) == -1)
-			err(1, NULL);
-	}
-	k->agg.count += a->count;
-	touch(k);
 }
 
 /* Write a key and its state, kept when the batch's output is. */
@@ -415,15 +330,6 @@ end_batch(int64_t t)
 	nchanged = 0;
 }
 
-/* Exit 1 naming the commit record refused, or the failure. */
-static void
-commit_die(void)
-{
-	if (errno == EBADMSG)
-		errx(1, "%s/%s: %s", st.dir, st.ck.name, st.ck.why);
-	err(1, "%s", st.dir);
-}
-
 /*
  * Save the state after batch t, with the checkpoint store.  The batch's
  * output goes out first: after a crash a batch may come out twice, never
@@ -442,8 +348,7 @@ checkpoint(const char *dir, int64_t t)
 
 	if (ds_writer_flush(&out) == -1)
 		ds_write_failed_die(&out);
-	if (ds_stateful_trim(&st) == -1)
-		commit_die();
+	ds_stateful_trim_or_die(&st);
 	if ((fd = ds_ckpt_create(dir, "state")) == -1)
 		err(1, "%s/state", dir);
 	if (ds_writer_init(&w, fd) == -1)
@@ -456,7 +361,7 @@ checkpoint(const char *dir, int64_t t)
 		ds_statefile_value(&w, &k->agg, op);
 		n = snprintf(num, sizeof(num), "%lld\t%lld\t%llu",
 		    (long long)k->agg.count, (long long)k->updated,
-		    (unsigned long long)k->seq);
+		    (unsigned long long)k->e.seq);
 		ds_write_escaped(&w, num, n);
 		/*
 		 * A Lua state says which it is: the string "007" must not
@@ -475,8 +380,7 @@ checkpoint(const char *dir, int64_t t)
 	}
 	if (ds_ckpt_commit(dir, "state", fd) == -1)
 		err(1, "%s/state", dir);
-	if (ds_stateful_commit(&st, t) == -1)
-		err(1, "%s/ds-state.commit", st.dir);
+	ds_stateful_commit_or_die(&st, t);
 }
 
 /* An integer field of a checkpoint record, at least min. */
@@ -488,15 +392,6 @@ int_field(struct ds_reader *r, const struct ds_field *f, int64_t min)
 	if (ds_num_parse(f->data, f->len, &n) == -1 || n.isfloat || n.i < min)
 		ds_record_die(r, "not a checkpoint record");
 	return n.i;
-}
-
-static int
-by_seq(const void *a, const void *b)
-{
-	const struct key *x = *(struct key *const *)a;
-	const struct key *y = *(struct key *const *)b;
-
-	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 /*
@@ -512,10 +407,9 @@ restore(const char *dir)
 	struct ds_reader r;
 	struct ds_ckpt ck;
 	struct ds_field *f;
-	struct key *k, **all;
+	struct key *k;
 	char path[PATH_MAX];
 	int64_t t;
-	size_t i, n = 0;
 	int rc;
 
 	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
@@ -563,24 +457,13 @@ restore(const char *dir)
 		}
 		k->agg.count = int_field(&r, &f[2], 1);
 		k->updated = int_field(&r, &f[3], 0);
-		k->seq = int_field(&r, &f[4], 1);
-		if (k->seq > lastseq)
-			lastseq = k->seq;
-		n++;
+		k->e.seq = int_field(&r, &f[4], 1);
 	}
 	t = r.lasttime;
 	ds_reader_free(&r);
 	close(ck.fd);
 
-	/* The update list is the keys in the order of their last update. */
-	if ((all = reallocarray(NULL, n + 1, sizeof(*all))) == NULL)
+	if (ds_recent_sort(&state) == -1)
 		err(1, NULL);
-	for (i = n = 0; i < ds_table_end(&state.table); i++)
-		if ((k = ds_recent_at(&state, i)) != NULL)
-			all[n++] = k;
-	qsort(all, n, sizeof(*all), by_seq);
-	for (i = 0; i < n; i++)
-		ds_recent_touch(&state, all[i]);
-	free(all);
 	return t;
 }

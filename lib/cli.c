@@ -75,6 +75,41 @@ ds_record_die(struct ds_reader *r, const char *fmt, ...)
 	errx(1, "%s:%llu: %s", r->name, (unsigned long long)r->lineno, msg);
 }
 
+struct ds_agg *
+ds_batch_agg_or_die(struct ds_table *batch, struct ds_reader *r,
+    size_t kfield, int *isnew)
+{
+	const struct ds_field *k;
+	struct ds_agg *a;
+
+	if (kfield > r->nfield)
+		ds_record_die(r, "no field %zu", kfield);
+	k = &r->field[kfield - 1];
+	if ((a = ds_table_upsert_padded(batch, k->data, k->len,
+	    isnew)) == NULL)
+		err(1, NULL);
+	return a;
+}
+
+int
+ds_batch_add_or_die(struct ds_table *batch, struct ds_reader *r, int op,
+    size_t kfield, size_t vfield, int skip)
+{
+	const struct ds_field *k;
+	struct ds_agg *a;
+	int isnew;
+
+	a = ds_batch_agg_or_die(batch, r, kfield, &isnew);
+	if (ds_agg_add_or_die(r, a, op, vfield, skip) == 0)
+		return 0;
+	/* A key seen with no value is not one of the batch's. */
+	if (isnew) {
+		k = &r->field[kfield - 1];
+		ds_table_remove(batch, k->data, k->len);
+	}
+	return -1;
+}
+
 int
 ds_statefile_read_or_die(struct ds_reader *r)
 {
@@ -299,6 +334,25 @@ ds_source_write_failed_die(const struct ds_writer *w)
 	ds_write_failed_die(w);
 }
 
+/* Exit 1 naming the commit record of dir refused, or the failure. */
+static __dead void
+commit_die(const char *dir, const struct ds_ckpt *c)
+{
+	if (errno == EBADMSG)
+		errx(1, "%s/%s: %s", dir, c->name, c->why);
+	err(1, "%s", dir);
+}
+
+/* What ds_commit_oldest returned, rc, said in words. */
+static void
+commit_check(int rc, const char *dir, const struct ds_ckpt *c)
+{
+	if (rc == -1)
+		commit_die(dir, c);
+	if (rc == DS_CKPT_PREVIOUS)
+		warnx("%s/%s: %s; using its previous", dir, c->name, c->why);
+}
+
 int64_t
 ds_committed_or_die(void)
 {
@@ -308,14 +362,26 @@ ds_committed_or_die(void)
 
 	if ((dir = ds_pipeline_dir()) == NULL)
 		return INT64_MAX;
-	switch (ds_commit_oldest(dir, NULL, &t, &c)) {
-	case -1:
-		if (errno == EBADMSG)
-			errx(1, "%s/%s: %s", dir, c.name, c.why);
-		err(1, "%s", dir);
-	case DS_CKPT_PREVIOUS:
-		warnx("%s/%s: %s; using its previous", dir, c.name, c.why);
-		break;
-	}
+	commit_check(ds_commit_oldest(dir, NULL, &t, &c), dir, &c);
 	return t;
+}
+
+void
+ds_stateful_join_or_die(struct ds_stateful *s, const char *stage)
+{
+	commit_check(ds_stateful_join(s, stage), s->dir, &s->ck);
+}
+
+void
+ds_stateful_trim_or_die(struct ds_stateful *s)
+{
+	if (ds_stateful_trim(s) == -1)
+		commit_die(s->dir, &s->ck);
+}
+
+void
+ds_stateful_commit_or_die(struct ds_stateful *s, int64_t t)
+{
+	if (ds_stateful_commit(s, t) == -1)
+		err(1, "%s/%s.commit", s->dir, s->stage);
 }

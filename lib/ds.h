@@ -1857,12 +1857,14 @@ struct ds_recent_entry {
 	struct ds_recent_entry *next;
 	char		*key;		/* len bytes, not NUL-terminated */
 	size_t		 len;
+	uint64_t	 seq;		/* order of the last updates */
 };
 struct ds_recent {
 	struct ds_table	 table;		/* key -> struct ds_recent_entry * */
 	struct ds_recent_entry *oldest;
 	struct ds_recent_entry *newest;
 	size_t		 size;		/* of the program's struct */
+	uint64_t	 lastseq;	/* the newest's seq */
 };
 /* Entries of size bytes.  0, or -1/ENOMEM. */
 int	ds_recent_init(struct ds_recent *, size_t size);
@@ -1874,8 +1876,13 @@ void	*ds_recent_find(struct ds_recent *, const void *key, size_t len);
  */
 void	*ds_recent_get(struct ds_recent *, const void *key, size_t len,
 	    int *isnew);
-/* The entry was updated: it becomes the newest. */
+/* The entry was updated: it becomes the newest, with the next seq. */
 void	ds_recent_touch(struct ds_recent *, void *entry);
+/*
+ * List every entry of the table in the order of the seq each was given
+ * (as a checkpoint keeps them), oldest first.  0, or -1/ENOMEM.
+ */
+int	ds_recent_sort(struct ds_recent *);
 /* Take the entry out of the table and the list; the caller frees it. */
 void	ds_recent_remove(struct ds_recent *, void *entry);
 /* Entry i in the table's order, or NULL (removed); i < table end. */
@@ -1981,6 +1988,23 @@ struct ds_lua *ds_lua_new_or_die(const char *expr, const char *const names[]);
  */
 void	ds_lua_reducer_or_die(const char *expr);
 /*
+ * For a state update, updateStateByKey's function: add the record's
+ * field vfield to the values of its key (field kfield) in batch, a table
+ * of struct ds_agg holding each key's values; exits 1 naming the line
+ * when a field is missing.
+ */
+void	ds_lua_values_add_or_die(struct ds_table *batch, struct ds_reader *,
+	    size_t kfield, size_t vfield);
+/*
+ * Run update x on a key's values, as ds_lua_values_add_or_die gathered
+ * them, bound to its first parameter, and its state (nil when count is
+ * 0) to its second; the value is the new state, its count grown by the
+ * values': 0, or 1 when it is nil and the key is to go.  A Lua error
+ * exits 1 naming the line r read last.
+ */
+int	ds_lua_update_or_die(struct ds_lua *x, struct ds_reader *r,
+	    const struct ds_agg *values, struct ds_agg *state);
+/*
  * The reduction of a program that takes -o op or a Lua reducer operand:
  * op, or with expr (not NULL) DS_OP_FN made that reducer.  Exits 2 when
  * oflag says -o was given too.
@@ -2016,6 +2040,20 @@ __dead void ds_record_die(struct ds_reader *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 /* ds_statefile_read, exiting 1 with "NAME: truncated" or as ds_read_or_die. */
 int	ds_statefile_read_or_die(struct ds_reader *);
+/*
+ * The aggregate, in batch (a table of struct ds_agg), of the record's key,
+ * field kfield: created zeroed when *isnew.  Exits 1 naming the line when
+ * the record has no such field.
+ */
+struct ds_agg *ds_batch_agg_or_die(struct ds_table *batch, struct ds_reader *,
+	    size_t kfield, int *isnew);
+/*
+ * Add the record's field vfield to its key's aggregate in batch, as
+ * ds_agg_add_or_die: 0, or -1 when skipped (skip set, not a number), the
+ * key then left out of batch if it had no other value.
+ */
+int	ds_batch_add_or_die(struct ds_table *batch, struct ds_reader *, int op,
+	    size_t kfield, size_t vfield, int skip);
 /*
  * A field number given to option opt ("-k"): 1 to INT_MAX, else a usage
  * error, exit 2.
@@ -2100,6 +2138,14 @@ void	ds_outage_up_warn(struct ds_outage *, const char *place, int verbose);
  * refused.
  */
 int64_t	ds_committed_or_die(void);
+/*
+ * ds_stateful_join, ds_stateful_trim and ds_stateful_commit, warning as
+ * ds_committed_or_die does, and exiting 1 naming the record refused or
+ * the directory.
+ */
+void	ds_stateful_join_or_die(struct ds_stateful *, const char *stage);
+void	ds_stateful_trim_or_die(struct ds_stateful *);
+void	ds_stateful_commit_or_die(struct ds_stateful *, int64_t t);
 /*
  * ds_recv_run for main(): returns when the loop stopped (rv->why), out
  * flushed; exits 0 when the reader of out has gone, 1 naming stdout on a

@@ -4,6 +4,7 @@
  */
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,7 @@ ds_recent_touch(struct ds_recent *rc, void *entry)
 {
 	struct ds_recent_entry *e = entry;
 
+	e->seq = ++rc->lastseq;
 	unlink_entry(rc, e);
 	e->prev = rc->newest;
 	if (rc->newest != NULL)
@@ -92,4 +94,41 @@ ds_recent_at(struct ds_recent *rc, size_t i)
 
 	slot = ds_table_value(&rc->table, i);
 	return slot != NULL ? *slot : NULL;
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct ds_recent_entry *x = *(struct ds_recent_entry *const *)a;
+	const struct ds_recent_entry *y = *(struct ds_recent_entry *const *)b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int
+ds_recent_sort(struct ds_recent *rc)
+{
+	struct ds_recent_entry **all, *e;
+	size_t i, n = 0, end = ds_table_end(&rc->table);
+
+	if ((all = reallocarray(NULL, end + 1, sizeof(*all))) == NULL)
+		return -1;
+	for (i = 0; i < end; i++)
+		if ((e = ds_recent_at(rc, i)) != NULL)
+			all[n++] = e;
+	qsort(all, n, sizeof(*all), by_seq);
+	rc->oldest = rc->newest = NULL;
+	for (i = 0; i < n; i++) {
+		all[i]->prev = rc->newest;
+		all[i]->next = NULL;
+		if (rc->newest != NULL)
+			rc->newest->next = all[i];
+		else
+			rc->oldest = all[i];
+		rc->newest = all[i];
+		if (all[i]->seq > rc->lastseq)
+			rc->lastseq = all[i]->seq;
+	}
+	free(all);
+	return 0;
 }
