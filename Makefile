@@ -157,6 +157,8 @@ UNIT = \
 	tests/unit/t_partition \
 	tests/unit/t_reader \
 	tests/unit/t_receiver \
+	tests/unit/t_recent \
+	tests/unit/t_statefile \
 	tests/unit/t_table \
 	tests/unit/t_time \
 	tests/unit/t_utf8 \

@@ -40,7 +40,6 @@ static struct session *begin(const char *, size_t, int64_t);
 static void	finish(struct session *);
 static void	checkpoint(const char *, int64_t);
 static int64_t	restore(const char *);
-static int64_t	int_field(struct ds_reader *, const struct ds_field *);
 static int64_t	end_of(const struct session *);
 
 int
@@ -272,16 +271,6 @@ checkpoint(const char *dir, int64_t t)
 	close(fd);
 }
 
-static int64_t
-int_field(struct ds_reader *r, const struct ds_field *f)
-{
-	struct ds_num n;
-
-	if (ds_num_parse(f->data, f->len, &n) == -1 || n.isfloat || n.i < 0)
-		ds_record_die(r, "not a checkpoint record");
-	return n.i;
-}
-
 /*
  * Load the checkpoint in dir, if any; returns its batch time, or -1.  A
  * checkpoint that does not parse is an error, never replaced.
@@ -306,26 +295,17 @@ restore(const char *dir)
 			return -1;
 		err(1, "%s", path);
 	}
-	if (ds_statefile_open(&r, fd, path, "ds-session",
-	    ds_op_name(op)) == -1) {
-		if (errno == EBADMSG)
-			errx(1, "%s: not a ds-session checkpoint for -o %s",
-			    path, ds_op_name(op));
-		err(1, "%s", path);
-	}
+	ds_statefile_open_or_die(&r, fd, path, "ds-session", ds_op_name(op));
 	while (ds_statefile_read_or_die(&r) != DS_EOF) {
 		f = r.field;
 		if (r.nfield != 6 ||
 		    ds_recent_find(&open_, f[0].data, f[0].len) != NULL)
 			ds_record_die(&r, "not a checkpoint record");
-		s = begin(f[0].data, f[0].len, int_field(&r, &f[1]));
-		s->last = int_field(&r, &f[2]);
-		s->agg.count = int_field(&r, &f[3]);
-		if (ds_statefile_agg(&s->agg, op, &f[4], &f[5]) == -1) {
-			if (errno == ENOMEM)
-				err(1, NULL);
-			ds_record_die(&r, "not a checkpoint record");
-		}
+		s = begin(f[0].data, f[0].len,
+		    ds_statefile_int_or_die(&r, &f[1], 0));
+		s->last = ds_statefile_int_or_die(&r, &f[2], 0);
+		s->agg.count = ds_statefile_int_or_die(&r, &f[3], 0);
+		ds_statefile_agg_or_die(&r, &s->agg, op, &f[4], &f[5]);
 		ds_recent_touch(&open_, s);
 	}
 	t = r.lasttime;

@@ -20,6 +20,7 @@
 static const char synopsis[] = "ds-state [-I] [-c dir] [-C interval] "
     "[-e output] [-f field] [-k field] [-o op] [-t timeout] [lua]";
 
+/* -e, bits of the names' order */
 #define EMIT_ALL	1
 #define EMIT_CHANGED	2
 #define EMIT_EXPIRED	4
@@ -38,7 +39,7 @@ static int		 op = DS_OP_SUM;
 static int		 emit = EMIT_ALL;
 static int64_t		 timeout;		/* 0: none */
 static struct ds_recent	 state;
-static struct ds_table	 batch;			/* the open batch's aggregates */
+static struct ds_table	 batch;			/* the open batch's, per key */
 static struct key	**changed;		/* keys the batch updated */
 static size_t		 nchanged, changedcap;
 static struct ds_writer	 out;
@@ -51,7 +52,6 @@ static struct ds_lua	*update;		/* (values, state) -> state */
  */
 static struct ds_stateful st;
 
-static int	parse_emit(const char *);
 static struct key *lookup(const char *, size_t);
 static void	touch(struct key *);
 static void	apply_batch(struct ds_reader *);
@@ -59,7 +59,6 @@ static void	put(const struct key *, const char *);
 static void	end_batch(int64_t);
 static void	checkpoint(const char *, int64_t);
 static int64_t	restore(const char *);
-static int64_t	int_field(struct ds_reader *, const struct ds_field *, int64_t);
 
 int
 main(int argc, char *argv[])
@@ -83,9 +82,9 @@ main(int argc, char *argv[])
 			dir = optarg;
 			break;
 		case 'e':
-			if ((emit = parse_emit(optarg)) == -1)
-				errx(2, "-e %s: not a list of all, changed "
-				    "and expired", optarg);
+			emit = ds_names_arg_or_die("-e", optarg,
+			    (const char *const []){ "all", "changed",
+			    "expired", NULL });
 			break;
 		case 'f':
 			vfield = ds_field_arg_or_die("-f", optarg);
@@ -170,33 +169,12 @@ main(int argc, char *argv[])
 			nskipped++;
 	}
 	if (r.torn && dir != NULL)
-		warnx("stdin: the input ends inside a batch: left to the replay");
+		warnx("stdin: the input ends inside a batch: "
+		    "left to the replay");
 	ds_writer_close_or_die(&out);
 	if (nskipped > 0)
 		warnx("values skipped, not numbers: %llu", nskipped);
 	exit(0);
-}
-
-static int
-parse_emit(const char *s)
-{
-	static const char *const name[] = { "all", "changed", "expired" };
-	size_t i, len;
-	int set = 0;
-
-	for (;;) {
-		len = strcspn(s, ",");
-		for (i = 0; i < 3; i++)
-			if (strlen(name[i]) == len &&
-			    strncmp(s, name[i], len) == 0)
-				break;
-		if (i == 3)
-			return -1;
-		set |= 1 << i;
-		if (s[len] == '\0')
-			return set;
-		s += len + 1;
-	}
 }
 
 /* The state of a key, created empty (and not yet in the update list). */
@@ -349,11 +327,9 @@ checkpoint(const char *dir, int64_t t)
 	if (ds_writer_flush(&out) == -1)
 		ds_write_failed_die(&out);
 	ds_stateful_trim_or_die(&st);
-	if ((fd = ds_ckpt_create(dir, "state")) == -1)
+	if ((fd = ds_statefile_create(&w, dir, "state", "ds-state",
+	    ds_op_name(op))) == -1)
 		err(1, "%s/state", dir);
-	if (ds_writer_init(&w, fd) == -1)
-		err(1, NULL);
-	ds_statefile_begin(&w, "ds-state", ds_op_name(op));
 	for (i = 0; i < ds_table_end(&state.table); i++) {
 		if ((k = ds_recent_at(&state, i)) == NULL)
 			continue;
@@ -373,25 +349,9 @@ checkpoint(const char *dir, int64_t t)
 		ds_write_end(&w);
 	}
 	ds_kept_save(&st.kept, &w);
-	ds_write_batch(&w, t);
-	if (ds_writer_close(&w) == -1) {
-		ds_ckpt_abandon(dir, "state", fd);
-		err(1, "%s/state", dir);
-	}
-	if (ds_ckpt_commit(dir, "state", fd) == -1)
+	if (ds_statefile_commit(&w, dir, "state", fd, t) == -1)
 		err(1, "%s/state", dir);
 	ds_stateful_commit_or_die(&st, t);
-}
-
-/* An integer field of a checkpoint record, at least min. */
-static int64_t
-int_field(struct ds_reader *r, const struct ds_field *f, int64_t min)
-{
-	struct ds_num n;
-
-	if (ds_num_parse(f->data, f->len, &n) == -1 || n.isfloat || n.i < min)
-		ds_record_die(r, "not a checkpoint record");
-	return n.i;
 }
 
 /*
@@ -426,19 +386,16 @@ restore(const char *dir)
 		return -1;
 	if (rc == DS_CKPT_PREVIOUS)
 		warnx("%s: %s; using %s.prev", path, ck.why, path);
-	if (rc == -1 || ds_statefile_open(&r, ck.fd, path, "ds-state",
-	    ds_op_name(op)) == -1) {
-		if (rc == -1 || errno == EBADMSG)
-			errx(1, "%s: not a ds-state checkpoint for -o %s",
-			    path, ds_op_name(op));
-		err(1, "%s", path);
-	}
+	if (rc == -1)
+		errx(1, "%s: not a ds-state checkpoint for -o %s", path,
+		    ds_op_name(op));
+	ds_statefile_open_or_die(&r, ck.fd, path, "ds-state", ds_op_name(op));
 	r.lineno = 1;		/* the store's header line */
 	while (ds_statefile_read_or_die(&r) != DS_EOF) {
 		f = r.field;
 		if (r.nfield == 2) {
-			if (ds_stateful_keep(&st, int_field(&r, &f[0],
-			    INT64_MIN + 1), f[1].data, f[1].len) == -1) {
+			if (ds_stateful_keep(&st, ds_statefile_int_or_die(&r,
+			    &f[0], INT64_MIN + 1), f[1].data, f[1].len) == -1) {
 				if (errno == ENOMEM)
 					err(1, NULL);
 				ds_record_die(&r, "not a checkpoint record");
@@ -449,15 +406,11 @@ restore(const char *dir)
 			ds_record_die(&r, "not a checkpoint record");
 		if ((k = lookup(f[0].data, f[0].len)) == NULL)
 			err(1, NULL);
-		if (ds_statefile_agg(&k->agg, op, &f[1], op == DS_OP_FN ?
-		    &f[5] : NULL) == -1) {
-			if (errno == ENOMEM)
-				err(1, NULL);
-			ds_record_die(&r, "not a checkpoint record");
-		}
-		k->agg.count = int_field(&r, &f[2], 1);
-		k->updated = int_field(&r, &f[3], 0);
-		k->e.seq = int_field(&r, &f[4], 1);
+		ds_statefile_agg_or_die(&r, &k->agg, op, &f[1],
+		    op == DS_OP_FN ? &f[5] : NULL);
+		k->agg.count = ds_statefile_int_or_die(&r, &f[2], 1);
+		k->updated = ds_statefile_int_or_die(&r, &f[3], 0);
+		k->e.seq = ds_statefile_int_or_die(&r, &f[4], 1);
 	}
 	t = r.lasttime;
 	ds_reader_free(&r);

@@ -110,6 +110,73 @@ ds_batch_add_or_die(struct ds_table *batch, struct ds_reader *r, int op,
 	return -1;
 }
 
+void
+ds_statefile_open_or_die(struct ds_reader *r, int fd, const char *name,
+    const char *program, const char *op)
+{
+	if (ds_statefile_open(r, fd, name, program, op) == -1) {
+		if (errno == EBADMSG)
+			errx(1, "%s: not a %s checkpoint for -o %s", name,
+			    program, op);
+		err(1, "%s", name);
+	}
+}
+
+int64_t
+ds_statefile_int_or_die(struct ds_reader *r, const struct ds_field *f,
+    int64_t min)
+{
+	struct ds_num n;
+
+	if (ds_num_parse(f->data, f->len, &n) == -1 || n.isfloat || n.i < min)
+		ds_record_die(r, "not a checkpoint record");
+	return n.i;
+}
+
+void
+ds_statefile_agg_or_die(struct ds_reader *r, struct ds_agg *a, int op,
+    const struct ds_field *value, const struct ds_field *kind)
+{
+	if (ds_statefile_agg(a, op, value, kind) == -1) {
+		if (errno == ENOMEM)
+			err(1, NULL);
+		ds_record_die(r, "not a checkpoint record");
+	}
+}
+
+int
+ds_names_arg_or_die(const char *opt, const char *arg,
+    const char *const names[])
+{
+	struct ds_buf all = { 0 };
+	const char *s = arg, *sep;
+	size_t i, len;
+	int set = 0;
+
+	for (;;) {
+		len = strcspn(s, ",");
+		for (i = 0; names[i] != NULL; i++)
+			if (strlen(names[i]) == len &&
+			    strncmp(s, names[i], len) == 0)
+				break;
+		if (names[i] == NULL)
+			break;
+		set |= 1 << i;
+		if (s[len] == '\0')
+			return set;
+		s += len + 1;
+	}
+	for (i = 0; names[i] != NULL; i++) {
+		sep = i == 0 ? "" : names[i + 1] == NULL ? " and " : ", ";
+		if (ds_buf_append(&all, sep, strlen(sep)) == -1 ||
+		    ds_buf_append(&all, names[i], strlen(names[i])) == -1)
+			err(1, NULL);
+	}
+	if (ds_buf_append(&all, "", 1) == -1)
+		err(1, NULL);
+	errx(2, "%s %s: not a list of %s", opt, arg, all.data);
+}
+
 int
 ds_statefile_read_or_die(struct ds_reader *r)
 {

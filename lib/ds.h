@@ -1822,6 +1822,17 @@ int	ds_stateful_trim(struct ds_stateful *);
 int	ds_statefile_begin(struct ds_writer *w, const char *program,
 	    const char *op);
 /*
+ * The same into checkpoint name of dir in the store: w is set on its
+ * temporary file, whose descriptor is returned, or -1 with errno as
+ * ds_ckpt_create.  ds_statefile_commit ends it with the batch end t and
+ * makes it the checkpoint: 0, or -1 with errno, the checkpoints being as
+ * they were.
+ */
+int	ds_statefile_create(struct ds_writer *w, const char *dir,
+	    const char *name, const char *program, const char *op);
+int	ds_statefile_commit(struct ds_writer *w, const char *dir,
+	    const char *name, int fd, int64_t t);
+/*
  * Check the header at fd's offset and make r read the file from there.
  * 0, or -1 with errno EBADMSG (not program's checkpoint for op), ENOMEM
  * or from read(2).
@@ -2038,8 +2049,28 @@ ds_read_or_die(struct ds_reader *r)
 /* Exit 1 with "NAME:LINE: " and the message, about the current record. */
 __dead void ds_record_die(struct ds_reader *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
+/*
+ * ds_statefile_open, exiting 1 with "NAME: not a PROGRAM checkpoint for
+ * -o OP" or naming the error.
+ */
+void	ds_statefile_open_or_die(struct ds_reader *, int fd, const char *name,
+	    const char *program, const char *op);
 /* ds_statefile_read, exiting 1 with "NAME: truncated" or as ds_read_or_die. */
 int	ds_statefile_read_or_die(struct ds_reader *);
+/*
+ * An integer field of a state record, at least min, and ds_statefile_agg;
+ * exiting 1 with "NAME:LINE: not a checkpoint record" when it is none.
+ */
+int64_t	ds_statefile_int_or_die(struct ds_reader *, const struct ds_field *,
+	    int64_t min);
+void	ds_statefile_agg_or_die(struct ds_reader *, struct ds_agg *, int op,
+	    const struct ds_field *value, const struct ds_field *kind);
+/*
+ * The set of names[] (NULL-terminated) that arg lists, comma-separated,
+ * as bits (1 << i); exits 2 with "OPT ARG: not a list of A, B and C".
+ */
+int	ds_names_arg_or_die(const char *opt, const char *arg,
+	    const char *const names[]);
 /*
  * The aggregate, in batch (a table of struct ds_agg), of the record's key,
  * field kfield: created zeroed when *isnew.  Exits 1 naming the line when

@@ -42,6 +42,33 @@ ds_statefile_begin(struct ds_writer *w, const char *program, const char *op)
 }
 
 int
+ds_statefile_create(struct ds_writer *w, const char *dir, const char *name,
+    const char *program, const char *op)
+{
+	int fd;
+
+	if ((fd = ds_ckpt_create(dir, name)) == -1)
+		return -1;
+	if (ds_writer_init(w, fd) == -1 ||
+	    ds_statefile_begin(w, program, op) == -1) {
+		ds_ckpt_abandon(dir, name, fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+ds_statefile_commit(struct ds_writer *w, const char *dir, const char *name,
+    int fd, int64_t t)
+{
+	if (ds_write_batch(w, t) == -1 || ds_writer_close(w) == -1) {
+		ds_ckpt_abandon(dir, name, fd);
+		return -1;
+	}
+	return ds_ckpt_commit(dir, name, fd);
+}
+
+int
 ds_statefile_open(struct ds_reader *r, int fd, const char *name,
     const char *program, const char *op)
 {
