@@ -23,9 +23,8 @@ static const char synopsis[] = "ds-session [-I] [-c dir] [-f field] -g gap "
 
 /* An open session, in the list by its last batch for closing. */
 struct session {
-	struct ds_recent_entry e;
+	struct ds_recent_entry e;	/* e.t: batch time of the latest */
 	int64_t		 start;		/* batch time of the first record */
-	int64_t		 last;		/* batch time of the latest */
 	struct ds_agg	 agg;
 };
 
@@ -145,8 +144,7 @@ end_batch(struct ds_reader *r, int64_t t)
 	const char *key;
 	size_t i, len;
 
-	while ((s = (struct session *)open_.oldest) != NULL &&
-	    t - s->last >= gap)
+	while ((s = ds_recent_idle(&open_, t, gap - 1)) != NULL)
 		finish(s);
 	for (i = 0; i < ds_table_end(&batch); i++) {
 		if ((a = ds_table_value(&batch, i)) == NULL)
@@ -166,8 +164,7 @@ end_batch(struct ds_reader *r, int64_t t)
 			ds_record_die(r, "the aggregate of a session "
 			    "overflows");
 		}
-		s->last = t;
-		ds_recent_touch(&open_, s);
+		ds_recent_touch(&open_, s, t);
 	}
 	ds_agg_table_clear(&batch);
 	if (ds_write_batch(&out, t) == -1)
@@ -183,7 +180,7 @@ begin(const char *key, size_t len, int64_t t)
 
 	if ((s = ds_recent_get(&open_, key, len, &isnew)) == NULL)
 		err(1, NULL);
-	s->start = s->last = t;
+	s->start = s->e.t = t;
 	return s;
 }
 
@@ -219,7 +216,7 @@ end_of(const struct session *s)
 {
 	int64_t t;
 
-	return __builtin_add_overflow(s->last, gap, &t) ? INT64_MAX : t;
+	return __builtin_add_overflow(s->e.t, gap, &t) ? INT64_MAX : t;
 }
 
 /*
@@ -254,7 +251,7 @@ checkpoint(const char *dir, int64_t t)
 		s = (struct session *)e;
 		ds_write_field(&w, e->key, e->len);
 		n = snprintf(line, sizeof(line), "%lld\t%lld\t%lld",
-		    (long long)s->start, (long long)s->last,
+		    (long long)s->start, (long long)s->e.t,
 		    (long long)s->agg.count);
 		ds_write_escaped(&w, line, n);
 		ds_statefile_value(&w, &s->agg, op);
@@ -303,10 +300,10 @@ restore(const char *dir)
 			ds_record_die(&r, "not a checkpoint record");
 		s = begin(f[0].data, f[0].len,
 		    ds_statefile_int_or_die(&r, &f[1], 0));
-		s->last = ds_statefile_int_or_die(&r, &f[2], 0);
+		s->e.t = ds_statefile_int_or_die(&r, &f[2], 0);
 		s->agg.count = ds_statefile_int_or_die(&r, &f[3], 0);
 		ds_statefile_agg_or_die(&r, &s->agg, op, &f[4], &f[5]);
-		ds_recent_touch(&open_, s);
+		ds_recent_touch(&open_, s, s->e.t);
 	}
 	t = r.lasttime;
 	ds_reader_free(&r);

@@ -30,8 +30,7 @@ static const char synopsis[] = "ds-state [-I] [-c dir] [-C interval] "
 
 /* A key's state, in the list of updates for the timeouts. */
 struct key {
-	struct ds_recent_entry e;
-	int64_t		 updated;	/* batch time of the last value */
+	struct ds_recent_entry e;	/* e.t: batch time of the last value */
 	struct ds_agg	 agg;
 };
 
@@ -53,7 +52,7 @@ static struct ds_lua	*update;		/* (values, state) -> state */
 static struct ds_stateful st;
 
 static struct key *lookup(const char *, size_t);
-static void	touch(struct key *);
+static void	touch(struct key *, int64_t);
 static void	apply_batch(struct ds_reader *);
 static void	put(const struct key *, const char *);
 static void	end_batch(int64_t);
@@ -186,13 +185,13 @@ lookup(const char *name, size_t len)
 	return ds_recent_get(&state, name, len, &isnew);
 }
 
-/* k got values in the open batch: it becomes the newest update. */
+/* k got values in batch t: it becomes the newest update. */
 static void
-touch(struct key *k)
+touch(struct key *k, int64_t t)
 {
 	struct key **p;
 
-	ds_recent_touch(&state, k);
+	ds_recent_touch(&state, k, t);
 	if (nchanged == changedcap) {
 		changedcap = changedcap != 0 ? changedcap * 2 : 64;
 		if ((p = reallocarray(changed, changedcap, sizeof(*p))) ==
@@ -226,7 +225,7 @@ apply_batch(struct ds_reader *r)
 			ds_record_die(r, "the state of a key overflows");
 		if (update == NULL ||
 		    ds_lua_update_or_die(update, r, a, &k->agg) == 0)
-			touch(k);
+			touch(k, r->time);
 		else {
 			/* The update gave nil: the key goes. */
 			ds_recent_remove(&state, k);
@@ -274,10 +273,8 @@ end_batch(int64_t t)
 
 	if (ds_stateful_open(&st) == -1)
 		err(1, NULL);
-	for (i = 0; i < nchanged; i++)
-		changed[i]->updated = t;
-	while (timeout != 0 && (k = (struct key *)state.oldest) != NULL &&
-	    t - k->updated > timeout) {
+	while (timeout != 0 && (k = ds_recent_idle(&state, t,
+	    timeout)) != NULL) {
 		ds_recent_remove(&state, k);
 		*last = &k->e;		/* chained through e.next, in order */
 		last = &k->e.next;
@@ -336,7 +333,7 @@ checkpoint(const char *dir, int64_t t)
 		ds_write_field(&w, k->e.key, k->e.len);
 		ds_statefile_value(&w, &k->agg, op);
 		n = snprintf(num, sizeof(num), "%lld\t%lld\t%llu",
-		    (long long)k->agg.count, (long long)k->updated,
+		    (long long)k->agg.count, (long long)k->e.t,
 		    (unsigned long long)k->e.seq);
 		ds_write_escaped(&w, num, n);
 		/*
@@ -409,7 +406,7 @@ restore(const char *dir)
 		ds_statefile_agg_or_die(&r, &k->agg, op, &f[1],
 		    op == DS_OP_FN ? &f[5] : NULL);
 		k->agg.count = ds_statefile_int_or_die(&r, &f[2], 1);
-		k->updated = ds_statefile_int_or_die(&r, &f[3], 0);
+		k->e.t = ds_statefile_int_or_die(&r, &f[3], 0);
 		k->e.seq = ds_statefile_int_or_die(&r, &f[4], 1);
 	}
 	t = r.lasttime;

@@ -1868,6 +1868,7 @@ struct ds_recent_entry {
 	struct ds_recent_entry *next;
 	char		*key;		/* len bytes, not NUL-terminated */
 	size_t		 len;
+	int64_t		 t;		/* batch time of the last update */
 	uint64_t	 seq;		/* order of the last updates */
 };
 struct ds_recent {
@@ -1887,11 +1888,17 @@ void	*ds_recent_find(struct ds_recent *, const void *key, size_t len);
  */
 void	*ds_recent_get(struct ds_recent *, const void *key, size_t len,
 	    int *isnew);
-/* The entry was updated: it becomes the newest, with the next seq. */
-void	ds_recent_touch(struct ds_recent *, void *entry);
+/* The entry was updated at t: it becomes the newest, with the next seq. */
+void	ds_recent_touch(struct ds_recent *, void *entry, int64_t t);
+/*
+ * The oldest entry when t, a batch time no earlier than any entry's, is
+ * more than idle after its last update; else NULL.  It stays listed.
+ */
+void	*ds_recent_idle(struct ds_recent *, int64_t t, int64_t idle);
 /*
  * List every entry of the table in the order of the seq each was given
- * (as a checkpoint keeps them), oldest first.  0, or -1/ENOMEM.
+ * (as a checkpoint keeps them, with their t), oldest first.  0, or
+ * -1/ENOMEM.
  */
 int	ds_recent_sort(struct ds_recent *);
 /* Take the entry out of the table and the list; the caller frees it. */

@@ -64,10 +64,11 @@ unlink_entry(struct ds_recent *rc, struct ds_recent_entry *e)
 }
 
 void
-ds_recent_touch(struct ds_recent *rc, void *entry)
+ds_recent_touch(struct ds_recent *rc, void *entry, int64_t t)
 {
 	struct ds_recent_entry *e = entry;
 
+	e->t = t;
 	e->seq = ++rc->lastseq;
 	unlink_entry(rc, e);
 	e->prev = rc->newest;
@@ -76,6 +77,13 @@ ds_recent_touch(struct ds_recent *rc, void *entry)
 	else
 		rc->oldest = e;
 	rc->newest = e;
+}
+
+void *
+ds_recent_idle(struct ds_recent *rc, int64_t t, int64_t idle)
+{
+	return rc->oldest != NULL && t - rc->oldest->t > idle ?
+	    rc->oldest : NULL;
 }
 
 void

@@ -1,7 +1,7 @@
 /*
  * t_recent.c: tests the recency table of lib/recent.c: keys found again,
- * the list in the order of the last touch, removal from both, and the
- * order a checkpoint's seqs give back.
+ * the list in the order of the last touch, what is idle, removal from
+ * both, and the order a checkpoint's seqs give back.
  */
 
 #include <stdint.h>
@@ -59,16 +59,23 @@ main(void)
 	CHECK(b != NULL && c != NULL);
 
 	/* Each touch makes the newest. */
-	ds_recent_touch(&rc, a);
-	ds_recent_touch(&rc, b);
-	ds_recent_touch(&rc, c);
+	ds_recent_touch(&rc, a, 0);
+	ds_recent_touch(&rc, b, 0);
+	ds_recent_touch(&rc, c, 0);
 	CHECK(order(&rc, "abc"));
-	ds_recent_touch(&rc, a);
+	ds_recent_touch(&rc, a, 0);
 	CHECK(order(&rc, "bca") && a->e.seq == 4 && rc.lastseq == 4);
-	ds_recent_touch(&rc, a);
+	ds_recent_touch(&rc, a, 0);
 	CHECK(order(&rc, "bca"));
-	ds_recent_touch(&rc, c);
+	ds_recent_touch(&rc, c, 0);
 	CHECK(order(&rc, "bac"));
+	/* Idle: the oldest, once more than idle has passed since its time. */
+	ds_recent_touch(&rc, b, 1000);
+	ds_recent_touch(&rc, a, 3000);
+	ds_recent_touch(&rc, c, 3000);
+	CHECK(ds_recent_idle(&rc, 6000, 5000) == NULL);
+	CHECK(ds_recent_idle(&rc, 6000, 4999) == b);
+	CHECK(ds_recent_idle(&rc, 6000, 2999) == b && order(&rc, "bac"));
 
 	/* Removed from the list and the table; the table keeps its order. */
 	ds_recent_remove(&rc, a);
@@ -98,7 +105,7 @@ main(void)
 	rc.lastseq = 0;
 	CHECK(ds_recent_sort(&rc) == 0);
 	CHECK(order(&rc, "bca") && rc.lastseq == 30);
-	ds_recent_touch(&rc, b);
+	ds_recent_touch(&rc, b, 0);
 	CHECK(order(&rc, "cab") && b->e.seq == 31);
 	free(a);
 	free(b);
