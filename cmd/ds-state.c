@@ -39,8 +39,6 @@ static int		 emit = EMIT_ALL;
 static int64_t		 timeout;		/* 0: none */
 static struct ds_recent	 state;
 static struct ds_table	 batch;			/* the open batch's, per key */
-static struct key	**changed;		/* keys the batch updated */
-static size_t		 nchanged, changedcap;
 static struct ds_writer	 out;
 static struct ds_lua	*update;		/* (values, state) -> state */
 /*
@@ -52,7 +50,6 @@ static struct ds_lua	*update;		/* (values, state) -> state */
 static struct ds_stateful st;
 
 static struct key *lookup(const char *, size_t);
-static void	touch(struct key *, int64_t);
 static void	apply_batch(struct ds_reader *);
 static void	put(const struct key *, const char *);
 static void	end_batch(int64_t);
@@ -185,23 +182,6 @@ lookup(const char *name, size_t len)
 	return ds_recent_get(&state, name, len, &isnew);
 }
 
-/* k got values in batch t: it becomes the newest update. */
-static void
-touch(struct key *k, int64_t t)
-{
-	struct key **p;
-
-	ds_recent_touch(&state, k, t);
-	if (nchanged == changedcap) {
-		changedcap = changedcap != 0 ? changedcap * 2 : 64;
-		if ((p = reallocarray(changed, changedcap, sizeof(*p))) ==
-		    NULL)
-			err(1, NULL);
-		changed = p;
-	}
-	changed[nchanged++] = k;
-}
-
 /*
  * Fold the batch's aggregates into the state.  The batch is reduced on
  * its own first because its time, which decides whether a replayed batch
@@ -225,7 +205,7 @@ apply_batch(struct ds_reader *r)
 			ds_record_die(r, "the state of a key overflows");
 		if (update == NULL ||
 		    ds_lua_update_or_die(update, r, a, &k->agg) == 0)
-			touch(k, r->time);
+			ds_recent_touch(&state, k, r->time);
 		else {
 			/* The update gave nil: the key goes. */
 			ds_recent_remove(&state, k);
@@ -267,7 +247,7 @@ put(const struct key *k, const char *mark)
 static void
 end_batch(int64_t t)
 {
-	struct ds_recent_entry *gone = NULL, **last = &gone, *next;
+	struct ds_recent_entry *e, *gone = NULL, **last = &gone, *next;
 	struct key *k;
 	size_t i;
 
@@ -284,8 +264,9 @@ end_batch(int64_t t)
 			if ((k = ds_recent_at(&state, i)) != NULL)
 				put(k, NULL);
 	} else if (emit & EMIT_CHANGED) {
-		for (i = 0; i < nchanged; i++)
-			put(changed[i], NULL);
+		/* The keys the batch updated are the newest. */
+		for (e = ds_recent_since(&state, t); e != NULL; e = e->next)
+			put((struct key *)e, NULL);
 	}
 	for (; gone != NULL; gone = next) {
 		next = gone->next;
@@ -302,7 +283,6 @@ end_batch(int64_t t)
 		warnx("%s: nothing downstream has committed batch %lld; "
 		    "keeping the output of %d batches", st.dir,
 		    (long long)st.kept.batch[0].t, KEPT_WARN);
-	nchanged = 0;
 }
 
 /*

@@ -1896,6 +1896,12 @@ void	ds_recent_touch(struct ds_recent *, void *entry, int64_t t);
  */
 void	*ds_recent_idle(struct ds_recent *, int64_t t, int64_t idle);
 /*
+ * The oldest entry updated at t or later, from which the list's next
+ * pointers lead through the others, in the order of their updates, to
+ * the newest; NULL when there is none.
+ */
+void	*ds_recent_since(struct ds_recent *, int64_t t);
+/*
  * List every entry of the table in the order of the seq each was given
  * (as a checkpoint keeps them, with their t), oldest first.  0, or
  * -1/ENOMEM.

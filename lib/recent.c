@@ -86,6 +86,18 @@ ds_recent_idle(struct ds_recent *rc, int64_t t, int64_t idle)
 	    rc->oldest : NULL;
 }
 
+void *
+ds_recent_since(struct ds_recent *rc, int64_t t)
+{
+	struct ds_recent_entry *e;
+
+	if ((e = rc->newest) == NULL || e->t < t)
+		return NULL;
+	while (e->prev != NULL && e->prev->t >= t)
+		e = e->prev;
+	return e;
+}
+
 void
 ds_recent_remove(struct ds_recent *rc, void *entry)
 {

@@ -1,7 +1,7 @@
 /*
  * t_recent.c: tests the recency table of lib/recent.c: keys found again,
- * the list in the order of the last touch, what is idle, removal from
- * both, and the order a checkpoint's seqs give back.
+ * the list in the order of the last touch, what is idle or recent,
+ * removal from both, and the order a checkpoint's seqs give back.
  */
 
 #include <stdint.h>
@@ -76,6 +76,10 @@ main(void)
 	CHECK(ds_recent_idle(&rc, 6000, 5000) == NULL);
 	CHECK(ds_recent_idle(&rc, 6000, 4999) == b);
 	CHECK(ds_recent_idle(&rc, 6000, 2999) == b && order(&rc, "bac"));
+	/* Since: the updates of a batch are the newest, in their order. */
+	CHECK(ds_recent_since(&rc, 3000) == a && a->e.next == &c->e);
+	CHECK(ds_recent_since(&rc, 1) == b);
+	CHECK(ds_recent_since(&rc, 3001) == NULL);
 
 	/* Removed from the list and the table; the table keeps its order. */
 	ds_recent_remove(&rc, a);
