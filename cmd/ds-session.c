@@ -220,9 +220,10 @@ end_of(const struct session *s)
 }
 
 /*
- * Save the open sessions after batch t, as ds-state saves its state: a
- * temporary file, fsynced and renamed over the checkpoint, then the
- * directory fsynced, so that a crash leaves the old or the new one.  The
+ * Save the open sessions after batch t, in a state file as ds-state's
+ * (statefile.c) but outside the store: a temporary file, fsynced and
+ * renamed over the checkpoint, then the directory fsynced, so that a
+ * crash leaves the old or the new one.  The
  * batch's output goes out first: after a crash a batch may come out
  * twice, never not at all.
  */

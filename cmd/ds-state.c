@@ -20,7 +20,7 @@
 static const char synopsis[] = "ds-state [-I] [-c dir] [-C interval] "
     "[-e output] [-f field] [-k field] [-o op] [-t timeout] [lua]";
 
-/* -e, bits of the names' order */
+/* -e: a bit a name, in the order ds_names_arg_or_die is given them */
 #define EMIT_ALL	1
 #define EMIT_CHANGED	2
 #define EMIT_EXPIRED	4
@@ -240,9 +240,9 @@ put(const struct key *k, const char *mark)
 }
 
 /*
- * The batch of time t has ended: stamp its keys, time out the idle ones
- * (a key last updated at u goes at the first batch t with t - u >
- * timeout), and write what -e asks for: the expired oldest first.
+ * The batch of time t has ended, its keys folded in: time out the idle
+ * ones (a key last updated at u goes at the first batch t with t - u >
+ * timeout), and write what -e asks for, the expired oldest first.
  */
 static void
 end_batch(int64_t t)
