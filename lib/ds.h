@@ -1877,6 +1877,7 @@ struct ds_recent {
 	struct ds_recent_entry *newest;
 	size_t		 size;		/* of the program's struct */
 	uint64_t	 lastseq;	/* the newest's seq */
+	struct ds_recent_entry *run;	/* see recent.c */
 };
 /* Entries of size bytes.  0, or -1/ENOMEM. */
 int	ds_recent_init(struct ds_recent *, size_t size);
@@ -1888,7 +1889,10 @@ void	*ds_recent_find(struct ds_recent *, const void *key, size_t len);
  */
 void	*ds_recent_get(struct ds_recent *, const void *key, size_t len,
 	    int *isnew);
-/* The entry was updated at t: it becomes the newest, with the next seq. */
+/*
+ * The entry was updated at t, no earlier than any entry's: it becomes the
+ * newest, with the next seq.
+ */
 void	ds_recent_touch(struct ds_recent *, void *entry, int64_t t);
 /*
  * The oldest entry when t, a batch time no earlier than any entry's, is

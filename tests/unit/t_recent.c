@@ -80,6 +80,31 @@ main(void)
 	CHECK(ds_recent_since(&rc, 3000) == a && a->e.next == &c->e);
 	CHECK(ds_recent_since(&rc, 1) == b);
 	CHECK(ds_recent_since(&rc, 3001) == NULL);
+	/* The first of a batch's updated again, or gone: the next is. */
+	ds_recent_touch(&rc, a, 3000);
+	CHECK(order(&rc, "bca") && ds_recent_since(&rc, 3000) == c);
+	ds_recent_touch(&rc, c, 3000);
+	ds_recent_touch(&rc, a, 3000);
+	CHECK(order(&rc, "bca") && ds_recent_since(&rc, 3000) == c);
+	ds_recent_touch(&rc, b, 4000);
+	CHECK(ds_recent_since(&rc, 4000) == b &&
+	    ds_recent_since(&rc, 3000) == c);
+	ds_recent_touch(&rc, b, 4000);
+	CHECK(ds_recent_since(&rc, 4000) == b);
+	x = ds_recent_get(&rc, "d", 1, &isnew);
+	ds_recent_touch(&rc, x, 5000);
+	ds_recent_remove(&rc, x);
+	CHECK(order(&rc, "cab") && ds_recent_since(&rc, 4000) == b &&
+	    ds_recent_since(&rc, 4001) == NULL);
+	ds_recent_touch(&rc, x, 5000);
+	ds_recent_touch(&rc, c, 5000);
+	ds_recent_remove(&rc, x);
+	free(x);
+	CHECK(order(&rc, "abc") && ds_recent_since(&rc, 5000) == c &&
+	    ds_recent_since(&rc, 0) == a);
+	ds_recent_touch(&rc, a, 6000);
+	ds_recent_touch(&rc, c, 6000);
+	CHECK(order(&rc, "bac") && ds_recent_since(&rc, 6000) == a);
 
 	/* Removed from the list and the table; the table keeps its order. */
 	ds_recent_remove(&rc, a);
