@@ -69,9 +69,12 @@ LIBOBJ = \
 	lib/ranges.o \
 	lib/reader.o \
 	lib/receiver.o \
+	lib/recent.o \
 	lib/repr.o \
 	lib/spawn.o \
 	lib/source.o \
+	lib/statefile.o \
+	lib/stateful.o \
 	lib/swag.o \
 	lib/table.o \
 	lib/time.o \
@@ -162,6 +165,8 @@ UNIT = \
 	tests/unit/t_ranges \
 	tests/unit/t_reader \
 	tests/unit/t_receiver \
+	tests/unit/t_recent \
+	tests/unit/t_statefile \
 	tests/unit/t_table \
 	tests/unit/t_time \
 	tests/unit/t_utf8 \

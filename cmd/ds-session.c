@@ -21,50 +21,35 @@
 static const char synopsis[] = "ds-session [-I] [-c dir] [-f field] -g gap "
     "[-k field] [-m length] [-o op] [lua]";
 
-#define CKPT_MAGIC	"#ds1\n#ds-session 1 "
-
-/*
- * An open session.  They form a list ordered by their last batch,
- * oldest first, so that closing looks at the head only.
- */
+/* An open session, in the list by its last batch for closing. */
 struct session {
-	struct session	*prev;
-	struct session	*next;
+	struct ds_recent_entry e;	/* e.t: batch time of the latest */
 	int64_t		 start;		/* batch time of the first record */
-	int64_t		 last;		/* batch time of the latest */
 	struct ds_agg	 agg;
-	size_t		 len;
-	char		 key[];
 };
 
 static int		 op = DS_OP_SUM;
 static int64_t		 gap, maxlen;		/* maxlen 0: no limit */
-static struct ds_table	 open_;			/* key -> struct session * */
-static struct session	*oldest, *newest;
+static struct ds_recent	 open_;			/* the open sessions */
 static struct ds_table	 batch;			/* the batch's aggregates */
 static struct ds_writer	 out;
 
 static void	end_batch(struct ds_reader *, int64_t);
 static struct session *begin(const char *, size_t, int64_t);
-static void	unlink_session(struct session *);
-static void	append_session(struct session *);
 static void	finish(struct session *);
 static void	checkpoint(const char *, int64_t);
 static int64_t	restore(const char *);
-static int64_t	int_field(struct ds_reader *, const struct ds_field *);
 static int64_t	end_of(const struct session *);
 
 int
 main(int argc, char *argv[])
 {
 	struct ds_reader r;
-	const struct ds_field *kf;
-	struct ds_agg *a;
 	const char *dir = NULL;
 	int64_t skipto = -1;
 	unsigned long long nskipped = 0;
 	size_t kfield = 1, vfield = 2;
-	int ch, rc, isnew, Iflag = 0, oflag = 0;
+	int ch, rc, Iflag = 0, oflag = 0;
 
 	while ((ch = getopt(argc, argv, "c:f:g:hIk:m:o:")) != -1) {
 		switch (ch) {
@@ -103,7 +88,7 @@ main(int argc, char *argv[])
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&out, STDOUT_FILENO) == -1 ||
-	    ds_table_init(&open_, sizeof(struct session *)) == -1 ||
+	    ds_recent_init(&open_, sizeof(struct session)) == -1 ||
 	    ds_table_init(&batch, sizeof(struct ds_agg)) == -1)
 		err(1, NULL);
 	if (dir != NULL)
@@ -123,27 +108,20 @@ main(int argc, char *argv[])
 				checkpoint(dir, r.time);
 			continue;
 		}
-		if (kfield > r.nfield)
-			ds_record_die(&r, "no field %zu", kfield);
-		kf = &r.field[kfield - 1];
-		if ((a = ds_table_upsert_padded(&batch, kf->data, kf->len,
-		    &isnew)) == NULL)
-			err(1, NULL);
-		if (ds_agg_add_or_die(&r, a, op, vfield, Iflag) == -1) {
+		if (ds_batch_add_or_die(&batch, &r, op, kfield, vfield,
+		    Iflag) == -1)
 			nskipped++;
-			if (isnew)
-				ds_table_remove(&batch, kf->data, kf->len);
-		}
 	}
 	/* The sessions still open close at the end, in one last batch. */
-	if (newest != NULL) {
-		if ((skipto = end_of(newest)) <= r.lasttime) {
+	if (open_.newest != NULL) {
+		if ((skipto = end_of((struct session *)open_.newest)) <=
+		    r.lasttime) {
 			(void)ds_writer_flush(&out);
 			errx(1, "no batch time after %lld for the sessions "
 			    "still open", (long long)r.lasttime);
 		}
-		while (oldest != NULL)
-			finish(oldest);
+		while (open_.oldest != NULL)
+			finish((struct session *)open_.oldest);
 		if (ds_write_batch(&out, skipto) == -1)
 			ds_write_failed_die(&out);
 	}
@@ -161,19 +139,18 @@ main(int argc, char *argv[])
 static void
 end_batch(struct ds_reader *r, int64_t t)
 {
-	struct session **slot, *s;
+	struct session *s;
 	struct ds_agg *a;
 	const char *key;
 	size_t i, len;
 
-	while (oldest != NULL && t - oldest->last >= gap)
-		finish(oldest);
+	while ((s = ds_recent_idle(&open_, t, gap - 1)) != NULL)
+		finish(s);
 	for (i = 0; i < ds_table_end(&batch); i++) {
 		if ((a = ds_table_value(&batch, i)) == NULL)
 			continue;
 		key = ds_table_key(&batch, i, &len);
-		slot = ds_table_find(&open_, key, len);
-		s = slot != NULL ? *slot : NULL;
+		s = ds_recent_find(&open_, key, len);
 		if (s != NULL && maxlen != 0 && t - s->start >= maxlen) {
 			finish(s);
 			s = NULL;
@@ -187,55 +164,24 @@ end_batch(struct ds_reader *r, int64_t t)
 			ds_record_die(r, "the aggregate of a session "
 			    "overflows");
 		}
-		s->last = t;
-		unlink_session(s);
-		append_session(s);
+		ds_recent_touch(&open_, s, t);
 	}
 	ds_agg_table_clear(&batch);
 	if (ds_write_batch(&out, t) == -1)
 		ds_write_failed_die(&out);
 }
 
-/* A new session of key, from batch t on. */
+/* A new session of key, from batch t on, not yet in the list. */
 static struct session *
 begin(const char *key, size_t len, int64_t t)
 {
-	struct session **slot, *s;
+	struct session *s;
 	int isnew;
 
-	if ((s = calloc(1, sizeof(*s) + len)) == NULL ||
-	    (slot = ds_table_upsert(&open_, key, len, &isnew)) == NULL)
+	if ((s = ds_recent_get(&open_, key, len, &isnew)) == NULL)
 		err(1, NULL);
-	memcpy(s->key, key, len);
-	s->len = len;
-	s->start = s->last = t;
-	*slot = s;
+	s->start = s->e.t = t;
 	return s;
-}
-
-static void
-unlink_session(struct session *s)
-{
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else if (oldest == s)
-		oldest = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	else if (newest == s)
-		newest = s->prev;
-	s->prev = s->next = NULL;
-}
-
-static void
-append_session(struct session *s)
-{
-	s->prev = newest;
-	if (newest != NULL)
-		newest->next = s;
-	else
-		oldest = s;
-	newest = s;
 }
 
 /*
@@ -255,12 +201,11 @@ finish(struct session *s)
 	n = snprintf(times, sizeof(times), "%lld\t%lld\t%lld",
 	    (long long)s->start, (long long)end_of(s),
 	    (long long)s->agg.count);
-	if (ds_write_field(&out, s->key, s->len) == -1 ||
+	if (ds_write_field(&out, s->e.key, s->e.len) == -1 ||
 	    ds_write_escaped(&out, times, n) == -1 ||
 	    ds_write_field(&out, v, vlen) == -1 || ds_write_end(&out) == -1)
 		ds_write_failed_die(&out);
-	unlink_session(s);
-	ds_table_remove(&open_, s->key, s->len);
+	ds_recent_remove(&open_, s);
 	ds_agg_free(&s->agg);
 	free(s);
 }
@@ -271,13 +216,14 @@ end_of(const struct session *s)
 {
 	int64_t t;
 
-	return __builtin_add_overflow(s->last, gap, &t) ? INT64_MAX : t;
+	return __builtin_add_overflow(s->e.t, gap, &t) ? INT64_MAX : t;
 }
 
 /*
- * Save the open sessions after batch t, as ds-state saves its state: a
- * temporary file, fsynced and renamed over the checkpoint, then the
- * directory fsynced, so that a crash leaves the old or the new one.  The
+ * Save the open sessions after batch t, in a state file as ds-state's
+ * (statefile.c) but outside the store: a temporary file, fsynced and
+ * renamed over the checkpoint, then the directory fsynced, so that a
+ * crash leaves the old or the new one.  The
  * batch's output goes out first: after a crash a batch may come out
  * twice, never not at all.
  */
@@ -285,9 +231,9 @@ static void
 checkpoint(const char *dir, int64_t t)
 {
 	struct ds_writer w;
+	struct ds_recent_entry *e;
 	struct session *s;
-	char tmp[PATH_MAX], path[PATH_MAX], num[DS_NUM_MAX];
-	char line[4 * DS_NUM_MAX];
+	char tmp[PATH_MAX], path[PATH_MAX], line[4 * DS_NUM_MAX];
 	int fd, n;
 
 	if (ds_writer_flush(&out) == -1)
@@ -300,21 +246,16 @@ checkpoint(const char *dir, int64_t t)
 		err(1, "%s", tmp);
 	if (ds_writer_init(&w, fd) == -1)
 		err(1, NULL);
-	n = snprintf(line, sizeof(line), CKPT_MAGIC "%s\n", ds_op_name(op));
-	ds_write_bytes(&w, line, n);
+	ds_statefile_begin(&w, "ds-session", ds_op_name(op));
 	/* Oldest first: the list comes back in the order it is read. */
-	for (s = oldest; s != NULL; s = s->next) {
-		ds_write_field(&w, s->key, s->len);
+	for (e = open_.oldest; e != NULL; e = e->next) {
+		s = (struct session *)e;
+		ds_write_field(&w, e->key, e->len);
 		n = snprintf(line, sizeof(line), "%lld\t%lld\t%lld",
-		    (long long)s->start, (long long)s->last,
+		    (long long)s->start, (long long)s->e.t,
 		    (long long)s->agg.count);
 		ds_write_escaped(&w, line, n);
-		if (op == DS_OP_FIRST || op == DS_OP_LAST || s->agg.isstr)
-			ds_write_field(&w, s->agg.str.data != NULL ?
-			    s->agg.str.data : "", s->agg.str.len);
-		else
-			ds_write_field(&w, num, ds_num_format(&s->agg.num,
-			    num));
+		ds_statefile_value(&w, &s->agg, op);
 		ds_write_field(&w, s->agg.isstr ? "string" : "number", 6);
 		ds_write_end(&w);
 	}
@@ -328,16 +269,6 @@ checkpoint(const char *dir, int64_t t)
 	close(fd);
 }
 
-static int64_t
-int_field(struct ds_reader *r, const struct ds_field *f)
-{
-	struct ds_num n;
-
-	if (ds_num_parse(f->data, f->len, &n) == -1 || n.isfloat || n.i < 0)
-		ds_record_die(r, "not a checkpoint record");
-	return n.i;
-}
-
 /*
  * Load the checkpoint in dir, if any; returns its batch time, or -1.  A
  * checkpoint that does not parse is an error, never replaced.
@@ -348,10 +279,9 @@ restore(const char *dir)
 	struct ds_reader r;
 	struct ds_field *f;
 	struct session *s;
-	char path[PATH_MAX], head[64];
-	int64_t t = -1;
-	ssize_t len;
-	int fd, rc, want;
+	char path[PATH_MAX];
+	int64_t t;
+	int fd;
 
 	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
 		err(1, "%s", dir);
@@ -363,41 +293,20 @@ restore(const char *dir)
 			return -1;
 		err(1, "%s", path);
 	}
-	want = snprintf(head, sizeof(head), CKPT_MAGIC "%s\n", ds_op_name(op));
-	len = read(fd, head + want, want);
-	if (len != want || memcmp(head, head + want, want) != 0)
-		errx(1, "%s: not a ds-session checkpoint for -o %s", path,
-		    ds_op_name(op));
-	if (lseek(fd, 0, SEEK_SET) == -1 ||
-	    ds_reader_init(&r, fd, path, DS_AUTO) == -1)
-		err(1, "%s", path);
-	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
-		if (rc == DS_BATCH) {
-			if (r.synthetic)
-				errx(1, "%s: truncated", path);
-			t = r.time;
-			continue;
-		}
+	ds_statefile_open_or_die(&r, fd, path, "ds-session", ds_op_name(op));
+	while (ds_statefile_read_or_die(&r) != DS_EOF) {
 		f = r.field;
-		if (t != -1 || r.nfield != 6 ||
-		    ds_table_find(&open_, f[0].data, f[0].len) != NULL)
+		if (r.nfield != 6 ||
+		    ds_recent_find(&open_, f[0].data, f[0].len) != NULL)
 			ds_record_die(&r, "not a checkpoint record");
-		s = begin(f[0].data, f[0].len, int_field(&r, &f[1]));
-		s->last = int_field(&r, &f[2]);
-		s->agg.count = int_field(&r, &f[3]);
-		s->agg.isstr = f[5].len == 6 && memcmp(f[5].data, "string",
-		    6) == 0;
-		if (op == DS_OP_FIRST || op == DS_OP_LAST || s->agg.isstr) {
-			if (ds_buf_append(&s->agg.str, f[4].data,
-			    f[4].len) == -1)
-				err(1, NULL);
-		} else if (ds_num_parse(f[4].data, f[4].len,
-		    &s->agg.num) == -1)
-			ds_record_die(&r, "not a checkpoint record");
-		append_session(s);
+		s = begin(f[0].data, f[0].len,
+		    ds_statefile_int_or_die(&r, &f[1], 0));
+		s->e.t = ds_statefile_int_or_die(&r, &f[2], 0);
+		s->agg.count = ds_statefile_int_or_die(&r, &f[3], 0);
+		ds_statefile_agg_or_die(&r, &s->agg, op, &f[4], &f[5]);
+		ds_recent_touch(&open_, s, s->e.t);
 	}
-	if (t == -1)
-		errx(1, "%s: truncated", path);
+	t = r.lasttime;
 	ds_reader_free(&r);
 	close(fd);
 	return t;

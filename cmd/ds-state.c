@@ -8,9 +8,7 @@
 
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,83 +20,51 @@
 static const char synopsis[] = "ds-state [-I] [-c dir] [-C interval] "
     "[-e output] [-f field] [-k field] [-o op] [-t timeout] [lua]";
 
+/* -e: a bit a name, in the order ds_names_arg_or_die is given them */
 #define EMIT_ALL	1
 #define EMIT_CHANGED	2
 #define EMIT_EXPIRED	4
 
-#define CKPT_MAGIC	"#ds1\n#ds-state 1 "
 /* Kept output past this many batches means no sink commits: warn. */
 #define KEPT_WARN	1000
 
-/*
- * A key's state.  Live keys form a list ordered by last update, oldest
- * first, so that timeouts look at the head only.
- */
+/* A key's state, in the list of updates for the timeouts. */
 struct key {
-	struct key	*prev;
-	struct key	*next;
-	int64_t		 updated;	/* batch time of the last value */
-	uint64_t	 seq;		/* order of the last updates */
+	struct ds_recent_entry e;	/* e.t: batch time of the last value */
 	struct ds_agg	 agg;
-	size_t		 len;
-	char		 name[];
 };
 
 static int		 op = DS_OP_SUM;
 static int		 emit = EMIT_ALL;
 static int64_t		 timeout;		/* 0: none */
-static struct ds_table	 state;			/* name -> struct key * */
-static struct key	*oldest, *newest;
-static uint64_t		 lastseq;
-static struct ds_table	 batch;			/* the open batch's aggregates */
-static struct key	**changed;		/* keys the batch updated */
-static size_t		 nchanged, changedcap;
+static struct ds_recent	 state;
+static struct ds_table	 batch;			/* the open batch's, per key */
 static struct ds_writer	 out;
 static struct ds_lua	*update;		/* (values, state) -> state */
-
 /*
  * Exactly-once (ds(7)): with -c and $DS_CHECKPOINT, the output of the
  * batches the stages downstream have not committed is kept, in memory
  * and in the checkpoint, to be written again when a restarted source
  * replays them.
  */
-static const char	*pipedir;		/* $DS_CHECKPOINT, with -c */
-static struct ds_kept	 kept;
-static int64_t		 committed = -1;	/* downstream's, at the start */
+static struct ds_stateful st;
 
-static int	parse_emit(const char *);
 static struct key *lookup(const char *, size_t);
-static void	unlink_key(struct key *);
-static void	append_key(struct key *);
-static void	touch(struct key *);
 static void	apply_batch(struct ds_reader *);
-static void	apply_lua(struct ds_reader *, struct key *,
-		    const struct ds_agg *);
-static void	forget(struct key *);
 static void	put(const struct key *, const char *);
 static void	end_batch(int64_t);
-static void	trim_kept(void);
-static __dead void commit_die(const struct ds_ckpt *);
 static void	checkpoint(const char *, int64_t);
 static int64_t	restore(const char *);
-static void	restore_kept(struct ds_reader *, const struct ds_field *);
-static int64_t	int_field(struct ds_reader *, const struct ds_field *, int64_t);
-static int	field_is(const struct ds_field *, const char *);
-static int	lua_num_parse(const struct ds_field *, struct ds_num *);
-static int	by_seq(const void *, const void *);
 
 int
 main(int argc, char *argv[])
 {
 	struct ds_reader r;
-	struct ds_ckpt ck;
-	const struct ds_field *kf;
-	struct ds_agg *a;
 	const char *dir = NULL;
 	int64_t every = 0, skipto = -1, saved = -1;
 	unsigned long long nskipped = 0;
-	size_t kfield = 1, vfield = 2, len;
-	int ch, rc, isnew, Iflag = 0, oflag = 0;
+	size_t kfield = 1, vfield = 2;
+	int ch, rc, Iflag = 0, oflag = 0;
 
 	while ((ch = getopt(argc, argv, "C:c:e:f:hIk:o:t:")) != -1) {
 		switch (ch) {
@@ -112,9 +78,9 @@ main(int argc, char *argv[])
 			dir = optarg;
 			break;
 		case 'e':
-			if ((emit = parse_emit(optarg)) == -1)
-				errx(2, "-e %s: not a list of all, changed "
-				    "and expired", optarg);
+			emit = ds_names_arg_or_die("-e", optarg,
+			    (const char *const []){ "all", "changed",
+			    "expired", NULL });
 			break;
 		case 'f':
 			vfield = ds_field_arg_or_die("-f", optarg);
@@ -150,22 +116,15 @@ main(int argc, char *argv[])
 
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&out, STDOUT_FILENO) == -1 ||
-	    ds_table_init(&state, sizeof(struct key *)) == -1 ||
+	    ds_recent_init(&state, sizeof(struct key)) == -1 ||
 	    ds_table_init(&batch, sizeof(struct ds_agg)) == -1)
 		err(1, NULL);
-	if (dir != NULL && (pipedir = ds_pipeline_dir()) != NULL) {
-		if (ds_commit_oldest(pipedir, "ds-state", &committed,
-		    &ck) == -1)
-			commit_die(&ck);
-		if (ck.status == DS_CKPT_PREVIOUS)
-			warnx("%s/%s: %s; using its previous", pipedir,
-			    ck.name, ck.why);
-	}
-	if (dir != NULL)
+	if (dir != NULL) {
+		ds_stateful_join_or_die(&st, "ds-state");
 		saved = skipto = restore(dir);
+	}
 	/* Until a checkpoint of ours, the source replays what we hold. */
-	if (pipedir != NULL && ds_commit_save(pipedir, "ds-state", saved) == -1)
-		err(1, "%s/ds-state.commit", pipedir);
+	ds_stateful_commit_or_die(&st, saved);
 	r.flush = &out;
 	if (ds_write_header(&out) == -1)
 		ds_write_failed_die(&out);
@@ -186,8 +145,7 @@ main(int argc, char *argv[])
 				 * downstream again what it has not committed.
 				 */
 				ds_agg_table_clear(&batch);
-				if (r.time > committed &&
-				    ds_kept_replay(&kept, r.time, &out) == -1)
+				if (ds_stateful_replay(&st, r.time, &out) == -1)
 					ds_write_failed_die(&out);
 				continue;
 			}
@@ -200,119 +158,28 @@ main(int argc, char *argv[])
 			}
 			continue;
 		}
-		if (kfield > r.nfield)
-			ds_record_die(&r, "no field %zu", kfield);
-		kf = &r.field[kfield - 1];
-		if ((a = ds_table_upsert(&batch, kf->data, kf->len,
-		    &isnew)) == NULL)
-			err(1, NULL);
-		if (update != NULL) {
-			/* The batch's values, each its length then its bytes. */
-			if (vfield > r.nfield)
-				ds_record_die(&r, "no field %zu", vfield);
-			len = r.field[vfield - 1].len;
-			if (ds_buf_append(&a->str, &len, sizeof(len)) == -1 ||
-			    ds_buf_append(&a->str, r.field[vfield - 1].data,
-			    len) == -1)
-				err(1, NULL);
-			a->count++;
-		} else if (ds_agg_add_or_die(&r, a, op, vfield, Iflag) == -1) {
+		if (update != NULL)
+			ds_lua_values_add_or_die(&batch, &r, kfield, vfield);
+		else if (ds_batch_add_or_die(&batch, &r, op, kfield, vfield,
+		    Iflag) == -1)
 			nskipped++;
-			if (isnew)
-				ds_table_remove(&batch, kf->data, kf->len);
-		}
 	}
 	if (r.torn && dir != NULL)
-		warnx("stdin: the input ends inside a batch: left to the replay");
+		warnx("stdin: the input ends inside a batch: "
+		    "left to the replay");
 	ds_writer_close_or_die(&out);
 	if (nskipped > 0)
 		warnx("values skipped, not numbers: %llu", nskipped);
 	exit(0);
 }
 
-static int
-parse_emit(const char *s)
-{
-	static const char *const name[] = { "all", "changed", "expired" };
-	size_t i, len;
-	int set = 0;
-
-	for (;;) {
-		len = strcspn(s, ",");
-		for (i = 0; i < 3; i++)
-			if (strlen(name[i]) == len &&
-			    strncmp(s, name[i], len) == 0)
-				break;
-		if (i == 3)
-			return -1;
-		set |= 1 << i;
-		if (s[len] == '\0')
-			return set;
-		s += len + 1;
-	}
-}
-
 /* The state of a key, created empty (and not yet in the update list). */
 static struct key *
 lookup(const char *name, size_t len)
 {
-	struct key **slot, *k;
 	int isnew;
 
-	if ((slot = ds_table_upsert(&state, name, len, &isnew)) == NULL)
-		return NULL;
-	if (!isnew)
-		return *slot;
-	if ((k = calloc(1, sizeof(*k) + len)) == NULL)
-		return NULL;
-	memcpy(k->name, name, len);
-	k->len = len;
-	return *slot = k;
-}
-
-static void
-unlink_key(struct key *k)
-{
-	if (k->prev != NULL)
-		k->prev->next = k->next;
-	else if (oldest == k)
-		oldest = k->next;
-	if (k->next != NULL)
-		k->next->prev = k->prev;
-	else if (newest == k)
-		newest = k->prev;
-	k->prev = k->next = NULL;
-}
-
-static void
-append_key(struct key *k)
-{
-	k->prev = newest;
-	k->next = NULL;
-	if (newest != NULL)
-		newest->next = k;
-	else
-		oldest = k;
-	newest = k;
-}
-
-/* k got values in the open batch: it becomes the newest update. */
-static void
-touch(struct key *k)
-{
-	struct key **p;
-
-	k->seq = ++lastseq;
-	unlink_key(k);
-	append_key(k);
-	if (nchanged == changedcap) {
-		changedcap = changedcap != 0 ? changedcap * 2 : 64;
-		if ((p = reallocarray(changed, changedcap, sizeof(*p))) ==
-		    NULL)
-			err(1, NULL);
-		changed = p;
-	}
-	changed[nchanged++] = k;
+	return ds_recent_get(&state, name, len, &isnew);
 }
 
 /*
@@ -334,82 +201,19 @@ apply_batch(struct ds_reader *r)
 		name = ds_table_key(&batch, i, &len);
 		if ((k = lookup(name, len)) == NULL)
 			err(1, NULL);
-		if (update != NULL)
-			apply_lua(r, k, a);
-		else if (ds_agg_merge(&k->agg, a, op) == -1)
+		if (update == NULL && ds_agg_merge(&k->agg, a, op) == -1)
 			ds_record_die(r, "the state of a key overflows");
-		else
-			touch(k);
+		if (update == NULL ||
+		    ds_lua_update_or_die(update, r, a, &k->agg) == 0)
+			ds_recent_touch(&state, k, r->time);
+		else {
+			/* The update gave nil: the key goes. */
+			ds_recent_remove(&state, k);
+			ds_agg_free(&k->agg);
+			free(k);
+		}
 	}
 	ds_agg_table_clear(&batch);
-}
-
-/*
- * Call the update with the key's values in the batch and its state (nil
- * for a new key); its value is the new state, nil removing the key.
- */
-static void
-apply_lua(struct ds_reader *r, struct key *k, const struct ds_agg *a)
-{
-	static struct ds_field *vals;
-	static size_t cap;
-	struct ds_field *p;
-	struct ds_num n;
-	const char *s, *end;
-	size_t i, len;
-	int rc;
-
-	if ((size_t)a->count > cap) {
-		if ((p = reallocarray(vals, a->count, sizeof(*p))) == NULL)
-			err(1, NULL);
-		vals = p;
-		cap = a->count;
-	}
-	s = a->str.data;
-	end = s + a->str.len;
-	for (i = 0; s < end; i++) {
-		memcpy(&len, s, sizeof(len));
-		vals[i].data = (char *)s + sizeof(len);
-		vals[i].len = len;
-		s += sizeof(len) + len;
-	}
-	ds_lua_set_list(update, 0, vals, i);
-	if (k->agg.count == 0)
-		ds_lua_set_nil(update, 1);
-	else if (k->agg.isstr)
-		ds_lua_set_string(update, 1, k->agg.str.data, k->agg.str.len);
-	else
-		ds_lua_set_num(update, 1, &k->agg.num);
-	if ((rc = ds_lua_state(update, &n, &s, &len)) == -1) {
-		if (errno == ENOMEM)
-			err(1, NULL);
-		ds_record_die(r, "lua: %s", ds_lua_error(update));
-	}
-	if (rc == 2) {
-		forget(k);
-		return;
-	}
-	if (rc == 1) {
-		k->agg.num = n;
-		k->agg.isstr = 0;
-	} else {
-		k->agg.str.len = 0;
-		k->agg.isstr = 1;
-		if (ds_buf_append(&k->agg.str, s, len) == -1)
-			err(1, NULL);
-	}
-	k->agg.count += a->count;
-	touch(k);
-}
-
-/* Remove a key from the state. */
-static void
-forget(struct key *k)
-{
-	unlink_key(k);
-	ds_table_remove(&state, k->name, k->len);
-	ds_agg_free(&k->agg);
-	free(k);
 }
 
 /* Write a key and its state, kept when the batch's output is. */
@@ -420,15 +224,15 @@ put(const struct key *k, const char *mark)
 	char num[DS_NUM_MAX];
 	size_t n = 2;
 
-	f[0].data = (char *)k->name;
-	f[0].len = k->len;
+	f[0].data = k->e.key;
+	f[0].len = k->e.len;
 	f[1].data = (char *)ds_agg_result(&k->agg, op, num, &f[1].len);
 	if (mark != NULL) {
 		f[2].data = (char *)mark;
 		f[2].len = strlen(mark);
 		n = 3;
 	}
-	if (ds_kept_record(&kept, &out, f, n) == -1) {
+	if (ds_kept_record(&st.kept, &out, f, n) == -1) {
 		if (errno == ENOMEM)
 			err(1, NULL);
 		ds_write_failed_die(&out);
@@ -436,81 +240,49 @@ put(const struct key *k, const char *mark)
 }
 
 /*
- * The batch of time t has ended: stamp its keys, time out the idle ones
- * (a key last updated at u goes at the first batch t with t - u >
- * timeout), and write what -e asks for.
+ * The batch of time t has ended, its keys folded in: time out the idle
+ * ones (a key last updated at u goes at the first batch t with t - u >
+ * timeout), and write what -e asks for, the expired oldest first.
  */
 static void
 end_batch(int64_t t)
 {
-	struct key **slot, *k, *gone = NULL;
+	struct ds_recent_entry *e, *gone = NULL, **last = &gone, *next;
+	struct key *k;
 	size_t i;
 
-	if (pipedir != NULL && ds_kept_open(&kept) == -1)
+	if (ds_stateful_open(&st) == -1)
 		err(1, NULL);
-	for (i = 0; i < nchanged; i++)
-		changed[i]->updated = t;
-	while (timeout != 0 && (k = oldest) != NULL &&
-	    t - k->updated > timeout) {
-		unlink_key(k);
-		ds_table_remove(&state, k->name, k->len);
-		k->next = gone;		/* newest expired first */
-		gone = k;
+	while (timeout != 0 && (k = ds_recent_idle(&state, t,
+	    timeout)) != NULL) {
+		ds_recent_remove(&state, k);
+		*last = &k->e;		/* chained through e.next, in order */
+		last = &k->e.next;
 	}
 	if (emit & EMIT_ALL) {
-		for (i = 0; i < ds_table_end(&state); i++)
-			if ((slot = ds_table_value(&state, i)) != NULL)
-				put(*slot, NULL);
+		for (i = 0; i < ds_table_end(&state.table); i++)
+			if ((k = ds_recent_at(&state, i)) != NULL)
+				put(k, NULL);
 	} else if (emit & EMIT_CHANGED) {
-		for (i = 0; i < nchanged; i++)
-			put(changed[i], NULL);
+		/* The keys the batch updated are the newest. */
+		for (e = ds_recent_since(&state, t); e != NULL; e = e->next)
+			put((struct key *)e, NULL);
 	}
-	/* Reverse the list so that the expired come oldest first. */
-	for (k = NULL; gone != NULL; ) {
-		struct key *next = gone->next;
-
-		gone->next = k;
-		k = gone;
-		gone = next;
-	}
-	while (k != NULL) {
-		struct key *next = k->next;
-
+	for (; gone != NULL; gone = next) {
+		next = gone->next;
+		k = (struct key *)gone;
 		if (emit & EMIT_EXPIRED)
 			put(k, "expired");
 		ds_agg_free(&k->agg);
 		free(k);
-		k = next;
 	}
 	if (ds_write_batch(&out, t) == -1)
 		ds_write_failed_die(&out);
-	ds_kept_close(&kept, t);
-	if (kept.n == KEPT_WARN)
+	ds_kept_close(&st.kept, t);
+	if (st.kept.n == KEPT_WARN)
 		warnx("%s: nothing downstream has committed batch %lld; "
-		    "keeping the output of %d batches", pipedir,
-		    (long long)kept.batch[0].t, KEPT_WARN);
-	nchanged = 0;
-}
-
-/* Forget the output downstream has committed. */
-static void
-trim_kept(void)
-{
-	struct ds_ckpt ck;
-	int64_t t;
-
-	if (ds_commit_oldest(pipedir, "ds-state", &t, &ck) == -1)
-		commit_die(&ck);
-	ds_kept_trim(&kept, t);
-}
-
-/* Exit 1 naming the commit record refused, or the failure. */
-static void
-commit_die(const struct ds_ckpt *ck)
-{
-	if (errno == EBADMSG)
-		errx(1, "%s/%s: %s", pipedir, ck->name, ck->why);
-	err(1, "%s", pipedir);
+		    "keeping the output of %d batches", st.dir,
+		    (long long)st.kept.batch[0].t, KEPT_WARN);
 }
 
 /*
@@ -524,38 +296,25 @@ static void
 checkpoint(const char *dir, int64_t t)
 {
 	struct ds_writer w;
-	char num[80], head[64];
-	struct key **slot, *k;
-	size_t i, len;
+	char num[80];
+	struct key *k;
+	size_t i;
 	int fd, n;
 
 	if (ds_writer_flush(&out) == -1)
 		ds_write_failed_die(&out);
-	if (pipedir != NULL)
-		trim_kept();
-	if ((fd = ds_ckpt_create(dir, "state")) == -1)
+	ds_stateful_trim_or_die(&st);
+	if ((fd = ds_statefile_create(&w, dir, "state", "ds-state",
+	    ds_op_name(op))) == -1)
 		err(1, "%s/state", dir);
-	if (ds_writer_init(&w, fd) == -1)
-		err(1, NULL);
-	n = snprintf(head, sizeof(head), CKPT_MAGIC "%s\n",
-	    ds_op_name(op));
-	ds_write_bytes(&w, head, n);
-	for (i = 0; i < ds_table_end(&state); i++) {
-		if ((slot = ds_table_value(&state, i)) == NULL)
+	for (i = 0; i < ds_table_end(&state.table); i++) {
+		if ((k = ds_recent_at(&state, i)) == NULL)
 			continue;
-		k = *slot;
-		ds_write_field(&w, k->name, k->len);
-		if (op == DS_OP_FIRST || op == DS_OP_LAST ||
-		    (op == DS_OP_FN && k->agg.isstr))
-			ds_write_field(&w, k->agg.str.data != NULL ?
-			    k->agg.str.data : "", k->agg.str.len);
-		else {
-			len = ds_num_format(&k->agg.num, num);
-			ds_write_field(&w, num, len);
-		}
+		ds_write_field(&w, k->e.key, k->e.len);
+		ds_statefile_value(&w, &k->agg, op);
 		n = snprintf(num, sizeof(num), "%lld\t%lld\t%llu",
-		    (long long)k->agg.count, (long long)k->updated,
-		    (unsigned long long)k->seq);
+		    (long long)k->agg.count, (long long)k->e.t,
+		    (unsigned long long)k->e.seq);
 		ds_write_escaped(&w, num, n);
 		/*
 		 * A Lua state says which it is: the string "007" must not
@@ -566,70 +325,18 @@ checkpoint(const char *dir, int64_t t)
 			    6);
 		ds_write_end(&w);
 	}
-	ds_kept_save(&kept, &w);
-	ds_write_batch(&w, t);
-	if (ds_writer_close(&w) == -1) {
-		ds_ckpt_abandon(dir, "state", fd);
+	ds_kept_save(&st.kept, &w);
+	if (ds_statefile_commit(&w, dir, "state", fd, t) == -1)
 		err(1, "%s/state", dir);
-	}
-	if (ds_ckpt_commit(dir, "state", fd) == -1)
-		err(1, "%s/state", dir);
-	if (pipedir != NULL && ds_commit_save(pipedir, "ds-state", t) == -1)
-		err(1, "%s/ds-state.commit", pipedir);
-}
-
-/* An integer field of a checkpoint record, at least min. */
-static int64_t
-int_field(struct ds_reader *r, const struct ds_field *f, int64_t min)
-{
-	struct ds_num n;
-
-	if (ds_num_parse(f->data, f->len, &n) == -1 || n.isfloat || n.i < min)
-		ds_record_die(r, "not a checkpoint record");
-	return n.i;
-}
-
-static int
-field_is(const struct ds_field *f, const char *s)
-{
-	return f->len == strlen(s) && memcmp(f->data, s, f->len) == 0;
-}
-
-/*
- * A Lua number as ds_num_format wrote it: a number of ds(7), or the
- * infinities and NaN that Lua arithmetic makes and ds(7) does not read.
- */
-static int
-lua_num_parse(const struct ds_field *f, struct ds_num *n)
-{
-	if (ds_num_parse(f->data, f->len, n) == 0)
-		return 0;
-	n->isfloat = 1;
-	n->i = 0;
-	if (field_is(f, "inf"))
-		n->d = HUGE_VAL;
-	else if (field_is(f, "-inf"))
-		n->d = -HUGE_VAL;
-	else if (field_is(f, "nan"))
-		n->d = NAN;
-	else
-		return -1;
-	return 0;
-}
-
-static int
-by_seq(const void *a, const void *b)
-{
-	const struct key *x = *(struct key *const *)a;
-	const struct key *y = *(struct key *const *)b;
-
-	return (x->seq > y->seq) - (x->seq < y->seq);
+	ds_stateful_commit_or_die(&st, t);
 }
 
 /*
  * Load the checkpoint in dir, if any; returns its batch time, or -1.  A
  * checkpoint that does not parse is an error, never replaced; a newest
- * one that is torn gives way to the previous, with a warning.
+ * one that is torn gives way to the previous, with a warning.  A batch's
+ * kept output, a time and its lines, follows the keys; without
+ * $DS_CHECKPOINT it is of no use, and dropped.
  */
 static int64_t
 restore(const char *dir)
@@ -637,13 +344,10 @@ restore(const char *dir)
 	struct ds_reader r;
 	struct ds_ckpt ck;
 	struct ds_field *f;
-	struct key *k, **slot, **all;
-	char path[PATH_MAX], head[64];
-	int64_t t = -1;
-	size_t i, n = 0;
-	ssize_t len;
-	off_t start;
-	int rc, want;
+	struct key *k;
+	char path[PATH_MAX];
+	int64_t t;
+	int rc;
 
 	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
 		err(1, "%s", dir);
@@ -659,87 +363,37 @@ restore(const char *dir)
 		return -1;
 	if (rc == DS_CKPT_PREVIOUS)
 		warnx("%s: %s; using %s.prev", path, ck.why, path);
-	want = snprintf(head, sizeof(head), CKPT_MAGIC "%s\n", ds_op_name(op));
-	if (rc == -1 || (start = lseek(ck.fd, 0, SEEK_CUR)) == -1 ||
-	    (len = read(ck.fd, head + want, want)) != want ||
-	    memcmp(head, head + want, want) != 0)
+	if (rc == -1)
 		errx(1, "%s: not a ds-state checkpoint for -o %s", path,
 		    ds_op_name(op));
-	if (lseek(ck.fd, start, SEEK_SET) == -1 ||
-	    ds_reader_init(&r, ck.fd, path, DS_AUTO) == -1)
-		err(1, "%s", path);
+	ds_statefile_open_or_die(&r, ck.fd, path, "ds-state", ds_op_name(op));
 	r.lineno = 1;		/* the store's header line */
-	r.replayed = 0;		/* a torn checkpoint is an error */
-	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
-		if (rc == DS_BATCH) {
-			if (r.synthetic)
-				errx(1, "%s: truncated", path);
-			t = r.time;
-			continue;
-		}
-		if (t == -1 && r.nfield == 2) {
-			restore_kept(&r, r.field);
-			continue;
-		}
-		if (t != -1 || r.nfield != (op == DS_OP_FN ? 6 : 5))
-			ds_record_die(&r, "not a checkpoint record");
+	while (ds_statefile_read_or_die(&r) != DS_EOF) {
 		f = r.field;
+		if (r.nfield == 2) {
+			if (ds_stateful_keep(&st, ds_statefile_int_or_die(&r,
+			    &f[0], INT64_MIN + 1), f[1].data, f[1].len) == -1) {
+				if (errno == ENOMEM)
+					err(1, NULL);
+				ds_record_die(&r, "not a checkpoint record");
+			}
+			continue;
+		}
+		if (r.nfield != (op == DS_OP_FN ? 6 : 5))
+			ds_record_die(&r, "not a checkpoint record");
 		if ((k = lookup(f[0].data, f[0].len)) == NULL)
 			err(1, NULL);
-		if (op == DS_OP_FN) {
-			if (field_is(&f[5], "string"))
-				k->agg.isstr = 1;
-			else if (!field_is(&f[5], "number") ||
-			    lua_num_parse(&f[1], &k->agg.num) == -1)
-				ds_record_die(&r, "not a checkpoint record");
-		}
-		if (op == DS_OP_FIRST || op == DS_OP_LAST || k->agg.isstr) {
-			if (ds_buf_append(&k->agg.str, f[1].data,
-			    f[1].len) == -1)
-				err(1, NULL);
-		} else if (op != DS_OP_FN && ds_num_parse(f[1].data, f[1].len,
-		    &k->agg.num) == -1)
-			ds_record_die(&r, "not a checkpoint record");
-		k->agg.count = int_field(&r, &f[2], 1);
-		k->updated = int_field(&r, &f[3], 0);
-		k->seq = int_field(&r, &f[4], 1);
-		if (k->seq > lastseq)
-			lastseq = k->seq;
-		n++;
+		ds_statefile_agg_or_die(&r, &k->agg, op, &f[1],
+		    op == DS_OP_FN ? &f[5] : NULL);
+		k->agg.count = ds_statefile_int_or_die(&r, &f[2], 1);
+		k->e.t = ds_statefile_int_or_die(&r, &f[3], 0);
+		k->e.seq = ds_statefile_int_or_die(&r, &f[4], 1);
 	}
-	if (t == -1)
-		errx(1, "%s: truncated", path);
+	t = r.lasttime;
 	ds_reader_free(&r);
 	close(ck.fd);
 
-	/* The update list is the keys in the order of their last update. */
-	if ((all = reallocarray(NULL, n + 1, sizeof(*all))) == NULL)
+	if (ds_recent_sort(&state) == -1)
 		err(1, NULL);
-	for (i = n = 0; i < ds_table_end(&state); i++)
-		if ((slot = ds_table_value(&state, i)) != NULL)
-			all[n++] = *slot;
-	qsort(all, n, sizeof(*all), by_seq);
-	for (i = 0; i < n; i++)
-		append_key(all[i]);
-	free(all);
 	return t;
-}
-
-/*
- * A batch's kept output from the checkpoint: its time, then its lines.
- * Without $DS_CHECKPOINT it is of no use, and dropped.
- */
-static void
-restore_kept(struct ds_reader *r, const struct ds_field *f)
-{
-	int64_t t;
-
-	t = int_field(r, &f[0], INT64_MIN + 1);
-	if (pipedir == NULL)
-		return;
-	if (ds_kept_add(&kept, t, f[1].data, f[1].len) == -1) {
-		if (errno == ENOMEM)
-			err(1, NULL);
-		ds_record_die(r, "not a checkpoint record");
-	}
 }

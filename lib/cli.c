@@ -69,6 +69,121 @@ ds_record_die(struct ds_reader *r, const char *fmt, ...)
 	errx(1, "%s:%llu: %s", r->name, (unsigned long long)r->lineno, msg);
 }
 
+struct ds_agg *
+ds_batch_agg_or_die(struct ds_table *batch, struct ds_reader *r,
+    size_t kfield, int *isnew)
+{
+	const struct ds_field *k;
+	struct ds_agg *a;
+
+	if (kfield > r->nfield)
+		ds_record_die(r, "no field %zu", kfield);
+	k = &r->field[kfield - 1];
+	if ((a = ds_table_upsert_padded(batch, k->data, k->len,
+	    isnew)) == NULL)
+		err(1, NULL);
+	return a;
+}
+
+int
+ds_batch_add_or_die(struct ds_table *batch, struct ds_reader *r, int op,
+    size_t kfield, size_t vfield, int skip)
+{
+	const struct ds_field *k;
+	struct ds_agg *a;
+	int isnew;
+
+	a = ds_batch_agg_or_die(batch, r, kfield, &isnew);
+	if (ds_agg_add_or_die(r, a, op, vfield, skip) == 0)
+		return 0;
+	/* A key seen with no value is not one of the batch's. */
+	if (isnew) {
+		k = &r->field[kfield - 1];
+		ds_table_remove(batch, k->data, k->len);
+	}
+	return -1;
+}
+
+void
+ds_statefile_open_or_die(struct ds_reader *r, int fd, const char *name,
+    const char *program, const char *op)
+{
+	if (ds_statefile_open(r, fd, name, program, op) == -1) {
+		if (errno == EBADMSG)
+			errx(1, "%s: not a %s checkpoint for -o %s", name,
+			    program, op);
+		err(1, "%s", name);
+	}
+}
+
+int64_t
+ds_statefile_int_or_die(struct ds_reader *r, const struct ds_field *f,
+    int64_t min)
+{
+	struct ds_num n;
+
+	if (ds_num_parse(f->data, f->len, &n) == -1 || n.isfloat || n.i < min)
+		ds_record_die(r, "not a checkpoint record");
+	return n.i;
+}
+
+void
+ds_statefile_agg_or_die(struct ds_reader *r, struct ds_agg *a, int op,
+    const struct ds_field *value, const struct ds_field *kind)
+{
+	if (ds_statefile_agg(a, op, value, kind) == -1) {
+		if (errno == ENOMEM)
+			err(1, NULL);
+		ds_record_die(r, "not a checkpoint record");
+	}
+}
+
+int
+ds_names_arg_or_die(const char *opt, const char *arg,
+    const char *const names[])
+{
+	struct ds_buf all = { 0 };
+	const char *s = arg, *sep;
+	size_t i, len;
+	int set = 0;
+
+	for (;;) {
+		len = strcspn(s, ",");
+		for (i = 0; names[i] != NULL; i++)
+			if (strlen(names[i]) == len &&
+			    strncmp(s, names[i], len) == 0)
+				break;
+		if (names[i] == NULL)
+			break;
+		set |= 1 << i;
+		if (s[len] == '\0')
+			return set;
+		s += len + 1;
+	}
+	for (i = 0; names[i] != NULL; i++) {
+		sep = i == 0 ? "" : names[i + 1] == NULL ? " and " : ", ";
+		if (ds_buf_append(&all, sep, strlen(sep)) == -1 ||
+		    ds_buf_append(&all, names[i], strlen(names[i])) == -1)
+			err(1, NULL);
+	}
+	if (ds_buf_append(&all, "", 1) == -1)
+		err(1, NULL);
+	errx(2, "%s %s: not a list of %s", opt, arg, all.data);
+}
+
+int
+ds_statefile_read_or_die(struct ds_reader *r)
+{
+	int rc;
+
+	if ((rc = ds_statefile_read(r)) == -1) {
+		if (errno == ENODATA)
+			errx(1, "%s: truncated", r->name);
+		ds_reader_die(r);
+	}
+	return rc;
+}
+
 size_t
 ds_field_arg_or_die(const char *opt, const char *s)
 {
@@ -308,6 +423,25 @@ ds_ranges_die(const struct ds_ranges *lg)
 	err(1, "%s", lg->why);
 }
 
+/* Exit 1 naming the commit record of dir refused, or the failure. */
+static __dead void
+commit_die(const char *dir, const struct ds_ckpt *c)
+{
+	if (errno == EBADMSG)
+		errx(1, "%s/%s: %s", dir, c->name, c->why);
+	err(1, "%s", dir);
+}
+
+/* What ds_commit_oldest returned, rc, said in words. */
+static void
+commit_check(int rc, const char *dir, const struct ds_ckpt *c)
+{
+	if (rc == -1)
+		commit_die(dir, c);
+	if (rc == DS_CKPT_PREVIOUS)
+		warnx("%s/%s: %s; using its previous", dir, c->name, c->why);
+}
+
 int64_t
 ds_committed_or_die(void)
 {
@@ -317,15 +451,26 @@ ds_committed_or_die(void)
 
 	if ((dir = ds_pipeline_dir()) == NULL)
 		return INT64_MAX;
-	switch (ds_commit_oldest(dir, NULL, &t, &c)) {
-	case -1:
-		if (errno == EBADMSG)
-			errx(1, "%s/%s: %s", dir, c.name, c.why);
-		err(1, "%s", dir);
-	case DS_CKPT_PREVIOUS:
-		warnx("%s/%s: %s; the previous one is used", dir, c.name,
-		    c.why);
-		break;
-	}
+	commit_check(ds_commit_oldest(dir, NULL, &t, &c), dir, &c);
 	return t;
+}
+
+void
+ds_stateful_join_or_die(struct ds_stateful *s, const char *stage)
+{
+	commit_check(ds_stateful_join(s, stage), s->dir, &s->ck);
+}
+
+void
+ds_stateful_trim_or_die(struct ds_stateful *s)
+{
+	if (ds_stateful_trim(s) == -1)
+		commit_die(s->dir, &s->ck);
+}
+
+void
+ds_stateful_commit_or_die(struct ds_stateful *s, int64_t t)
+{
+	if (ds_stateful_commit(s, t) == -1)
+		err(1, "%s/%s.commit", s->dir, s->stage);
 }

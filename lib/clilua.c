@@ -6,6 +6,8 @@
 
 #include <err.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ds.h"
 
@@ -77,4 +79,77 @@ ds_reducer_arg_or_die(int op, int oflag, const char *expr)
 		errx(2, "-o and a Lua reducer exclude each other");
 	ds_lua_reducer_or_die(expr);
 	return DS_OP_FN;
+}
+
+/* The values are kept in the aggregate's bytes, each its length first. */
+void
+ds_lua_values_add_or_die(struct ds_table *batch, struct ds_reader *r,
+    size_t kfield, size_t vfield)
+{
+	const struct ds_field *v;
+	struct ds_agg *a;
+	int isnew;
+
+	a = ds_batch_agg_or_die(batch, r, kfield, &isnew);
+	if (vfield > r->nfield)
+		ds_record_die(r, "no field %zu", vfield);
+	v = &r->field[vfield - 1];
+	if (ds_buf_append(&a->str, &v->len, sizeof(v->len)) == -1 ||
+	    ds_buf_append(&a->str, v->data, v->len) == -1)
+		err(1, NULL);
+	a->count++;
+}
+
+int
+ds_lua_update_or_die(struct ds_lua *x, struct ds_reader *r,
+    const struct ds_agg *values, struct ds_agg *state)
+{
+	static struct ds_field *vals;
+	static size_t cap;
+	struct ds_field *p;
+	struct ds_num n;
+	const char *s, *end;
+	size_t i, len;
+	int rc;
+
+	if ((size_t)values->count > cap) {
+		if ((p = reallocarray(vals, values->count,
+		    sizeof(*p))) == NULL)
+			err(1, NULL);
+		vals = p;
+		cap = values->count;
+	}
+	s = values->str.data;
+	end = s + values->str.len;
+	for (i = 0; s < end; i++) {
+		memcpy(&len, s, sizeof(len));
+		vals[i].data = (char *)s + sizeof(len);
+		vals[i].len = len;
+		s += sizeof(len) + len;
+	}
+	ds_lua_set_list(x, 0, vals, i);
+	if (state->count == 0)
+		ds_lua_set_nil(x, 1);
+	else if (state->isstr)
+		ds_lua_set_string(x, 1, state->str.data, state->str.len);
+	else
+		ds_lua_set_num(x, 1, &state->num);
+	if ((rc = ds_lua_state(x, &n, &s, &len)) == -1) {
+		if (errno == ENOMEM)
+			err(1, NULL);
+		ds_record_die(r, "lua: %s", ds_lua_error(x));
+	}
+	if (rc == 2)
+		return 1;
+	if (rc == 1) {
+		state->num = n;
+		state->isstr = 0;
+	} else {
+		state->str.len = 0;
+		state->isstr = 1;
+		if (ds_buf_append(&state->str, s, len) == -1)
+			err(1, NULL);
+	}
+	state->count += values->count;
+	return 0;
 }

@@ -236,7 +236,9 @@ void	ds_reader_free(struct ds_reader *);
  * a ds stream read with $DS_CHECKPOINT set ends there (DS_EOF with
  * r->torn set): the stage before died, and the source will replay the
  * batch whole, with its true time, which a made-up end would hide from
- * every stage after this one.
+ * every stage after this one.  A last line without LF is a line, but
+ * there: it is what the stage before left of a line it died writing
+ * ("%1000" of "%100000"), dropped, and the batch torn.
  */
 int	ds_read(struct ds_reader *);
 
@@ -2139,6 +2141,153 @@ int	ds_kept_save(const struct ds_kept *, struct ds_writer *w);
 void	ds_kept_free(struct ds_kept *);
 
 /*
+ * stateful.c: a stateful stage's part in the exactly-once protocol
+ * (ds(7), EXACTLY ONCE), a no-op without $DS_CHECKPOINT: it commits the
+ * time of its own checkpoint, keeps the output of the batches after what
+ * the stages after it have committed (kept, written by ds_kept_record),
+ * and writes it again when a replayed batch comes that its checkpoint
+ * already holds.
+ */
+struct ds_stateful {
+	const char	*dir;		/* $DS_CHECKPOINT; NULL: no protocol */
+	const char	*stage;		/* its STAGE.commit */
+	int64_t		 committed;	/* the stages after it, at the start */
+	struct ds_kept	 kept;
+	struct ds_ckpt	 ck;		/* after DS_CKPT_PREVIOUS, or -1 with
+					   EBADMSG: the record (ck.name) */
+};
+/*
+ * Join as stage: learn what the other stages have committed.  Returns
+ * as ds_commit_oldest (DS_CKPT_NONE too without $DS_CHECKPOINT).
+ */
+int	ds_stateful_join(struct ds_stateful *, const char *stage);
+/*
+ * The stage's checkpoint now holds every batch up to t (-1: none, the
+ * source replays everything).  0, or -1 as ds_ckpt_save.
+ */
+int	ds_stateful_commit(struct ds_stateful *, int64_t t);
+/*
+ * Batch t, at or before the stage's checkpoint, comes again: its kept
+ * output goes to w unless the stages after it committed it at the start.
+ * 1 when written, 0 when not, -1 with w's errno.
+ */
+int	ds_stateful_replay(struct ds_stateful *, int64_t t,
+	    struct ds_writer *w);
+/* Keep the output of the batch now written.  0, or -1/ENOMEM. */
+int	ds_stateful_open(struct ds_stateful *);
+/* Keep batch t as a checkpoint gives it back: as ds_kept_add. */
+int	ds_stateful_keep(struct ds_stateful *, int64_t t, const char *lines,
+	    size_t len);
+/*
+ * Before a checkpoint: forget the kept output the stages after it have
+ * committed.  0, or -1 as ds_commit_oldest.
+ */
+int	ds_stateful_trim(struct ds_stateful *);
+
+/*
+ * statefile.c: the keys of a stateful program as its checkpoint holds
+ * them: a ds stream, "#ds1", then "#PROGRAM 1 OP", a record a key, and
+ * one batch end, the time of the last batch the state holds.
+ */
+/* Write the two header lines.  0, or -1 with w's errno or EINVAL. */
+int	ds_statefile_begin(struct ds_writer *w, const char *program,
+	    const char *op);
+/*
+ * The same into checkpoint name of dir in the store: w is set on its
+ * temporary file, whose descriptor is returned, or -1 with errno as
+ * ds_ckpt_create.  ds_statefile_commit ends it with the batch end t and
+ * makes it the checkpoint: 0, or -1 with errno, the checkpoints being as
+ * they were.
+ */
+int	ds_statefile_create(struct ds_writer *w, const char *dir,
+	    const char *name, const char *program, const char *op);
+int	ds_statefile_commit(struct ds_writer *w, const char *dir,
+	    const char *name, int fd, int64_t t);
+/*
+ * Check the header at fd's offset and make r read the file from there.
+ * 0, or -1 with errno EBADMSG (not program's checkpoint for op), ENOMEM
+ * or from read(2).
+ */
+int	ds_statefile_open(struct ds_reader *r, int fd, const char *name,
+	    const char *program, const char *op);
+/*
+ * The next record, DS_RECORD; DS_EOF after the batch end, the state's
+ * time in r->lasttime; or -1 with errno ENODATA (the file ends before its
+ * batch end: truncated), EBADMSG (r->why: malformed, or a record after
+ * the batch end) or from ds_read.
+ */
+int	ds_statefile_read(struct ds_reader *);
+/* Write an aggregate's value as a field: its bytes, or its number. */
+int	ds_statefile_value(struct ds_writer *w, const struct ds_agg *, int op);
+/*
+ * Set a's value from a field ds_statefile_value wrote, and kind (NULL:
+ * none) "string" or "number", which a Lua state holds.  0, or -1 with
+ * errno EINVAL or ENOMEM.
+ */
+int	ds_statefile_agg(struct ds_agg *a, int op, const struct ds_field *value,
+	    const struct ds_field *kind);
+
+/*
+ * recent.c: keyed entries, in a table in the order of first appearance
+ * and in a list in the order of their last update, oldest first, so
+ * that timeouts look at the head only (ds-state -t, ds-session).  An
+ * entry is the program's struct, whose first member is a struct
+ * ds_recent_entry; its key's bytes follow it.
+ */
+struct ds_recent_entry {
+	struct ds_recent_entry *prev;
+	struct ds_recent_entry *next;
+	char		*key;		/* len bytes, not NUL-terminated */
+	size_t		 len;
+	int64_t		 t;		/* batch time of the last update */
+	uint64_t	 seq;		/* order of the last updates */
+};
+struct ds_recent {
+	struct ds_table	 table;		/* key -> struct ds_recent_entry * */
+	struct ds_recent_entry *oldest;
+	struct ds_recent_entry *newest;
+	size_t		 size;		/* of the program's struct */
+	uint64_t	 lastseq;	/* the newest's seq */
+	struct ds_recent_entry *run;	/* see recent.c */
+};
+/* Entries of size bytes.  0, or -1/ENOMEM. */
+int	ds_recent_init(struct ds_recent *, size_t size);
+/* The key's entry, or NULL. */
+void	*ds_recent_find(struct ds_recent *, const void *key, size_t len);
+/*
+ * The key's entry, created zeroed (*isnew set) and in no place of the
+ * list yet; NULL/ENOMEM.
+ */
+void	*ds_recent_get(struct ds_recent *, const void *key, size_t len,
+	    int *isnew);
+/*
+ * The entry was updated at t, no earlier than any entry's: it becomes the
+ * newest, with the next seq.
+ */
+void	ds_recent_touch(struct ds_recent *, void *entry, int64_t t);
+/*
+ * The oldest entry when t, a batch time no earlier than any entry's, is
+ * more than idle after its last update; else NULL.  It stays listed.
+ */
+void	*ds_recent_idle(struct ds_recent *, int64_t t, int64_t idle);
+/*
+ * The oldest entry updated at t or later, from which the list's next
+ * pointers lead through the others, in the order of their updates, to
+ * the newest; NULL when there is none.
+ */
+void	*ds_recent_since(struct ds_recent *, int64_t t);
+/*
+ * List every entry of the table in the order of the seq each was given
+ * (as a checkpoint keeps them, with their t), oldest first.  0, or
+ * -1/ENOMEM.
+ */
+int	ds_recent_sort(struct ds_recent *);
+/* Take the entry out of the table and the list; the caller frees it. */
+void	ds_recent_remove(struct ds_recent *, void *entry);
+/* Entry i in the table's order, or NULL (removed); i < table end. */
+void	*ds_recent_at(struct ds_recent *, size_t i);
+
+/*
  * lua.c: Lua 5.4 expressions, Spark's lambdas: compiled once, run per
  * record inside the process.  An expression is an expression list, the
  * body of "return EXPR", and sees its parameters as locals.  A record
@@ -2238,6 +2387,23 @@ struct ds_lua *ds_lua_new_or_die(const char *expr, const char *const names[]);
  */
 void	ds_lua_reducer_or_die(const char *expr);
 /*
+ * For a state update, updateStateByKey's function: add the record's
+ * field vfield to the values of its key (field kfield) in batch, a table
+ * of struct ds_agg holding each key's values; exits 1 naming the line
+ * when a field is missing.
+ */
+void	ds_lua_values_add_or_die(struct ds_table *batch, struct ds_reader *,
+	    size_t kfield, size_t vfield);
+/*
+ * Run update x on a key's values, as ds_lua_values_add_or_die gathered
+ * them, bound to its first parameter, and its state (nil when count is
+ * 0) to its second; the value is the new state, its count grown by the
+ * values': 0, or 1 when it is nil and the key is to go.  A Lua error
+ * exits 1 naming the line r read last.
+ */
+int	ds_lua_update_or_die(struct ds_lua *x, struct ds_reader *r,
+	    const struct ds_agg *values, struct ds_agg *state);
+/*
  * The reduction of a program that takes -o op or a Lua reducer operand:
  * op, or with expr (not NULL) DS_OP_FN made that reducer.  Exits 2 when
  * oflag says -o was given too.
@@ -2271,6 +2437,42 @@ ds_read_or_die(struct ds_reader *r)
 /* Exit 1 with "NAME:LINE: " and the message, about the current record. */
 __dead void ds_record_die(struct ds_reader *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
+/*
+ * ds_statefile_open, exiting 1 with "NAME: not a PROGRAM checkpoint for
+ * -o OP" or naming the error.
+ */
+void	ds_statefile_open_or_die(struct ds_reader *, int fd, const char *name,
+	    const char *program, const char *op);
+/* ds_statefile_read, exiting 1 with "NAME: truncated" or as ds_read_or_die. */
+int	ds_statefile_read_or_die(struct ds_reader *);
+/*
+ * An integer field of a state record, at least min, and ds_statefile_agg;
+ * exiting 1 with "NAME:LINE: not a checkpoint record" when it is none.
+ */
+int64_t	ds_statefile_int_or_die(struct ds_reader *, const struct ds_field *,
+	    int64_t min);
+void	ds_statefile_agg_or_die(struct ds_reader *, struct ds_agg *, int op,
+	    const struct ds_field *value, const struct ds_field *kind);
+/*
+ * The set of names[] (NULL-terminated) that arg lists, comma-separated,
+ * as bits (1 << i); exits 2 with "OPT ARG: not a list of A, B and C".
+ */
+int	ds_names_arg_or_die(const char *opt, const char *arg,
+	    const char *const names[]);
+/*
+ * The aggregate, in batch (a table of struct ds_agg), of the record's key,
+ * field kfield: created zeroed when *isnew.  Exits 1 naming the line when
+ * the record has no such field.
+ */
+struct ds_agg *ds_batch_agg_or_die(struct ds_table *batch, struct ds_reader *,
+	    size_t kfield, int *isnew);
+/*
+ * Add the record's field vfield to its key's aggregate in batch, as
+ * ds_agg_add_or_die: 0, or -1 when skipped (skip set, not a number), the
+ * key then left out of batch if it had no other value.
+ */
+int	ds_batch_add_or_die(struct ds_table *batch, struct ds_reader *, int op,
+	    size_t kfield, size_t vfield, int skip);
 /*
  * A field number given to option opt ("-k"): 1 to INT_MAX, else a usage
  * error, exit 2.
@@ -2359,6 +2561,14 @@ int	ds_source_opt_or_die(struct ds_source_opts *, const char *letters,
  * refused.
  */
 int64_t	ds_committed_or_die(void);
+/*
+ * ds_stateful_join, ds_stateful_trim and ds_stateful_commit, warning as
+ * ds_committed_or_die does, and exiting 1 naming the record refused or
+ * the directory.
+ */
+void	ds_stateful_join_or_die(struct ds_stateful *, const char *stage);
+void	ds_stateful_trim_or_die(struct ds_stateful *);
+void	ds_stateful_commit_or_die(struct ds_stateful *, int64_t t);
 /*
  * ds_recv_run for main(): returns when the loop stopped (rv->why), out
  * flushed; exits 0 when the reader of out has gone, 1 naming stdout on a

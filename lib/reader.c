@@ -161,7 +161,10 @@ fill(struct ds_reader *r)
 }
 
 /*
- * Find the next line, without its LF; a last line with no LF counts.
+ * Find the next line, without its LF; a last line with no LF counts, but
+ * in a ds stream that replays (r->replayed), where it is what a stage
+ * killed mid-write left of a line ("%1000" of "%100000"): there it is
+ * dropped, and opens the batch that the replay sends again whole.
  * Returns 1, 0 at EOF, or -1.
  */
 static int
@@ -213,6 +216,12 @@ next_line(struct ds_reader *r, char **line, size_t *len)
 		if (r->eof) {
 			if (avail == 0 || r->skipping) {
 				r->skipping = 0;
+				return 0;
+			}
+			if (r->replayed && r->mode == DS_STREAM) {
+				r->start = r->end;
+				r->scanned = 0;
+				r->inbatch = 1;
 				return 0;
 			}
 			*line = r->buf + r->start;

@@ -351,6 +351,6 @@ latest_is() {
 		wait "$job" || true
 	done
 	# Nothing but the kills' own words on stderr.
-	! grep -v 'Broken pipe\|Killed\|the previous one is used' "$T/err"
+	! grep -v 'Broken pipe\|Killed\|using its previous' "$T/err"
 	latest_is "$T/want"
 }

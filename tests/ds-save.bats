@@ -236,6 +236,25 @@ EOF
 	assert_output 1000
 }
 
+@test "ds-save: with DS_CHECKPOINT, a last line without LF is torn: a batch end cut short saves nothing" {
+	export DS_CHECKPOINT=$BATS_TEST_TMPDIR/pipe
+	# Killed while writing "%20000", the stage before left "%2000"; or
+	# "%4" of an empty batch's end, or "%" alone.
+	for cut in '#ds1\na\n%%1000\nb\n%%2000' '#ds1\n%%3000\n%%4' '#ds1\n%%'; do
+		run -0 --separate-stderr ds-save -q "$d/p" < <(printf "$cut")
+		assert_equal "$stderr" "ds-save: stdin: the stream ends inside a batch: not saved, left to the replay"
+	done
+	run ls -A "$d"
+	assert_output "$(printf 'p-1000\np-3000')"
+	run -0 tail -n 1 "$DS_CHECKPOINT/ds-save.commit"
+	assert_output 3000
+	# Without it, the last line is a whole one, as ds(5) says.
+	unset DS_CHECKPOINT
+	run -0 --separate-stderr ds-save -q "$d/p" < <(printf '#ds1\nb\n%%5000')
+	assert_equal "$stderr" ""
+	echo b | cmp - "$d/p-5000"
+}
+
 @test "ds-save: a commit record that is not one is an error, left as it is" {
 	export DS_CHECKPOINT=$BATS_TEST_TMPDIR/pipe
 	mkdir "$DS_CHECKPOINT"

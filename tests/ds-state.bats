@@ -401,6 +401,40 @@ EOF2
 	assert_output %1000
 }
 
+@test "ds-state: with DS_CHECKPOINT, a last line without LF is torn: a batch end cut short is not folded in" {
+	export DS_CHECKPOINT=$BATS_TEST_TMPDIR/pipe
+	# Killed while writing "%20000", the stage before left "%2000"; or
+	# a record cut short, alone in its batch, that batch's start.
+	for cut in '#ds1\na\t1\n%%1000\na\t2\n%%2000' '#ds1\na\t1\n%%1000\na\t2'; do
+		run -0 --separate-stderr sh -c 'printf "$1" |
+		    ds-state -c "$0" | ds-cat -t' "$ck" "$cut"
+		assert_output "$(printf '1000\ta\t1')"
+		assert_equal "$stderr" "ds-state: stdin: the input ends inside a batch: left to the replay"
+	done
+	run -0 tail -n 1 "$ck/state"
+	assert_output %1000
+	run -0 tail -n 1 "$DS_CHECKPOINT/ds-state.commit"
+	assert_output 1000
+	# The replay brings the whole batch, with its true time (and batch
+	# 1000's kept output again: no sink has committed it).
+	run -0 --separate-stderr sh -c 'printf "#ds1\na\t1\n%%1000\na\t2\n%%20000\n" |
+	    ds-state -c "$0" | ds-cat -t' "$ck"
+	assert_output "$(printf '1000\ta\t1\n20000\ta\t3')"
+	assert_equal "$stderr" ""
+}
+
+@test "ds-state: with DS_CHECKPOINT, a stage between passes on no batch whose end was cut short" {
+	export DS_CHECKPOINT=$BATS_TEST_TMPDIR/pipe
+	run -0 --separate-stderr sh -c 'printf "#ds1\na b\n%%1000\nc d\n%%2000" |
+	    ds-words | ds-cat -t'
+	assert_output "$(printf '1000\ta\t1\n1000\tb\t1')"
+	assert_equal "$stderr" ""
+	# Without it, the last line is a whole one.
+	unset DS_CHECKPOINT
+	run -0 sh -c 'printf "#ds1\na b\n%%1000\nc d\n%%2000" | ds-words | ds-cat -t'
+	assert_output "$(printf '1000\ta\t1\n1000\tb\t1\n2000\tc\t1\n2000\td\t1')"
+}
+
 @test "ds-state: a full disk fails the checkpoint, naming it, and leaves the last one whole" {
 	mnt=$BATS_TEST_TMPDIR/full
 	mkdir "$mnt"

@@ -17,6 +17,7 @@
 #include "check.h"
 
 static struct ds_buf	got;
+static int		replay;		/* transcript's r.replayed */
 
 static void	 fatal(const char *);
 static int	 open_data(const void *, size_t);
@@ -37,6 +38,7 @@ static void	 test_comments_and_header(void);
 static void	 test_batch_ends(void);
 static void	 test_synthetic(void);
 static void	 test_line_ends(void);
+static void	 test_torn(void);
 static void	 test_long_lines(void);
 static void	 test_maxline(void);
 static void	 test_pipe(void);
@@ -56,6 +58,7 @@ main(void)
 	test_batch_ends();
 	test_synthetic();
 	test_line_ends();
+	test_torn();
 	test_long_lines();
 	test_maxline();
 	test_pipe();
@@ -142,7 +145,8 @@ put_field(const char *p, size_t len)
 
 /*
  * Read fd to its end, a line per item: "R f1|f2" for a record, "B t" for
- * a batch end, "S" for one made up at EOF, "E" at EOF, "X ERRNO LINE" on
+ * a batch end, "S" for one made up at EOF, "E" at EOF ("T" when torn,
+ * left to the replay), "X ERRNO LINE" on
  * an error (which ends it, but for EMSGSIZE).  A record whose r->rec is
  * not its fields joined by TAB gets " !rec".
  */
@@ -159,10 +163,11 @@ transcript_fd(int fd, int mode, size_t maxline)
 	if (ds_reader_init(&r, fd, "test", mode) == -1)
 		fatal("ds_reader_init");
 	r.maxline = maxline;
+	r.replayed = replay;
 	for (n = 0; n < 100000; n++) {
 		rc = ds_read(&r);
 		if (rc == DS_EOF) {
-			put("E\n");
+			put(r.torn ? "T\n" : "E\n");
 			break;
 		}
 		if (rc == DS_BATCH) {
@@ -512,6 +517,28 @@ test_line_ends(void)
 	fd = open_data("#ds1\na\0b\t\0\n", 11);
 	CHECK(same(transcript_fd(fd, DS_AUTO, 0), "R a\\0b|\\0\nS\nE\n"));
 	close(fd);
+}
+
+static void
+test_torn(void)
+{
+	/*
+	 * In a pipeline that replays, the end of input inside a batch, or
+	 * in a line (what a stage killed mid-write leaves), is torn: the
+	 * batch, and the cut line, are the replay's.
+	 */
+	replay = 1;
+	CHECK(reads("#ds1\na\n%5\nb\n", "R a\nB 5\nR b\nT\n"));
+	CHECK(reads("#ds1\na\n%5\nb\n%50", "R a\nB 5\nR b\nT\n"));
+	CHECK(reads("#ds1\na\n%5\n%50", "R a\nB 5\nT\n"));
+	CHECK(reads("#ds1\na\n%5\n%", "R a\nB 5\nT\n"));
+	CHECK(reads("#ds1\na\n%5\n%4", "R a\nB 5\nT\n"));
+	CHECK(reads("#ds1\na\n%5\nbc", "R a\nB 5\nT\n"));
+	CHECK(reads("#ds1\na\n%5\n", "R a\nB 5\nE\n"));
+	CHECK(reads("#ds1\n", "E\n"));
+	/* A raw input has no batches to replay: its last line counts. */
+	CHECK(reads("x\ny", "R x\nR y\nS\nE\n"));
+	replay = 0;
 }
 
 static void
