@@ -47,6 +47,7 @@ LIBOBJ = \
 	lib/clilua.o \
 	lib/clock.o \
 	lib/commit.o \
+	lib/dirwatch.o \
 	lib/duration.o \
 	lib/escape.o \
 	lib/fanout.o \

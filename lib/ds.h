@@ -1433,6 +1433,100 @@ int	ds_ledger_grown(const struct ds_ledger *, size_t live);
 void	ds_ledger_close(struct ds_ledger *);
 
 /*
+ * dirwatch.c: the files that arrive in a directory, as Spark's
+ * textFileStream takes them, told from the names already seen.  The
+ * rules: a file arrives when it is moved in, or when it is closed after
+ * being opened for writing there, so that one still being written is not
+ * taken before its writer closes it; a name that starts with a dot (a
+ * file a writer has yet to move in), anything that is not a regular file
+ * (a symbolic link to one counts as one) and what is in subdirectories
+ * never arrive.  A name seen does not arrive again while it stays:
+ * appending to its file, writing it again or moving another file over it
+ * are updates, ignored as Spark ignores them.  A name seen that is
+ * removed or moved out leaves and is forgotten, so that a file arriving
+ * later under it (a log rotated) is new.  A listing takes names in their
+ * byte order.  The directory is named by its path, never held by a
+ * descriptor, which would keep it alive once removed, and the kernel's
+ * word of its removal with it.
+ *
+ *	ds_dirwatch_open(&dw, dir);	(before any listing)
+ *	ds_dirwatch_scan(&dw);		(what is there: dw.fresh)
+ *	when dw.fd polls readable:
+ *		while ((rc = ds_dirwatch_next(&dw, &name)) > 0)
+ *			take name (ARRIVED), forget it (LEFT), ...
+ */
+#define DS_DIRWATCH_ARRIVED	1	/* a file not seen: now seen */
+#define DS_DIRWATCH_LEFT	2	/* a file seen has left: still seen,
+					   for the program to forget once it
+					   has taken what arrived before */
+#define DS_DIRWATCH_LOST	3	/* the kernel's queue overflowed:
+					   events were lost (ds_dirwatch_scan
+					   finds what they said) */
+#define DS_DIRWATCH_GONE	4	/* the directory was removed, moved or
+					   unmounted */
+
+struct ds_dirwatch {
+	const char	*dir;		/* kept, not copied */
+	int		 fd;		/* inotify(7)'s, to poll for POLLIN */
+	struct ds_table	 seen;		/* the names seen, each with an
+					   int64_t of the program's (ds-dir:
+					   the time of the file's batch) */
+	char		**fresh;	/* after a scan: the names there not
+					   seen, in byte order (not made
+					   seen) */
+	size_t		 nfresh;
+	char		**gone;		/* after a scan: the names seen that
+					   are not there, now forgotten */
+	size_t		 ngone;
+
+	/* Private to dirwatch.c. */
+	char		*ev;		/* events read, not yet returned */
+	size_t		 evlen, evoff;
+	struct ds_buf	 path;
+};
+
+/*
+ * Watch dir.  Before listing it: a file arriving in between is then seen
+ * twice, and taken once, rather than never.  0, or -1 with errno
+ * (inotify_add_watch(2)'s: ENOENT, ENOTDIR, EACCES ...; or ENOMEM).
+ */
+int	ds_dirwatch_open(struct ds_dirwatch *, const char *dir);
+/*
+ * The next change of what the kernel has reported: ARRIVED or LEFT with
+ * the file's name in *name (valid until the next call), LOST or GONE;
+ * DS_DIRWATCH_* in the order they happened.  0 when no more is waiting,
+ * -1 with errno (read(2)'s, or ENOMEM).
+ */
+int	ds_dirwatch_next(struct ds_dirwatch *, const char **name);
+/*
+ * List the directory against seen: fresh and gone as above, valid until
+ * the next scan.  0, or -1 with errno (opendir(3)'s, readdir(3)'s, or
+ * ENOMEM; seen is then as it was).
+ */
+int	ds_dirwatch_scan(struct ds_dirwatch *);
+/* Name seen, with value v.  0, or -1 with errno ENOMEM. */
+int	ds_dirwatch_see(struct ds_dirwatch *, const char *name, int64_t v);
+/* The names of fresh seen, with value 0.  0, or -1 with errno ENOMEM. */
+int	ds_dirwatch_see_fresh(struct ds_dirwatch *);
+/* Name no longer seen.  0, or -1 with errno ENOENT when it was not. */
+int	ds_dirwatch_forget(struct ds_dirwatch *, const char *name);
+/*
+ * Open file name of the directory to read it: a regular file only, never
+ * a FIFO or a device, which could block or act on being opened.  A
+ * descriptor (non-blocking, close-on-exec), or -1 with errno: ENOENT
+ * when no regular file has the name now (gone, or replaced by something
+ * else), else open(2)'s, stat(2)'s or ENOMEM.
+ */
+int	ds_dirwatch_open_file(struct ds_dirwatch *, const char *name);
+/*
+ * The path of name in the directory, for messages, in a buffer valid
+ * until the next call (or ds_dirwatch_open_file); NULL with errno ENOMEM.
+ */
+const char *ds_dirwatch_path(struct ds_dirwatch *, const char *name);
+/* Stop watching (the descriptor is closed) and free the memory. */
+void	ds_dirwatch_close(struct ds_dirwatch *);
+
+/*
  * window.c: the clock of windowed streams, Spark's rules: LENGTH and
  * SLIDE are multiples of the batch interval; zero time is one interval
  * before the first batch; a window is due at every t where t - zero is a
