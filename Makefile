@@ -44,6 +44,7 @@ LIBOBJ = \
 	lib/buf.o \
 	lib/checkpoint.o \
 	lib/cli.o \
+	lib/cliledger.o \
 	lib/clilua.o \
 	lib/clock.o \
 	lib/commit.o \
@@ -145,6 +146,7 @@ UNIT = \
 	tests/unit/t_buf \
 	tests/unit/t_checkpoint \
 	tests/unit/t_clock \
+	tests/unit/t_dirwatch \
 	tests/unit/t_duration \
 	tests/unit/t_escape \
 	tests/unit/t_flume \

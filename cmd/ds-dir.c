@@ -39,7 +39,6 @@ static struct ds_ledger	 state;		/* with -c, where state.last is the
 					   last batch recorded */
 
 static int	 open_state(void);
-static __dead void state_failed(void);
 static void	 replay(void);
 static void	 start(int);
 static void	 take(char **, size_t, int);
@@ -111,13 +110,8 @@ static int
 open_state(void)
 {
 	struct stat st, cst;
-	int existed;
 
-	if (ds_ledger_open(&state, statedir, STATE) == -1) {
-		if (errno == EWOULDBLOCK)
-			errx(1, "%s: in use by another ds-dir", statedir);
-		err(1, "%s", statedir);
-	}
+	ds_ledger_open_or_die(&state, statedir, STATE);
 	state.confirmed = ds_committed_or_die();
 	if (stat(dw.dir, &st) == -1)
 		err(1, "%s", dw.dir);
@@ -125,24 +119,7 @@ open_state(void)
 		err(1, "%s", statedir);
 	if (st.st_dev == cst.st_dev && st.st_ino == cst.st_ino)
 		errx(2, "-c %s: the directory watched", statedir);
-	if ((existed = ds_ledger_load(&state, &dw.seen)) == -1) {
-		if (errno == EBADMSG && state.lineno == 0)
-			errx(1, "%s/%s: %s", statedir, state.where, state.why);
-		if (errno == EBADMSG)
-			errx(1, "%s/%s:%llu: malformed state line", statedir,
-			    state.where, (unsigned long long)state.lineno);
-		state_failed();
-	}
-	if (state.previous)
-		warnx("%s/%s: %s; using its previous", statedir, STATE,
-		    state.why);
-	return existed;
-}
-
-static __dead void
-state_failed(void)
-{
-	err(1, "%s/%s", statedir, state.where);
+	return ds_ledger_load_or_die(&state, &dw.seen);
 }
 
 /*
@@ -154,24 +131,20 @@ state_failed(void)
 static void
 replay(void)
 {
-	struct ds_ledger_entry *pend = state.pend;
-	size_t i, j, npend = state.npend;
+	size_t i, j, n;
 	char **names;
 
-	if (npend == 0)
+	if (state.npend == 0)
 		return;
-	if ((names = reallocarray(NULL, npend, sizeof(*names))) == NULL)
+	if ((names = reallocarray(NULL, state.npend, sizeof(*names))) == NULL)
 		err(1, NULL);
-	for (i = 0; i < npend; i = j) {
-		rv.next = pend[i].written || pend[i].time > state.last ?
-		    pend[i].time : state.last + 1;
-		for (j = i; j < npend && pend[j].time == pend[i].time &&
-		    pend[j].written == pend[i].written; j++) {
-			names[j - i] = pend[j].key;
-			if (ds_dirwatch_see(&dw, pend[j].key, rv.next) == -1)
+	for (i = 0; (n = ds_ledger_replay(&state, i, &rv.next)) > 0; i += n) {
+		for (j = 0; j < n; j++) {
+			names[j] = state.pend[i + j].key;
+			if (ds_dirwatch_see(&dw, names[j], rv.next) == -1)
 				err(1, NULL);
 		}
-		take(names, j - i, 0);
+		take(names, n, 0);
 		if (rv.filled) {
 			if (ds_write_batch(&out, rv.next) == -1 ||
 			    ds_writer_flush(&out) == -1)
@@ -198,7 +171,7 @@ start(int takeall)
 	if (!takeall && ds_dirwatch_see_fresh(&dw) == -1)
 		err(1, NULL);
 	if (statedir != NULL && ds_ledger_rewrite(&state, &dw.seen) == -1)
-		state_failed();
+		ds_ledger_die(&state);
 	if (takeall) {
 		if (ds_dirwatch_see_fresh(&dw) == -1)
 			err(1, NULL);
@@ -233,11 +206,11 @@ take(char **names, size_t n, int log)
 			if (log && (ds_dirwatch_see(&dw, names[i + j],
 			    rv.next) == -1 || ds_ledger_take(&state, rv.next,
 			    names[i + j], strlen(names[i + j])) == -1))
-				state_failed();
+				ds_ledger_die(&state);
 			k++;
 		}
 		if (k > 0 && log && ds_ledger_sync(&state) == -1)
-			state_failed();
+			ds_ledger_die(&state);
 		for (j = 0; j < m; j++) {
 			if (fd[j] == -1)
 				continue;
@@ -371,7 +344,7 @@ record_gone(const char *name)
 {
 	if (statedir != NULL &&
 	    ds_ledger_forget(&state, name, strlen(name)) == -1)
-		state_failed();
+		ds_ledger_die(&state);
 }
 
 /* End every batch whose time has come, even in the middle of a read. */
@@ -394,7 +367,7 @@ on_written(void *arg, int64_t t)
 		if (ds_ledger_written(&state, t) == -1 ||
 		    (ds_ledger_grown(&state, ds_table_count(&dw.seen)) &&
 		    ds_ledger_rewrite(&state, &dw.seen) == -1))
-			state_failed();
+			ds_ledger_die(&state);
 	}
 	return 0;
 }

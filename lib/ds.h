@@ -1385,10 +1385,10 @@ struct ds_ledger {
 	int		 previous;	/* after load: the snapshot was the
 					   previous one (why says why) */
 	char		 why[96];
+	const char	*dir;		/* as opened, kept */
+	const char	*name;
 
 	/* Private to ledger.c. */
-	const char	*dir;
-	const char	*name;
 	char		 journal[80];
 	char		 tmp[88];
 	int64_t		 gen;
@@ -1429,8 +1429,26 @@ int	ds_ledger_written(struct ds_ledger *, int64_t t);
 int	ds_ledger_forget(struct ds_ledger *, const char *, size_t);
 /* Nonzero when the journal has grown past twice what live keys need. */
 int	ds_ledger_grown(const struct ds_ledger *, size_t live);
+/*
+ * After load: the batch to write again that starts at pend[i], as the
+ * number of its entries (0 when i is npend), and in *t its time: its own,
+ * or one after last for a batch never written and not after it, so that
+ * no batch time goes out twice (the caller moves last on as it writes).
+ */
+size_t	ds_ledger_replay(const struct ds_ledger *, size_t i, int64_t *t);
 /* Free what load took and close; the lock goes. */
 void	ds_ledger_close(struct ds_ledger *);
+/*
+ * cliledger.c, for main(): ds_ledger_open, exiting 1 with "DIR: in use by
+ * another PROGRAM" or the error; ds_ledger_load, exiting 1 naming the
+ * file, and its line when one is malformed, warning when the snapshot
+ * gave way to its previous; and the exit of any other failed call,
+ * naming its file.
+ */
+void	ds_ledger_open_or_die(struct ds_ledger *, const char *dir,
+	    const char *name);
+int	ds_ledger_load_or_die(struct ds_ledger *, struct ds_table *done);
+__dead void ds_ledger_die(const struct ds_ledger *);
 
 /*
  * dirwatch.c: the files that arrive in a directory, as Spark's
