@@ -177,6 +177,7 @@ start(int takeall)
 			err(1, NULL);
 		take(dw.fresh, dw.nfresh, 1);
 	}
+	ds_dirwatch_scan_free(&dw);
 }
 
 /*
@@ -336,6 +337,7 @@ rescan(void)
 		record_gone(dw.gone[i]);
 	tick();
 	take(dw.fresh, dw.nfresh, 1);
+	ds_dirwatch_scan_free(&dw);
 }
 
 /* A file seen has left the directory: a new one of its name is new. */
@@ -363,11 +365,9 @@ static int
 on_written(void *arg, int64_t t)
 {
 	(void)arg;
-	if (statedir != NULL && rv.filled) {
-		if (ds_ledger_written(&state, t) == -1 ||
-		    (ds_ledger_grown(&state, ds_table_count(&dw.seen)) &&
-		    ds_ledger_rewrite(&state, &dw.seen) == -1))
-			ds_ledger_die(&state);
-	}
+	if (statedir != NULL && rv.filled && (ds_ledger_written(&state, t) ==
+	    -1 || (ds_ledger_grown(&state, ds_table_count(&dw.seen)) &&
+	    ds_ledger_rewrite(&state, &dw.seen) == -1)))
+		ds_ledger_die(&state);
 	return 0;
 }

@@ -72,11 +72,7 @@ ds_dirwatch_close(struct ds_dirwatch *dw)
 	dw->fd = -1;
 	free(dw->ev);
 	dw->ev = NULL;
-	free_names(dw->fresh, &dw->nfresh);
-	free_names(dw->gone, &dw->ngone);
-	free(dw->fresh);
-	free(dw->gone);
-	dw->fresh = dw->gone = NULL;
+	ds_dirwatch_scan_free(dw);
 	ds_table_free(&dw->seen);
 	ds_buf_free(&dw->path);
 }
@@ -160,6 +156,16 @@ ds_dirwatch_scan(struct ds_dirwatch *dw)
 	}
 	dw->nfresh = n;
 	return 0;
+}
+
+void
+ds_dirwatch_scan_free(struct ds_dirwatch *dw)
+{
+	free_names(dw->fresh, &dw->nfresh);
+	free_names(dw->gone, &dw->ngone);
+	free(dw->fresh);
+	free(dw->gone);
+	dw->fresh = dw->gone = NULL;
 }
 
 /* The names of the directory that may arrive, into fresh, sorted. */

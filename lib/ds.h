@@ -1518,12 +1518,14 @@ int	ds_dirwatch_open(struct ds_dirwatch *, const char *dir);
 int	ds_dirwatch_next(struct ds_dirwatch *, const char **name);
 /*
  * List the directory against seen: fresh and gone as above, valid until
- * the next scan.  0, or -1 with errno (opendir(3)'s, readdir(3)'s, or
- * ENOMEM; seen is then as it was).
+ * the next scan or ds_dirwatch_scan_free.  0, or -1 with errno
+ * (opendir(3)'s, readdir(3)'s, or ENOMEM; seen is then as it was).
  */
 int	ds_dirwatch_scan(struct ds_dirwatch *);
 /* Name seen, with value v.  0, or -1 with errno ENOMEM. */
 int	ds_dirwatch_see(struct ds_dirwatch *, const char *name, int64_t v);
+/* Free fresh and gone, once taken: a listing may be long. */
+void	ds_dirwatch_scan_free(struct ds_dirwatch *);
 /* The names of fresh seen, with value 0.  0, or -1 with errno ENOMEM. */
 int	ds_dirwatch_see_fresh(struct ds_dirwatch *);
 /* Name no longer seen.  0, or -1 with errno ENOENT when it was not. */

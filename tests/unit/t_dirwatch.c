@@ -201,6 +201,8 @@ test_list(void)
 	    symlink("sub", at("l", "link")) == 0);
 	CHECK(ds_dirwatch_scan(&dw) == 0);
 	CHECK(dw.ngone == 1 && strcmp(dw.gone[0], "link") == 0);
+	ds_dirwatch_scan_free(&dw);
+	CHECK(dw.nfresh == 0 && dw.fresh == NULL && dw.ngone == 0);
 
 	/* Forget and see by name. */
 	CHECK(ds_dirwatch_forget(&dw, "a") == 0);
