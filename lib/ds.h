@@ -1456,16 +1456,16 @@ __dead void ds_ledger_die(const struct ds_ledger *);
  * rules: a file arrives when it is moved in, or when it is closed after
  * being opened for writing there, so that one still being written is not
  * taken before its writer closes it; a name that starts with a dot (a
- * file a writer has yet to move in), anything that is not a regular file
- * (a symbolic link to one counts as one) and what is in subdirectories
- * never arrive.  A name seen does not arrive again while it stays:
- * appending to its file, writing it again or moving another file over it
- * are updates, ignored as Spark ignores them.  A name seen that is
- * removed or moved out leaves and is forgotten, so that a file arriving
- * later under it (a log rotated) is new.  A listing takes names in their
- * byte order.  The directory is named by its path, never held by a
- * descriptor, which would keep it alive once removed, and the kernel's
- * word of its removal with it.
+ * file a writer has yet to move in) and what is in subdirectories never
+ * arrive; what is not a regular file (a symbolic link to one counts as
+ * one) is never listed, nor opened.  A name seen does not arrive again
+ * while it stays: appending to its file, writing it again or moving
+ * another file over it are updates, ignored as Spark ignores them.  A
+ * name seen that is removed or moved out leaves, and once forgotten a
+ * file arriving under it (a log rotated) is new.  A listing takes names
+ * in their byte order.  The directory is named by its path, never held
+ * by a descriptor, which would keep it alive once removed, and the
+ * kernel's word of its removal with it.
  *
  *	ds_dirwatch_open(&dw, dir);	(before any listing)
  *	ds_dirwatch_scan(&dw);		(what is there: dw.fresh)
@@ -1522,10 +1522,10 @@ int	ds_dirwatch_next(struct ds_dirwatch *, const char **name);
  * (opendir(3)'s, readdir(3)'s, or ENOMEM; seen is then as it was).
  */
 int	ds_dirwatch_scan(struct ds_dirwatch *);
-/* Name seen, with value v.  0, or -1 with errno ENOMEM. */
-int	ds_dirwatch_see(struct ds_dirwatch *, const char *name, int64_t v);
 /* Free fresh and gone, once taken: a listing may be long. */
 void	ds_dirwatch_scan_free(struct ds_dirwatch *);
+/* Name seen, with value v.  0, or -1 with errno ENOMEM. */
+int	ds_dirwatch_see(struct ds_dirwatch *, const char *name, int64_t v);
 /* The names of fresh seen, with value 0.  0, or -1 with errno ENOMEM. */
 int	ds_dirwatch_see_fresh(struct ds_dirwatch *);
 /* Name no longer seen.  0, or -1 with errno ENOENT when it was not. */
