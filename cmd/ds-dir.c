@@ -42,7 +42,6 @@ static int	 open_state(void);
 static void	 replay(void);
 static void	 start(int);
 static void	 take(char **, size_t, int);
-static size_t	 take_group(char **, size_t);
 static void	 read_file(int, const char *);
 static void	 unreadable(const char *);
 static int	 drain(void *, short);
@@ -222,19 +221,6 @@ take(char **names, size_t n, int log)
 	}
 }
 
-/* Take the n files of group after ending the batches due; returns 0. */
-static size_t
-take_group(char **group, size_t n)
-{
-	size_t i;
-
-	tick();
-	take(group, n, 1);
-	for (i = 0; i < n; i++)
-		free(group[i]);
-	return 0;
-}
-
 /* Each line of the file is a record, as ds-lines makes it. */
 static void
 read_file(int fd, const char *name)
@@ -273,42 +259,30 @@ unreadable(const char *name)
 }
 
 /*
- * Read the events there are.  The files of one read are taken together,
- * and those that came before a file left first, as events keep order.
+ * Take what the events say, in their order: the files that arrived, a
+ * group at a time, and those that left, which are forgotten.
  */
 static int
 drain(void *arg, short revents)
 {
-	char *group[GROUP_MAX];
 	const char *name;
-	size_t n = 0;
 	int rc, lost = 0, gone = 0;
 
 	(void)arg;
 	(void)revents;
 	while ((rc = ds_dirwatch_next(&dw, &name)) > 0) {
-		switch (rc) {
-		case DS_DIRWATCH_ARRIVED:
-			if (n == GROUP_MAX)
-				n = take_group(group, n);
-			if ((group[n++] = strdup(name)) == NULL)
-				err(1, NULL);
-			break;
-		case DS_DIRWATCH_LEFT:
-			n = take_group(group, n);
-			if (ds_dirwatch_forget(&dw, name) == 0)
-				record_gone(name);
-			break;
-		case DS_DIRWATCH_LOST:
+		if (rc == DS_DIRWATCH_ARRIVED) {
+			tick();
+			take(dw.fresh, dw.nfresh, 1);
+		} else if (rc == DS_DIRWATCH_LEFT)
+			record_gone(name);
+		else if (rc == DS_DIRWATCH_LOST)
 			lost = 1;
-			break;
-		default:
+		else
 			gone = 1;
-		}
 	}
 	if (rc == -1)
 		err(1, "inotify");
-	take_group(group, n);
 	if (gone) {
 		if (rv.filled && ds_recv_end(&rv, rv.next) == -1)
 			ds_source_write_failed_die(&out);

@@ -34,6 +34,7 @@ struct name {
 	size_t		 len;
 };
 
+static int	classify(struct ds_dirwatch *, const struct inotify_event *);
 static int	list(struct ds_dirwatch *);
 static int	cmp_names(const void *, const void *);
 static int	cmp_name_key(const void *, const void *);
@@ -82,38 +83,72 @@ ds_dirwatch_next(struct ds_dirwatch *dw, const char **name)
 {
 	const struct inotify_event *ev;
 	ssize_t n;
+	char *s;
+	int what;
 
+	free_names(dw->fresh, &dw->nfresh);
 	for (;;) {
 		if (dw->evoff >= dw->evlen) {
 			dw->evoff = dw->evlen = 0;
 			if ((n = read(dw->fd, dw->ev, EVBUF)) == -1) {
 				if (errno == EINTR)
 					continue;
-				return errno == EAGAIN ? 0 : -1;
+				if (errno != EAGAIN)
+					return -1;
+				return dw->nfresh > 0 ? DS_DIRWATCH_ARRIVED : 0;
 			}
 			dw->evlen = n;
 			continue;
 		}
 		ev = (const struct inotify_event *)(dw->ev + dw->evoff);
-		dw->evoff += sizeof(*ev) + ev->len;
-		if (ev->mask & IN_Q_OVERFLOW)
-			return DS_DIRWATCH_LOST;
-		if (ev->mask & SELF)
-			return DS_DIRWATCH_GONE;
-		if (ev->len == 0 || ev->name[0] == '.' || (ev->mask & IN_ISDIR))
-			continue;
-		*name = ev->name;
-		if (ev->mask & DEPARTURE) {
-			if (ds_table_find(&dw->seen, ev->name,
-			    strlen(ev->name)) != NULL)
-				return DS_DIRWATCH_LEFT;
-		} else if ((ev->mask & ARRIVAL) && ds_table_find(&dw->seen,
-		    ev->name, strlen(ev->name)) == NULL) {
-			if (ds_dirwatch_see(dw, ev->name, 0) == -1)
-				return -1;
+		what = classify(dw, ev);
+		/* Left for the next call: the files that came before first. */
+		if (what != 0 && what != DS_DIRWATCH_ARRIVED && dw->nfresh > 0)
 			return DS_DIRWATCH_ARRIVED;
+		dw->evoff += sizeof(*ev) + ev->len;
+		switch (what) {
+		case 0:
+			break;
+		case DS_DIRWATCH_ARRIVED:
+			if (ds_dirwatch_see(dw, ev->name, 0) == -1 ||
+			    (s = strdup(ev->name)) == NULL)
+				return -1;
+			if (push(&dw->fresh, &dw->nfresh, &dw->freshcap,
+			    s) == -1) {
+				free(s);
+				return -1;
+			}
+			if (dw->nfresh == DS_DIRWATCH_GROUP)
+				return DS_DIRWATCH_ARRIVED;
+			break;
+		case DS_DIRWATCH_LEFT:
+			(void)ds_dirwatch_forget(dw, ev->name);
+			*name = ev->name;
+			return what;
+		default:
+			return what;
 		}
 	}
+}
+
+/* What an event says, DS_DIRWATCH_*, or 0 when nothing. */
+static int
+classify(struct ds_dirwatch *dw, const struct inotify_event *ev)
+{
+	int seen;
+
+	if (ev->mask & IN_Q_OVERFLOW)
+		return DS_DIRWATCH_LOST;
+	if (ev->mask & SELF)
+		return DS_DIRWATCH_GONE;
+	if (ev->len == 0 || ev->name[0] == '.' || (ev->mask & IN_ISDIR))
+		return 0;
+	seen = ds_table_find(&dw->seen, ev->name, strlen(ev->name)) != NULL;
+	if ((ev->mask & DEPARTURE) && seen)
+		return DS_DIRWATCH_LEFT;
+	if ((ev->mask & ARRIVAL) && !seen)
+		return DS_DIRWATCH_ARRIVED;
+	return 0;
 }
 
 int
@@ -127,8 +162,7 @@ ds_dirwatch_scan(struct ds_dirwatch *dw)
 	free_names(dw->gone, &dw->ngone);
 	if (list(dw) == -1)
 		return -1;
-	/* Make room first, so that seen changes only once nothing can fail. */
-	n = 0;
+	/* Gone is made whole first: seen changes once nothing can fail. */
 	for (i = 0; i < ds_table_end(&dw->seen); i++) {
 		if (ds_table_value(&dw->seen, i) == NULL)
 			continue;
@@ -138,7 +172,7 @@ ds_dirwatch_scan(struct ds_dirwatch *dw)
 			continue;
 		/* Keys are not NUL-terminated; names hold no NUL. */
 		if ((s = strndup(key.s, key.len)) == NULL ||
-		    push(&dw->gone, &dw->ngone, &n, s) == -1) {
+		    push(&dw->gone, &dw->ngone, &dw->gonecap, s) == -1) {
 			free(s);
 			free_names(dw->gone, &dw->ngone);
 			free_names(dw->fresh, &dw->nfresh);
@@ -166,6 +200,7 @@ ds_dirwatch_scan_free(struct ds_dirwatch *dw)
 	free(dw->fresh);
 	free(dw->gone);
 	dw->fresh = dw->gone = NULL;
+	dw->freshcap = dw->gonecap = 0;
 }
 
 /* The names of the directory that may arrive, into fresh, sorted. */
@@ -174,7 +209,6 @@ list(struct ds_dirwatch *dw)
 {
 	struct dirent *de;
 	struct stat st;
-	size_t cap = 0;
 	char *s;
 	DIR *d;
 	int saved;
@@ -192,7 +226,7 @@ list(struct ds_dirwatch *dw)
 		    &st, 0) == -1 || !S_ISREG(st.st_mode)))
 			continue;
 		if ((s = strdup(de->d_name)) == NULL ||
-		    push(&dw->fresh, &dw->nfresh, &cap, s) == -1) {
+		    push(&dw->fresh, &dw->nfresh, &dw->freshcap, s) == -1) {
 			free(s);
 			break;
 		}

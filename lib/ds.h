@@ -1461,8 +1461,8 @@ __dead void ds_ledger_die(const struct ds_ledger *);
  * one) is never listed, nor opened.  A name seen does not arrive again
  * while it stays: appending to its file, writing it again or moving
  * another file over it are updates, ignored as Spark ignores them.  A
- * name seen that is removed or moved out leaves, and once forgotten a
- * file arriving under it (a log rotated) is new.  A listing takes names
+ * name seen that is removed or moved out leaves and is forgotten: a file
+ * arriving under it later (a log rotated) is new.  A listing takes names
  * in their byte order.  The directory is named by its path, never held
  * by a descriptor, which would keep it alive once removed, and the
  * kernel's word of its removal with it.
@@ -1471,17 +1471,17 @@ __dead void ds_ledger_die(const struct ds_ledger *);
  *	ds_dirwatch_scan(&dw);		(what is there: dw.fresh)
  *	when dw.fd polls readable:
  *		while ((rc = ds_dirwatch_next(&dw, &name)) > 0)
- *			take name (ARRIVED), forget it (LEFT), ...
+ *			take dw.fresh (ARRIVED), ...
  */
-#define DS_DIRWATCH_ARRIVED	1	/* a file not seen: now seen */
-#define DS_DIRWATCH_LEFT	2	/* a file seen has left: still seen,
-					   for the program to forget once it
-					   has taken what arrived before */
+#define DS_DIRWATCH_ARRIVED	1	/* files not seen: in fresh, now
+					   seen */
+#define DS_DIRWATCH_LEFT	2	/* a file seen has left: forgotten */
 #define DS_DIRWATCH_LOST	3	/* the kernel's queue overflowed:
 					   events were lost (ds_dirwatch_scan
 					   finds what they said) */
 #define DS_DIRWATCH_GONE	4	/* the directory was removed, moved or
 					   unmounted */
+#define DS_DIRWATCH_GROUP	64	/* files at most in one ARRIVED */
 
 struct ds_dirwatch {
 	const char	*dir;		/* kept, not copied */
@@ -1491,7 +1491,8 @@ struct ds_dirwatch {
 					   the time of the file's batch) */
 	char		**fresh;	/* after a scan: the names there not
 					   seen, in byte order (not made
-					   seen) */
+					   seen); after ARRIVED: the names
+					   that arrived */
 	size_t		 nfresh;
 	char		**gone;		/* after a scan: the names seen that
 					   are not there, now forgotten */
@@ -1500,6 +1501,7 @@ struct ds_dirwatch {
 	/* Private to dirwatch.c. */
 	char		*ev;		/* events read, not yet returned */
 	size_t		 evlen, evoff;
+	size_t		 freshcap, gonecap;
 	struct ds_buf	 path;
 };
 
@@ -1510,10 +1512,13 @@ struct ds_dirwatch {
  */
 int	ds_dirwatch_open(struct ds_dirwatch *, const char *dir);
 /*
- * The next change of what the kernel has reported: ARRIVED or LEFT with
- * the file's name in *name (valid until the next call), LOST or GONE;
- * DS_DIRWATCH_* in the order they happened.  0 when no more is waiting,
- * -1 with errno (read(2)'s, or ENOMEM).
+ * The next change of what the kernel has reported, DS_DIRWATCH_*, in the
+ * order they happened: ARRIVED with fresh the files that arrived in a
+ * row, in that order, up to DS_DIRWATCH_GROUP of them, for the program
+ * to take before the next call (which empties fresh), so that batches
+ * due in between can end; LEFT with the file's name in *name (valid
+ * until the next call); LOST or GONE.  0 when no more is waiting, -1
+ * with errno (read(2)'s, or ENOMEM).
  */
 int	ds_dirwatch_next(struct ds_dirwatch *, const char **name);
 /*
