@@ -234,7 +234,8 @@ read_file(int fd, const char *name)
 		err(1, NULL);
 	while ((rc = ds_read(&r)) != DS_EOF) {
 		if (rc == -1) {
-			unreadable(name);
+			warn("%s", path);
+			status = 1;
 			break;
 		}
 		if (rc == DS_RECORD &&
