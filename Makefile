@@ -44,11 +44,13 @@ LIBOBJ = \
 	lib/buf.o \
 	lib/checkpoint.o \
 	lib/cli.o \
+	lib/cliledger.o \
 	lib/clilua.o \
 	lib/climon.o \
 	lib/clock.o \
 	lib/commit.o \
 	lib/dial.o \
+	lib/dirwatch.o \
 	lib/duration.o \
 	lib/escape.o \
 	lib/fanout.o \
@@ -152,6 +154,7 @@ UNIT = \
 	tests/unit/t_buf \
 	tests/unit/t_checkpoint \
 	tests/unit/t_clock \
+	tests/unit/t_dirwatch \
 	tests/unit/t_duration \
 	tests/unit/t_escape \
 	tests/unit/t_flume \

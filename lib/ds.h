@@ -1758,10 +1758,10 @@ struct ds_ledger {
 	int		 previous;	/* after load: the snapshot was the
 					   previous one (why says why) */
 	char		 why[96];
+	const char	*dir;		/* as opened, kept */
+	const char	*name;
 
 	/* Private to ledger.c. */
-	const char	*dir;
-	const char	*name;
 	char		 journal[80];
 	char		 tmp[88];
 	int64_t		 gen;
@@ -1802,8 +1802,127 @@ int	ds_ledger_written(struct ds_ledger *, int64_t t);
 int	ds_ledger_forget(struct ds_ledger *, const char *, size_t);
 /* Nonzero when the journal has grown past twice what live keys need. */
 int	ds_ledger_grown(const struct ds_ledger *, size_t live);
+/*
+ * After load: the batch to write again that starts at pend[i], as the
+ * number of its entries (0 when i is npend), and in *t its time: its own,
+ * or one after last for a batch never written and not after it, so that
+ * no batch time goes out twice (the caller moves last on as it writes).
+ */
+size_t	ds_ledger_replay(const struct ds_ledger *, size_t i, int64_t *t);
 /* Free what load took and close; the lock goes. */
 void	ds_ledger_close(struct ds_ledger *);
+/*
+ * cliledger.c, for main(): ds_ledger_open, exiting 1 with "DIR: in use by
+ * another PROGRAM" or the error; ds_ledger_load, exiting 1 naming the
+ * file, and its line when one is malformed, warning when the snapshot
+ * gave way to its previous; and the exit of any other failed call,
+ * naming its file.
+ */
+void	ds_ledger_open_or_die(struct ds_ledger *, const char *dir,
+	    const char *name);
+int	ds_ledger_load_or_die(struct ds_ledger *, struct ds_table *done);
+__dead void ds_ledger_die(const struct ds_ledger *);
+
+/*
+ * dirwatch.c: the files that arrive in a directory, as Spark's
+ * textFileStream takes them, told from the names already seen.  The
+ * rules: a file arrives when it is moved in, or when it is closed after
+ * being opened for writing there, so that one still being written is not
+ * taken before its writer closes it; a name that starts with a dot (a
+ * file a writer has yet to move in) and what is in subdirectories never
+ * arrive; what is not a regular file (a symbolic link to one counts as
+ * one) is never listed, nor opened.  A name seen does not arrive again
+ * while it stays: appending to its file, writing it again or moving
+ * another file over it are updates, ignored as Spark ignores them.  A
+ * name seen that is removed or moved out leaves and is forgotten: a file
+ * arriving under it later (a log rotated) is new.  A listing takes names
+ * in their byte order.  The directory is named by its path, never held
+ * by a descriptor, which would keep it alive once removed, and the
+ * kernel's word of its removal with it.
+ *
+ *	ds_dirwatch_open(&dw, dir);	(before any listing)
+ *	ds_dirwatch_scan(&dw);		(what is there: dw.fresh)
+ *	when dw.fd polls readable:
+ *		while ((rc = ds_dirwatch_next(&dw, &name)) > 0)
+ *			take dw.fresh (ARRIVED), ...
+ */
+#define DS_DIRWATCH_ARRIVED	1	/* files not seen: in fresh, now
+					   seen */
+#define DS_DIRWATCH_LEFT	2	/* a file seen has left: forgotten */
+#define DS_DIRWATCH_LOST	3	/* the kernel's queue overflowed:
+					   events were lost (ds_dirwatch_scan
+					   finds what they said) */
+#define DS_DIRWATCH_GONE	4	/* the directory was removed, moved or
+					   unmounted */
+#define DS_DIRWATCH_GROUP	64	/* files at most in one ARRIVED */
+
+struct ds_dirwatch {
+	const char	*dir;		/* kept, not copied */
+	int		 fd;		/* inotify(7)'s, to poll for POLLIN */
+	struct ds_table	 seen;		/* the names seen, each with an
+					   int64_t of the program's (ds-dir:
+					   the time of the file's batch) */
+	char		**fresh;	/* after a scan: the names there not
+					   seen, in byte order (not made
+					   seen); after ARRIVED: the names
+					   that arrived */
+	size_t		 nfresh;
+	char		**gone;		/* after a scan: the names seen that
+					   are not there, now forgotten */
+	size_t		 ngone;
+
+	/* Private to dirwatch.c. */
+	char		*ev;		/* events read, not yet returned */
+	size_t		 evlen, evoff;
+	size_t		 freshcap, gonecap;
+	struct ds_buf	 path;
+};
+
+/*
+ * Watch dir.  Before listing it: a file arriving in between is then seen
+ * twice, and taken once, rather than never.  0, or -1 with errno
+ * (inotify_add_watch(2)'s: ENOENT, ENOTDIR, EACCES ...; or ENOMEM).
+ */
+int	ds_dirwatch_open(struct ds_dirwatch *, const char *dir);
+/*
+ * The next change of what the kernel has reported, DS_DIRWATCH_*, in the
+ * order they happened: ARRIVED with fresh the files that arrived in a
+ * row, in that order, up to DS_DIRWATCH_GROUP of them, for the program
+ * to take before the next call (which empties fresh), so that batches
+ * due in between can end; LEFT with the file's name in *name (valid
+ * until the next call); LOST or GONE.  0 when no more is waiting, -1
+ * with errno (read(2)'s, or ENOMEM).
+ */
+int	ds_dirwatch_next(struct ds_dirwatch *, const char **name);
+/*
+ * List the directory against seen: fresh and gone as above, valid until
+ * the next scan or ds_dirwatch_scan_free.  0, or -1 with errno
+ * (opendir(3)'s, readdir(3)'s, or ENOMEM; seen is then as it was).
+ */
+int	ds_dirwatch_scan(struct ds_dirwatch *);
+/* Free fresh and gone, once taken: a listing may be long. */
+void	ds_dirwatch_scan_free(struct ds_dirwatch *);
+/* Name seen, with value v.  0, or -1 with errno ENOMEM. */
+int	ds_dirwatch_see(struct ds_dirwatch *, const char *name, int64_t v);
+/* The names of fresh seen, with value 0.  0, or -1 with errno ENOMEM. */
+int	ds_dirwatch_see_fresh(struct ds_dirwatch *);
+/* Name no longer seen.  0, or -1 with errno ENOENT when it was not. */
+int	ds_dirwatch_forget(struct ds_dirwatch *, const char *name);
+/*
+ * Open file name of the directory to read it: a regular file only, never
+ * a FIFO or a device, which could block or act on being opened.  A
+ * descriptor (non-blocking, close-on-exec), or -1 with errno: ENOENT
+ * when no regular file has the name now (gone, or replaced by something
+ * else), else open(2)'s, stat(2)'s or ENOMEM.
+ */
+int	ds_dirwatch_open_file(struct ds_dirwatch *, const char *name);
+/*
+ * The path of name in the directory, for messages, in a buffer valid
+ * until the next call (or ds_dirwatch_open_file); NULL with errno ENOMEM.
+ */
+const char *ds_dirwatch_path(struct ds_dirwatch *, const char *name);
+/* Stop watching (the descriptor is closed) and free the memory. */
+void	ds_dirwatch_close(struct ds_dirwatch *);
 
 /*
  * window.c: the clock of windowed streams, Spark's rules: LENGTH and

@@ -404,6 +404,21 @@ abandon:
 	return -1;
 }
 
+size_t
+ds_ledger_replay(const struct ds_ledger *l, size_t i, int64_t *t)
+{
+	const struct ds_ledger_entry *e = l->pend;
+	size_t j;
+
+	if (i >= l->npend)
+		return 0;
+	*t = e[i].written || e[i].time > l->last ? e[i].time : l->last + 1;
+	for (j = i; j < l->npend && e[j].time == e[i].time &&
+	    e[j].written == e[i].written; j++)
+		;
+	return j - i;
+}
+
 void
 ds_ledger_close(struct ds_ledger *l)
 {
