@@ -218,4 +218,78 @@ int	ds_kafka_fetch(rd_kafka_t *, const char *topic, int32_t partition,
 	    int64_t from, int64_t until, int (*fn)(const rd_kafka_message_t *),
 	    char *why, size_t whysize);
 
+/*
+ * kafkaout.c: what ds-kafka-out knows of the messages it wrote, for the
+ * exactly-once protocol of ds(7).  Under $DS_CHECKPOINT each message
+ * carries three headers: the writer's id (16 hex digits, made at its
+ * first start), its batch time and its index in the batch (from 0), both
+ * in decimal.  The checkpoint DS_KAFKA_SENT holds the id, the topic, and
+ * per partition the offset from which the writer's messages of the
+ * batches after time t can lie; a read-back from there notes those of
+ * them that are in the topic, so that a batch sent in part before a crash
+ * is completed when it comes again, not sent twice.
+ */
+#define DS_KAFKA_SENT		"ds-kafka-out.sent"
+#define DS_KAFKA_HDR_WRITER	"ds.writer"
+#define DS_KAFKA_HDR_BATCH	"ds.batch"
+#define DS_KAFKA_HDR_INDEX	"ds.index"
+#define DS_KAFKA_WRITER_LEN	16
+
+struct ds_kafka_seen {
+	int64_t		 t;		/* its batch time */
+	uint64_t	 index;		/* in the batch */
+	int		 hit;		/* the batch came again with it */
+};
+
+struct ds_kafka_sent {
+	char		 writer[DS_KAFKA_WRITER_LEN + 1];
+	int64_t		 t;		/* the batch the ends are after, or -1 */
+	int		 saved;		/* a checkpoint was loaded */
+	int64_t		*end;		/* by partition, or -1: unknown */
+	size_t		 nend;
+	struct ds_kafka_seen *seen;	/* of the read-back, in order */
+	size_t		 nseen, capseen, next;
+};
+
+/*
+ * Load the checkpoint of dir for topic into s: DS_CKPT_NONE (s is a new
+ * writer, with a fresh id), DS_CKPT_GOOD or DS_CKPT_PREVIOUS (c says why),
+ * or -1 with errno: EBADMSG when refused (why says why: a checkpoint of
+ * another topic is), or as ds_ckpt_open.
+ */
+int	ds_kafka_sent_load(const char *dir, const char *topic,
+	    struct ds_kafka_sent *s, struct ds_ckpt *c, char *why,
+	    size_t whysize);
+/* Save s as the checkpoint of dir.  0, or -1 as ds_ckpt_save. */
+int	ds_kafka_sent_save(const char *dir, const char *topic,
+	    const struct ds_kafka_sent *s);
+/* A message was delivered at offset.  0, or -1 with errno ENOMEM. */
+int	ds_kafka_sent_delivered(struct ds_kafka_sent *s, int32_t partition,
+	    int64_t offset);
+/*
+ * Read every partition of topic with rk, a consumer assigned nothing
+ * whose enable.partition.eof is set, from s's end to the partition's
+ * end, which becomes its new end; note the messages of s's writer of
+ * batches after time after.  A partition without an end is read from its
+ * start when s was loaded, else from its end.  Gives up after ms without
+ * an answer.  0, or -1 with errno and why: ETIMEDOUT, ENOENT (the topic
+ * cannot be read), EIO; or ENOMEM.
+ */
+int	ds_kafka_sent_readback(rd_kafka_t *rk, const char *topic,
+	    struct ds_kafka_sent *s, int64_t after, int ms, char *why,
+	    size_t whysize);
+/*
+ * Nonzero when message index of batch t was found by the read-back; asked
+ * in increasing order of t and index.
+ */
+int	ds_kafka_sent_seen(struct ds_kafka_sent *s, int64_t t,
+	    uint64_t index);
+/*
+ * Forget the messages found of the batches at or before t; returns how
+ * many of them were never asked for (their batch did not come again
+ * whole).
+ */
+size_t	ds_kafka_sent_forget(struct ds_kafka_sent *s, int64_t t);
+void	ds_kafka_sent_free(struct ds_kafka_sent *s);
+
 #endif /* DS_KAFKA_H */
