@@ -251,8 +251,8 @@ static void
 produce(struct ds_reader *r, uint64_t lineno, const char *key, size_t klen,
     const char *val, size_t vlen, int64_t t, uint64_t index)
 {
-	char bt[DS_NUM_MAX], ix[DS_NUM_MAX];
-	size_t btlen = 0, ixlen = 0;
+	char num[DS_NUM_MAX];
+	rd_kafka_headers_t *h = NULL;
 	rd_kafka_resp_err_t e;
 	rd_kafka_error_t *te;
 
@@ -262,26 +262,23 @@ produce(struct ds_reader *r, uint64_t lineno, const char *key, size_t klen,
 		intxn = 1;
 	}
 	if (t != -1) {
-		btlen = ds_int_format(t, bt);
-		ixlen = ds_int_format(index, ix);
+		if ((h = rd_kafka_headers_new(3)) == NULL)
+			err(1, NULL);
+		rd_kafka_header_add(h, DS_KAFKA_HDR_WRITER, -1, sent.writer,
+		    DS_KAFKA_WRITER_LEN);
+		rd_kafka_header_add(h, DS_KAFKA_HDR_BATCH, -1, num,
+		    ds_int_format(t, num));
+		rd_kafka_header_add(h, DS_KAFKA_HDR_INDEX, -1, num,
+		    ds_int_format(index, num));
 	}
 	for (;;) {
-		e = t == -1 ? rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt),
+		/* The message owns the headers once it is queued. */
+		e = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		    RD_KAFKA_V_KEY(key, klen),
 		    RD_KAFKA_V_VALUE((void *)val, vlen),
 		    RD_KAFKA_V_OPAQUE((void *)(intptr_t)lineno),
-		    RD_KAFKA_V_END) :
-		    rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_KEY(key, klen),
-		    RD_KAFKA_V_VALUE((void *)val, vlen),
-		    RD_KAFKA_V_OPAQUE((void *)(intptr_t)lineno),
-		    RD_KAFKA_V_HEADER(DS_KAFKA_HDR_WRITER, sent.writer,
-		    DS_KAFKA_WRITER_LEN),
-		    RD_KAFKA_V_HEADER(DS_KAFKA_HDR_BATCH, bt, btlen),
-		    RD_KAFKA_V_HEADER(DS_KAFKA_HDR_INDEX, ix, ixlen),
-		    RD_KAFKA_V_END);
+		    RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		/* librdkafka's queue is full: wait for deliveries. */
@@ -290,6 +287,8 @@ produce(struct ds_reader *r, uint64_t lineno, const char *key, size_t klen,
 		rd_kafka_poll(rk, 100);
 	}
 	if (e != 0) {
+		if (h != NULL)
+			rd_kafka_headers_destroy(h);
 		r->lineno = lineno;
 		ds_record_die(r, "topic %s: %s", topic, rd_kafka_err2str(e));
 	}
@@ -382,11 +381,9 @@ txn_die(rd_kafka_error_t *e, int64_t t)
 static void
 start_sink(char **xopt, size_t nx)
 {
-	rd_kafka_conf_t *conf;
 	rd_kafka_t *c;
 	struct ds_ckpt ck;
 	char why[512];
-	size_t i;
 	int rc;
 
 	if (ds_commit_load(pipedir, "ds-kafka-out", &committed, &ck) == -1) {
@@ -412,35 +409,9 @@ start_sink(char **xopt, size_t nx)
 		committed = sent.t;
 	}
 
-	/*
-	 * Transactions aborted are not read back, and sent again; the
-	 * producer's properties are no warning here.
-	 */
-	if ((conf = ds_kafka_conf_new(&voice, why, sizeof(why))) == NULL)
+	if ((c = ds_kafka_sent_reader(&voice, xopt, nx, txn, why,
+	    sizeof(why))) == NULL)
 		errx(1, "%s", why);
-	for (i = 0; i < nx; i++)
-		(void)ds_kafka_conf_set(conf, xopt[i], why, sizeof(why));
-	if (ds_kafka_conf_set(conf, "group.id=ds-kafka-out", why,
-	    sizeof(why)) == -1 ||
-	    ds_kafka_conf_set(conf, "enable.partition.eof=true", why,
-	    sizeof(why)) == -1 ||
-	    ds_kafka_conf_set(conf, "enable.auto.commit=false", why,
-	    sizeof(why)) == -1 ||
-	    ds_kafka_conf_set(conf, "auto.offset.reset=earliest", why,
-	    sizeof(why)) == -1 ||
-	    /* The end of a partition is known once a fetch answers. */
-	    ds_kafka_conf_set(conf, "fetch.wait.max.ms=10", why,
-	    sizeof(why)) == -1 ||
-	    ds_kafka_conf_set(conf, "statistics.interval.ms=0", why,
-	    sizeof(why)) == -1 ||
-	    ds_kafka_conf_set(conf, "log_level=3", why, sizeof(why)) == -1 ||
-	    ds_kafka_conf_set(conf, txn ? "isolation.level=read_committed" :
-	    "isolation.level=read_uncommitted", why, sizeof(why)) == -1)
-		errx(1, "%s", why);
-	if ((c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why))) ==
-	    NULL)
-		errx(1, "%s", why);
-	rd_kafka_poll_set_consumer(c);
 	if (ds_kafka_sent_readback(c, topic, &sent, committed, timeout, why,
 	    sizeof(why)) == -1) {
 		if (errno == ENOMEM)

@@ -291,5 +291,14 @@ int	ds_kafka_sent_seen(struct ds_kafka_sent *s, int64_t t,
  */
 size_t	ds_kafka_sent_forget(struct ds_kafka_sent *s, int64_t t);
 void	ds_kafka_sent_free(struct ds_kafka_sent *s);
+/*
+ * A consumer for ds_kafka_sent_readback, of the nx properties of xopt (a
+ * producer's, whose own are ignored), seeing only the transactions
+ * committed when committed is set, else every message.  NULL with errno
+ * EINVAL or ENOMEM, why saying what.
+ */
+rd_kafka_t *ds_kafka_sent_reader(const struct ds_kafka_voice *,
+	    char *const *xopt, size_t nx, int committed, char *why,
+	    size_t whysize);
 
 #endif /* DS_KAFKA_H */

@@ -387,3 +387,46 @@ ds_kafka_sent_free(struct ds_kafka_sent *s)
 	s->seen = NULL;
 	s->nend = s->nseen = s->capseen = s->next = 0;
 }
+
+rd_kafka_t *
+ds_kafka_sent_reader(const struct ds_kafka_voice *v, char *const *xopt,
+    size_t nx, int committed, char *why, size_t whysize)
+{
+	static const char *const fixed[] = {
+		"group.id=ds-kafka-out",	/* assigned, never committed */
+		"enable.auto.commit=false",
+		"enable.partition.eof=true",
+		"auto.offset.reset=earliest",
+		/* A partition's end is known once a fetch answers. */
+		"fetch.wait.max.ms=10",
+		/* The producer's statistics say the outages. */
+		"statistics.interval.ms=0",
+		/* Not a warning for each producer's property of -X. */
+		"log_level=3",
+	};
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *rk;
+	size_t i;
+
+	if ((conf = ds_kafka_conf_new(v, why, whysize)) == NULL)
+		return NULL;
+	/* -X holds how to reach the cluster: TLS, SASL. */
+	for (i = 0; i < nx; i++)
+		(void)ds_kafka_conf_set(conf, xopt[i], why, whysize);
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (ds_kafka_conf_set(conf, fixed[i], why, whysize) == -1)
+			goto fail;
+	if (ds_kafka_conf_set(conf, committed ?
+	    "isolation.level=read_committed" :
+	    "isolation.level=read_uncommitted", why, whysize) == -1)
+		goto fail;
+	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, whysize)) ==
+	    NULL)
+		goto fail;
+	rd_kafka_poll_set_consumer(rk);
+	return rk;
+fail:
+	rd_kafka_conf_destroy(conf);
+	errno = EINVAL;
+	return NULL;
+}
