@@ -299,7 +299,8 @@ latest_total() {
 		    -a -s "$T/p3"
 		pids_run=($(cat "$T/p0") $(cat "$T/p1") $(cat "$T/p2") \
 		    $(cat "$T/p3"))
-		pids+=("${pids_run[@]}")
+		# Only the live ones: a PID of a run waited for may be reused.
+		pids=("${pids_run[@]}")
 		if [ "$n" -eq $((kills * 4 / 2)) ]; then
 			for i in $(seq 301 600); do
 				echo "w$((i % 17)):1"
@@ -316,9 +317,10 @@ latest_total() {
 			kill -TERM "${pids_run[0]}"
 		else
 			sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
-			kill -9 "${pids_run[$stage]}"
+			kill -9 "${pids_run[$stage]}" || { cat "$T/err" >&3; false; }
 		fi
 		wait "$job" || true
+		pids=()
 	done
 	# Nothing but the kills' own words on stderr.
 	! grep -v 'Broken pipe\|Killed\|the previous one is used' "$T/err"
