@@ -46,20 +46,12 @@ static struct ds_kafka_sent sent;
 static int64_t		 committed = -1;
 static struct ds_buf	 batch;
 
-/* A record of the open batch in batch, followed by its key and value. */
-struct kept {
-	uint64_t	 lineno;
-	size_t		 klen;
-	size_t		 vlen;
-	int		 haskey;
-};
-
 static void	say(const char *);
 static __dead void die(const char *);
 static void	delivered(rd_kafka_t *, const rd_kafka_message_t *, void *);
 static void	record(struct ds_reader *);
-static void	produce(struct ds_reader *, uint64_t, const char *, size_t,
-		    const char *, size_t, int64_t, uint64_t);
+static void	produce(struct ds_reader *, const struct ds_kafka_msg *,
+		    int64_t, uint64_t);
 static size_t	send_batch(struct ds_reader *, int64_t);
 static void	end_batch(struct ds_reader *, int64_t);
 static void	txn_die(rd_kafka_error_t *, int64_t);
@@ -124,10 +116,11 @@ main(int argc, char *argv[])
 	n = sizeof(why);
 	txn = rd_kafka_conf_get(conf, "transactional.id", why, &n) ==
 	    RD_KAFKA_CONF_OK && why[0] != '\0';
+	/* The read-back waits for the brokers as long as a delivery. */
 	n = sizeof(why);
 	if (rd_kafka_conf_get(conf, "message.timeout.ms", why, &n) ==
-	    RD_KAFKA_CONF_OK && atoi(why) > 0)
-		timeout = atoi(why);
+	    RD_KAFKA_CONF_OK && strtonum(why, 1, INT_MAX, NULL) > 0)
+		timeout = strtonum(why, 1, INT_MAX, NULL);
 	rd_kafka_conf_set_dr_msg_cb(conf, delivered);
 	if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why))) ==
 	    NULL)
@@ -207,51 +200,37 @@ delivered(rd_kafka_t *k, const rd_kafka_message_t *m, void *opaque)
 		err(1, NULL);
 }
 
-/* Send the record read, or keep it for its batch end. */
+/* Send the record read, or hold it for its batch end. */
 static void
 record(struct ds_reader *r)
 {
-	const char *key = NULL, *val;
-	size_t klen = 0, vlen;
-	struct kept k;
+	struct ds_kafka_msg m = { r->lineno, NULL, 0, r->rec, r->reclen };
 
 	if (kfield > r->nfield || vfield > r->nfield)
 		ds_record_die(r, "no field %zu",
 		    kfield > r->nfield ? kfield : vfield);
 	if (kfield != 0) {
-		key = r->field[kfield - 1].data;
-		klen = r->field[kfield - 1].len;
+		m.key = r->field[kfield - 1].data;
+		m.klen = r->field[kfield - 1].len;
 	}
 	if (vfield != 0) {
-		val = r->field[vfield - 1].data;
-		vlen = r->field[vfield - 1].len;
-	} else {
-		val = r->rec;
-		vlen = r->reclen;
+		m.val = r->field[vfield - 1].data;
+		m.vlen = r->field[vfield - 1].len;
 	}
-	if (pipedir == NULL) {
-		produce(r, r->lineno, key, klen, val, vlen, -1, 0);
-		return;
-	}
-	k.lineno = r->lineno;
-	k.klen = klen;
-	k.vlen = vlen;
-	k.haskey = key != NULL;
-	if (ds_buf_append(&batch, &k, sizeof(k)) == -1 ||
-	    ds_buf_append(&batch, key, klen) == -1 ||
-	    ds_buf_append(&batch, val, vlen) == -1)
+	if (pipedir == NULL)
+		produce(r, &m, -1, 0);
+	else if (ds_kafka_hold(&batch, &m) == -1)
 		err(1, NULL);
 }
 
 /*
- * Send a message of line lineno; with t not -1, as message index of batch
- * t, with the headers that say so.
+ * Send message m; with t not -1, as message index of batch t, with the
+ * headers that say so.
  */
 static void
-produce(struct ds_reader *r, uint64_t lineno, const char *key, size_t klen,
-    const char *val, size_t vlen, int64_t t, uint64_t index)
+produce(struct ds_reader *r, const struct ds_kafka_msg *m, int64_t t,
+    uint64_t index)
 {
-	char num[DS_NUM_MAX];
 	rd_kafka_headers_t *h = NULL;
 	rd_kafka_resp_err_t e;
 	rd_kafka_error_t *te;
@@ -261,23 +240,15 @@ produce(struct ds_reader *r, uint64_t lineno, const char *key, size_t klen,
 			txn_die(te, t);
 		intxn = 1;
 	}
-	if (t != -1) {
-		if ((h = rd_kafka_headers_new(3)) == NULL)
-			err(1, NULL);
-		rd_kafka_header_add(h, DS_KAFKA_HDR_WRITER, -1, sent.writer,
-		    DS_KAFKA_WRITER_LEN);
-		rd_kafka_header_add(h, DS_KAFKA_HDR_BATCH, -1, num,
-		    ds_int_format(t, num));
-		rd_kafka_header_add(h, DS_KAFKA_HDR_INDEX, -1, num,
-		    ds_int_format(index, num));
-	}
+	if (t != -1 && (h = ds_kafka_sent_headers(&sent, t, index)) == NULL)
+		err(1, NULL);
 	for (;;) {
 		/* The message owns the headers once it is queued. */
 		e = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_KEY(key, klen),
-		    RD_KAFKA_V_VALUE((void *)val, vlen),
-		    RD_KAFKA_V_OPAQUE((void *)(intptr_t)lineno),
+		    RD_KAFKA_V_KEY(m->key, m->klen),
+		    RD_KAFKA_V_VALUE((void *)m->val, m->vlen),
+		    RD_KAFKA_V_OPAQUE((void *)(intptr_t)m->lineno),
 		    RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
@@ -289,7 +260,7 @@ produce(struct ds_reader *r, uint64_t lineno, const char *key, size_t klen,
 	if (e != 0) {
 		if (h != NULL)
 			rd_kafka_headers_destroy(h);
-		r->lineno = lineno;
+		r->lineno = m->lineno;
 		ds_record_die(r, "topic %s: %s", topic, rd_kafka_err2str(e));
 	}
 	outstanding++;
@@ -304,20 +275,15 @@ produce(struct ds_reader *r, uint64_t lineno, const char *key, size_t klen,
 static size_t
 send_batch(struct ds_reader *r, int64_t t)
 {
-	struct kept k;
-	size_t at, n = 0;
+	struct ds_kafka_msg m;
+	size_t at = 0, n = 0;
 	uint64_t i;
 
-	for (at = 0, i = 0; at < batch.len && t > committed; i++) {
-		memcpy(&k, batch.data + at, sizeof(k));
-		at += sizeof(k);
+	for (i = 0; t > committed && ds_kafka_held(&batch, &at, &m); i++)
 		if (!ds_kafka_sent_seen(&sent, t, i)) {
-			produce(r, k.lineno, k.haskey ? batch.data + at : NULL,
-			    k.klen, batch.data + at + k.klen, k.vlen, t, i);
+			produce(r, &m, t, i);
 			n++;
 		}
-		at += k.klen + k.vlen;
-	}
 	batch.len = 0;
 	return n;
 }

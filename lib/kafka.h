@@ -292,6 +292,34 @@ int	ds_kafka_sent_seen(struct ds_kafka_sent *s, int64_t t,
 size_t	ds_kafka_sent_forget(struct ds_kafka_sent *s, int64_t t);
 void	ds_kafka_sent_free(struct ds_kafka_sent *s);
 /*
+ * The headers of message index of batch t, for s's writer; NULL with errno
+ * ENOMEM.
+ */
+rd_kafka_headers_t *ds_kafka_sent_headers(const struct ds_kafka_sent *s,
+	    int64_t t, uint64_t index);
+
+/*
+ * A message to send, from a record of line lineno: a batch's are held in
+ * a buffer, copied, until the batch end gives their time.
+ */
+struct ds_kafka_msg {
+	uint64_t	 lineno;
+	const char	*key;		/* or NULL: none */
+	size_t		 klen;
+	const char	*val;
+	size_t		 vlen;
+};
+
+/* Append a copy of m to b.  0, or -1 with errno ENOMEM. */
+int	ds_kafka_hold(struct ds_buf *b, const struct ds_kafka_msg *m);
+/*
+ * The message held at *at in b into m (its bytes in b), *at moved past
+ * it: 1, or 0 past the last one.
+ */
+int	ds_kafka_held(const struct ds_buf *b, size_t *at,
+	    struct ds_kafka_msg *m);
+
+/*
  * A consumer for ds_kafka_sent_readback, of the nx properties of xopt (a
  * producer's, whose own are ignored), seeing only the transactions
  * committed when committed is set, else every message.  NULL with errno

@@ -430,3 +430,72 @@ fail:
 	errno = EINVAL;
 	return NULL;
 }
+
+rd_kafka_headers_t *
+ds_kafka_sent_headers(const struct ds_kafka_sent *s, int64_t t,
+    uint64_t index)
+{
+	rd_kafka_headers_t *h;
+	char num[DS_NUM_MAX];
+
+	if ((h = rd_kafka_headers_new(3)) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rd_kafka_header_add(h, DS_KAFKA_HDR_WRITER, -1, s->writer,
+	    DS_KAFKA_WRITER_LEN);
+	rd_kafka_header_add(h, DS_KAFKA_HDR_BATCH, -1, num,
+	    ds_int_format(t, num));
+	rd_kafka_header_add(h, DS_KAFKA_HDR_INDEX, -1, num,
+	    ds_int_format(index, num));
+	return h;
+}
+
+/* How a message is held: this, then its key's bytes and its value's. */
+struct held {
+	uint64_t	 lineno;
+	size_t		 klen;
+	size_t		 vlen;
+	int		 haskey;
+};
+
+int
+ds_kafka_hold(struct ds_buf *b, const struct ds_kafka_msg *m)
+{
+	struct held h;
+
+	h.lineno = m->lineno;
+	h.klen = m->klen;
+	h.vlen = m->vlen;
+	h.haskey = m->key != NULL;
+	if (ds_buf_reserve(b, sizeof(h) + m->klen + m->vlen) == -1)
+		return -1;
+	memcpy(b->data + b->len, &h, sizeof(h));
+	b->len += sizeof(h);
+	if (m->klen > 0)
+		memcpy(b->data + b->len, m->key, m->klen);
+	b->len += m->klen;
+	if (m->vlen > 0)
+		memcpy(b->data + b->len, m->val, m->vlen);
+	b->len += m->vlen;
+	return 0;
+}
+
+int
+ds_kafka_held(const struct ds_buf *b, size_t *at, struct ds_kafka_msg *m)
+{
+	struct held h;
+
+	if (*at >= b->len)
+		return 0;
+	/* Copied out: the buffer keeps no alignment. */
+	memcpy(&h, b->data + *at, sizeof(h));
+	*at += sizeof(h);
+	m->lineno = h.lineno;
+	m->key = h.haskey ? b->data + *at : NULL;
+	m->klen = h.klen;
+	m->val = b->data + *at + h.klen;
+	m->vlen = h.vlen;
+	*at += h.klen + h.vlen;
+	return 1;
+}
