@@ -160,7 +160,10 @@ main(int argc, char *argv[])
 			ds_write_failed_die(&out);
 		ds_writer_mark(&out);
 	}
-	/* A torn batch was kept, never sent: the replay has it whole. */
+	/* A torn batch was held, never sent: the replay has it whole. */
+	if (r.torn)
+		warnx("stdin: the stream ends inside a batch: not sent, "
+		    "left to the replay");
 	end_batch(&r, -1);
 	rd_kafka_topic_destroy(rkt);
 	rd_kafka_destroy(rk);
