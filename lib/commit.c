@@ -1,6 +1,7 @@
 /*
  * commit.c: the batch times the stages of a pipeline have committed, each
- * a checkpoint "STAGE.commit" holding a time in decimal.
+ * a checkpoint "STAGE.commit" holding a time in decimal: the sinks ds-save
+ * and ds-kafka-out, and ds-state.
  */
 
 #include <dirent.h>

@@ -2185,7 +2185,8 @@ int	ds_ckpt_open(const char *dir, const char *name, struct ds_ckpt *c);
  * stateful stage, t the batch its own checkpoint holds.  A source
  * restarting replays, with their original times, the batches after the
  * oldest of these, and may forget the batches at or before it.  STAGE is
- * the program's name (ds-save, ds-state): one of each to a directory.
+ * the program's name (ds-save, ds-kafka-out, ds-state): one of each to a
+ * directory.
  */
 #define DS_CHECKPOINT_ENV	"DS_CHECKPOINT"
 

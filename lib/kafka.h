@@ -280,4 +280,115 @@ void	ds_kafka_wake_poll(struct ds_kafka_wake *, rd_kafka_t *,
 	    void (*take)(const rd_kafka_message_t *));
 void	ds_kafka_wake_close(struct ds_kafka_wake *);
 
+/*
+ * kafkaout.c: what ds-kafka-out knows of the messages it wrote, for the
+ * exactly-once protocol of ds(7).  Under $DS_CHECKPOINT each message
+ * carries three headers: the writer's id (16 hex digits, made at its
+ * first start), its batch time and its index in the batch (from 0), both
+ * in decimal.  The checkpoint DS_KAFKA_SENT holds the id, the topic, and
+ * per partition the offset from which the writer's messages of the
+ * batches after time t can lie; a read-back from there notes those of
+ * them that are in the topic, so that a batch sent in part before a crash
+ * is completed when it comes again, not sent twice.
+ */
+#define DS_KAFKA_SENT		"ds-kafka-out.sent"
+#define DS_KAFKA_HDR_WRITER	"ds.writer"
+#define DS_KAFKA_HDR_BATCH	"ds.batch"
+#define DS_KAFKA_HDR_INDEX	"ds.index"
+#define DS_KAFKA_WRITER_LEN	16
+
+struct ds_kafka_seen {
+	int64_t		 t;		/* its batch time */
+	uint64_t	 index;		/* in the batch */
+	int		 hit;		/* the batch came again with it */
+};
+
+struct ds_kafka_sent {
+	char		 writer[DS_KAFKA_WRITER_LEN + 1];
+	int64_t		 t;		/* the batch the ends are after, or -1 */
+	int		 saved;		/* a checkpoint was loaded */
+	int64_t		*end;		/* by partition, or -1: unknown */
+	size_t		 nend;
+	struct ds_kafka_seen *seen;	/* of the read-back, in order */
+	size_t		 nseen, capseen, next;
+};
+
+/*
+ * Load the checkpoint of dir for topic into s: DS_CKPT_NONE (s is a new
+ * writer, with a fresh id), DS_CKPT_GOOD or DS_CKPT_PREVIOUS (c says why),
+ * or -1 with errno: EBADMSG when refused (why says why: a checkpoint of
+ * another topic is), or as ds_ckpt_open.
+ */
+int	ds_kafka_sent_load(const char *dir, const char *topic,
+	    struct ds_kafka_sent *s, struct ds_ckpt *c, char *why,
+	    size_t whysize);
+/* Save s as the checkpoint of dir.  0, or -1 as ds_ckpt_save. */
+int	ds_kafka_sent_save(const char *dir, const char *topic,
+	    const struct ds_kafka_sent *s);
+/* A message was delivered at offset.  0, or -1 with errno ENOMEM. */
+int	ds_kafka_sent_delivered(struct ds_kafka_sent *s, int32_t partition,
+	    int64_t offset);
+/*
+ * Read every partition of topic with rk, a consumer assigned nothing
+ * whose enable.partition.eof is set, from s's end to the partition's
+ * end, which becomes its new end; note the messages of s's writer of
+ * batches after time after.  A partition without an end is read from its
+ * start when s was loaded, else from its end.  Gives up after ms without
+ * an answer.  0, or -1 with errno and why: ETIMEDOUT, ENOENT (the topic
+ * cannot be read), EIO; or ENOMEM.
+ */
+int	ds_kafka_sent_readback(rd_kafka_t *rk, const char *topic,
+	    struct ds_kafka_sent *s, int64_t after, int ms, char *why,
+	    size_t whysize);
+/*
+ * Nonzero when message index of batch t was found by the read-back; asked
+ * in increasing order of t and index.
+ */
+int	ds_kafka_sent_seen(struct ds_kafka_sent *s, int64_t t,
+	    uint64_t index);
+/*
+ * Forget the messages found of the batches at or before t; returns how
+ * many of them were never asked for (their batch did not come again
+ * whole).
+ */
+size_t	ds_kafka_sent_forget(struct ds_kafka_sent *s, int64_t t);
+void	ds_kafka_sent_free(struct ds_kafka_sent *s);
+/*
+ * The headers of message index of batch t, for s's writer; NULL with errno
+ * ENOMEM.
+ */
+rd_kafka_headers_t *ds_kafka_sent_headers(const struct ds_kafka_sent *s,
+	    int64_t t, uint64_t index);
+
+/*
+ * A message to send, from a record of line lineno: a batch's are held in
+ * a buffer, copied, until the batch end gives their time.
+ */
+struct ds_kafka_msg {
+	uint64_t	 lineno;
+	const char	*key;		/* or NULL: none */
+	size_t		 klen;
+	const char	*val;
+	size_t		 vlen;
+};
+
+/* Append a copy of m to b.  0, or -1 with errno ENOMEM. */
+int	ds_kafka_hold(struct ds_buf *b, const struct ds_kafka_msg *m);
+/*
+ * The message held at *at in b into m (its bytes in b), *at moved past
+ * it: 1, or 0 past the last one.
+ */
+int	ds_kafka_held(const struct ds_buf *b, size_t *at,
+	    struct ds_kafka_msg *m);
+
+/*
+ * A consumer for ds_kafka_sent_readback, of the nx properties of xopt (a
+ * producer's, whose own are ignored), seeing only the transactions
+ * committed when committed is set, else every message.  NULL with errno
+ * EINVAL or ENOMEM, why saying what.
+ */
+rd_kafka_t *ds_kafka_sent_reader(const struct ds_kafka_voice *,
+	    char *const *xopt, size_t nx, int committed, char *why,
+	    size_t whysize);
+
 #endif /* DS_KAFKA_H */
