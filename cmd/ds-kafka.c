@@ -28,6 +28,7 @@ static const char synopsis[] = "ds-kafka [-mv] [-b brokers] [-c dir] "
 #define LOG_NAME	"kafka-ranges.ds"
 #define POLL_MAX	4096	/* messages a wakeup, between clock checks */
 #define POLL_EVERY	100	/* ms: librdkafka's wakeups are not always */
+#define LAST_WAIT	10000	/* ms a last commit waits out a rebalance */
 
 static rd_kafka_t	*rk;
 static rd_kafka_queue_t	*queue;		/* the consumer's, to wake us */
@@ -44,6 +45,7 @@ static struct ds_kafka_parts parts;
 static struct ds_kafka_spans spans;	/* the open batch's, with -c */
 static rd_kafka_topic_partition_list_t *wanted;	/* without a group */
 static int		 assigned, wakepipe[2];
+static int		 rebalancing;	/* a commit was refused for it */
 
 /* -c: the log, and the positions of batches the pipeline has not done. */
 static struct ds_writer	 ranges;
@@ -64,6 +66,9 @@ static void	take(const rd_kafka_message_t *);
 static void	start_log(void);
 static void	replay_from(const struct ds_kafka_spans *, size_t);
 static void	commit(rd_kafka_topic_partition_list_t *, int);
+static void	commit_last(rd_kafka_topic_partition_list_t *);
+static void	on_commit(rd_kafka_t *, rd_kafka_resp_err_t,
+		    rd_kafka_topic_partition_list_t *, void *);
 static int64_t	pipeline_done(void);
 
 int
@@ -148,13 +153,17 @@ main(int argc, char *argv[])
 	    sizeof(why)) != RD_KAFKA_CONF_OK ||
 	    /* librdkafka's consumer queue needs one; only -g commits. */
 	    rd_kafka_conf_set(conf, "group.id", group != NULL ? group :
-	    "ds-kafka", why, sizeof(why)) != RD_KAFKA_CONF_OK)
+	    "ds-kafka", why, sizeof(why)) != RD_KAFKA_CONF_OK ||
+	    /* The others keep their partitions while one comes or goes. */
+	    rd_kafka_conf_set(conf, "partition.assignment.strategy",
+	    "cooperative-sticky", why, sizeof(why)) != RD_KAFKA_CONF_OK)
 		errx(1, "%s", why);
 	for (i = 0; i < nx; i++)
 		if (ds_kafka_conf_set(conf, xopt[i], why, sizeof(why)) == -1)
 			errx(2, "-X %s", why);
 	free(xopt);
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
 	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why))) ==
 	    NULL)
 		errx(2, "%s", why);
@@ -191,7 +200,7 @@ main(int argc, char *argv[])
 
 	/* A signal: what the batches that went out hold is committed. */
 	if (pending.n > 0)
-		commit(pending.p[pending.n - 1].l, 0);
+		commit_last(pending.p[pending.n - 1].l);
 	rd_kafka_queue_destroy(queue);
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
@@ -214,20 +223,28 @@ die(const char *line)
 }
 
 /*
- * A group's partitions change.  Those it gets start where this process
- * has read them to (-c), else at the group's commit; of those it loses,
- * what went out is committed first, so that their next owner starts
- * after it (unless the pipeline has yet to finish it, with -c).
+ * A group's partitions change: under the cooperative protocol l is what
+ * is added or taken away, the rest staying ours through the rebalance;
+ * under the eager one, every partition is taken away and then given
+ * anew.  Those it gets start where this process has read them to (-c),
+ * else at the group's commit; of those it loses, what went out is
+ * committed first, so that their next owner starts after it (unless the
+ * pipeline has yet to finish it, with -c).
  */
 static void
 on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
     rd_kafka_topic_partition_list_t *l, void *opaque)
 {
 	rd_kafka_topic_partition_list_t *c;
+	rd_kafka_error_t *ke = NULL;
 	struct ds_buf b = { NULL, 0, 0 };
+	const char *proto;
+	int coop;
 
 	(void)opaque;
-	if (vflag) {
+	proto = group != NULL ? rd_kafka_rebalance_protocol(k) : NULL;
+	coop = proto != NULL && strcmp(proto, "COOPERATIVE") == 0;
+	if (vflag && l->cnt > 0) {
 		if (ds_kafka_parts_format(&b, l) == -1)
 			err(1, NULL);
 		warnx("%s %.*s", e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ?
@@ -235,19 +252,30 @@ on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
 		ds_buf_free(&b);
 	}
 	if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		rebalancing = 0;
 		if (ds_kafka_parts_assign(&parts, l, dir == NULL) == -1)
 			err(1, NULL);
-		rd_kafka_assign(k, l);
-		return;
+		if (coop)
+			ke = rd_kafka_incremental_assign(k, l);
+		else
+			rd_kafka_assign(k, l);
+		/* -R may have paused it while it was ours before. */
+		rd_kafka_resume_partitions(k, l);
+	} else {
+		ds_kafka_pending_drop(&pending, l);
+		if ((c = ds_kafka_parts_revoke(&parts, l, dir == NULL)) ==
+		    NULL)
+			err(1, NULL);
+		if (dir == NULL)
+			commit(c, 0);
+		rd_kafka_topic_partition_list_destroy(c);
+		if (coop)
+			ke = rd_kafka_incremental_unassign(k, l);
+		else
+			rd_kafka_assign(k, NULL);
 	}
-	/* Batches not committed yet are of partitions no longer ours. */
-	ds_kafka_pending_clear(&pending);
-	if ((c = ds_kafka_parts_revoke(&parts, l, dir == NULL)) == NULL)
-		err(1, NULL);
-	if (dir == NULL)
-		commit(c, 0);
-	rd_kafka_topic_partition_list_destroy(c);
-	rd_kafka_assign(k, NULL);
+	if (ke != NULL)
+		errx(1, "rebalance: %s", rd_kafka_error_string(ke));
 }
 
 /* Without a group: assign once the cluster says what the topics hold. */
@@ -419,7 +447,7 @@ on_written(void *arg, int64_t t)
 	if (ds_kafka_pending_push(&pending, t, &parts) == -1)
 		return -1;
 	if ((l = ds_kafka_pending_done(&pending, dir != NULL ?
-	    pipeline_done() : t)) != NULL)
+	    pipeline_done() : t)) != NULL && !rebalancing)
 		commit(l, 1);
 	return 0;
 }
@@ -444,6 +472,55 @@ commit(rd_kafka_topic_partition_list_t *l, int async)
 		err(1, NULL);
 	if (l->cnt > 0 && (e = rd_kafka_commit(rk, l, async)) != 0)
 		warnx("commit: %s", rd_kafka_err2str(e));
+}
+
+/*
+ * The commit of a member that stops: refused while the group rebalances
+ * (another member coming or going), it is made again once the rebalance
+ * is over, so that the partitions' next owners start after what went
+ * out.  Messages fetched meanwhile are dropped: they were not written.
+ */
+static void
+commit_last(rd_kafka_topic_partition_list_t *l)
+{
+	rd_kafka_message_t *m;
+	rd_kafka_resp_err_t e;
+	int64_t deadline = ds_now_ms() + LAST_WAIT;
+
+	while ((e = rd_kafka_commit(rk, l, 0)) ==
+	    RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS &&
+	    ds_now_ms() < deadline) {
+		rebalancing = 1;
+		while (rebalancing && ds_now_ms() < deadline)
+			if ((m = rd_kafka_consumer_poll(rk, 100)) != NULL)
+				rd_kafka_message_destroy(m);
+	}
+	if (e != 0 && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		warnx("commit: %s", rd_kafka_err2str(e));
+}
+
+/*
+ * A commit refused because the group rebalances says so before the
+ * rebalance callback does.  librdkafka 2.0 takes a commit that was sent
+ * while it rejoins, and refused for its old generation, as the loss of
+ * every partition, which their next owners then read again from the last
+ * commit: so batch ends commit nothing more until the new assignment;
+ * commits are cumulative, and the next one carries what was skipped.
+ */
+static void
+on_commit(rd_kafka_t *k, rd_kafka_resp_err_t e,
+    rd_kafka_topic_partition_list_t *l, void *opaque)
+{
+	int i;
+
+	(void)k;
+	(void)opaque;
+	for (i = 0; e == 0 && l != NULL && i < l->cnt; i++)
+		e = l->elems[i].err;
+	if (e == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+	    e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+	    e == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID)
+		rebalancing = 1;
 }
 
 /*

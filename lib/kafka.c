@@ -666,10 +666,16 @@ ds_kafka_pending_done(struct ds_kafka_pending *q, int64_t done)
 }
 
 void
-ds_kafka_pending_clear(struct ds_kafka_pending *q)
+ds_kafka_pending_drop(struct ds_kafka_pending *q,
+    const rd_kafka_topic_partition_list_t *l)
 {
-	while (q->n > 0)
-		rd_kafka_topic_partition_list_destroy(q->p[--q->n].l);
+	size_t i;
+	int j;
+
+	for (i = 0; i < q->n; i++)
+		for (j = 0; j < l->cnt; j++)
+			(void)rd_kafka_topic_partition_list_del(q->p[i].l,
+			    l->elems[j].topic, l->elems[j].partition);
 }
 
 int

@@ -205,8 +205,9 @@ int	ds_kafka_pending_push(struct ds_kafka_pending *, int64_t t,
  */
 rd_kafka_topic_partition_list_t *ds_kafka_pending_done(
 	    struct ds_kafka_pending *, int64_t done);
-/* Forget them all. */
-void	ds_kafka_pending_clear(struct ds_kafka_pending *);
+/* Forget the positions of the partitions of l, which are no longer ours. */
+void	ds_kafka_pending_drop(struct ds_kafka_pending *,
+	    const rd_kafka_topic_partition_list_t *l);
 
 /*
  * Fetch partition's messages [from, until) again, in order, by assigning
