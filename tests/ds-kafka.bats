@@ -348,8 +348,9 @@ prefixes() {
 	local kills=${KAFKA_KILLS:-4} stage i n=0 job pids_run rate
 
 	RANDOM=16
-	# Slow enough that messages flow through most of the kills.
-	rate=$(((80 + kills - 1) / kills))
+	# Slow enough that messages flow through most of the kills, fast
+	# enough that they are all in by the last.
+	rate=$(((200 + kills - 1) / kills))
 	expect_totals >"$T/want"
 	for i in $(seq 1 300); do
 		echo "w$((i % 17)):w$((i % 17))"
@@ -389,7 +390,8 @@ prefixes() {
 				false; }
 			kill -TERM "${pids_run[0]}"
 		else
-			sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
+			# Half a second is two batches and a half: any phase.
+			sleep "0.$((RANDOM % 5))$((RANDOM % 10))"
 			kill -9 "${pids_run[$stage]}"
 		fi
 		wait "$job" || true
