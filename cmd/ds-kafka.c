@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,8 @@ static struct ds_kafka_parts parts;
 static struct ds_kafka_spans spans;	/* the open batch's, with -c */
 static rd_kafka_topic_partition_list_t *wanted;	/* without a group */
 static int		 assigned, wakepipe[2];
-static int		 rebalancing;	/* a commit was refused for it */
+static atomic_int	 joining;	/* the group's join state is not
+					   steady (librdkafka's threads) */
 
 /* -c: the log, and the positions of batches the pipeline has not done. */
 static struct ds_writer	 ranges;
@@ -67,8 +69,8 @@ static void	start_log(void);
 static void	replay_from(const struct ds_kafka_spans *, size_t);
 static void	commit(rd_kafka_topic_partition_list_t *, int);
 static void	commit_last(rd_kafka_topic_partition_list_t *);
-static void	on_commit(rd_kafka_t *, rd_kafka_resp_err_t,
-		    rd_kafka_topic_partition_list_t *, void *);
+static void	watch_joins(rd_kafka_conf_t *);
+static void	on_debug(const char *, const char *);
 static int64_t	pipeline_done(void);
 
 int
@@ -146,6 +148,7 @@ main(int argc, char *argv[])
 	voice.outage = "batches go on empty until they are back";
 	voice.say = say;
 	voice.fatal = die;
+	voice.debug = on_debug;
 	if ((conf = ds_kafka_conf_new(&voice, why, sizeof(why))) == NULL ||
 	    ds_kafka_conf_set(conf, "enable.auto.commit=false", why,
 	    sizeof(why)) == -1 ||
@@ -162,8 +165,9 @@ main(int argc, char *argv[])
 		if (ds_kafka_conf_set(conf, xopt[i], why, sizeof(why)) == -1)
 			errx(2, "-X %s", why);
 	free(xopt);
+	if (group != NULL)
+		watch_joins(conf);
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-	rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
 	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why))) ==
 	    NULL)
 		errx(2, "%s", why);
@@ -252,7 +256,6 @@ on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
 		ds_buf_free(&b);
 	}
 	if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		rebalancing = 0;
 		if (ds_kafka_parts_assign(&parts, l, dir == NULL) == -1)
 			err(1, NULL);
 		if (coop)
@@ -447,7 +450,7 @@ on_written(void *arg, int64_t t)
 	if (ds_kafka_pending_push(&pending, t, &parts) == -1)
 		return -1;
 	if ((l = ds_kafka_pending_done(&pending, dir != NULL ?
-	    pipeline_done() : t)) != NULL && !rebalancing)
+	    pipeline_done() : t)) != NULL && !atomic_load(&joining))
 		commit(l, 1);
 	return 0;
 }
@@ -490,37 +493,53 @@ commit_last(rd_kafka_topic_partition_list_t *l)
 	while ((e = rd_kafka_commit(rk, l, 0)) ==
 	    RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS &&
 	    ds_now_ms() < deadline) {
-		rebalancing = 1;
-		while (rebalancing && ds_now_ms() < deadline)
+		do
 			if ((m = rd_kafka_consumer_poll(rk, 100)) != NULL)
 				rd_kafka_message_destroy(m);
+		while (atomic_load(&joining) && ds_now_ms() < deadline);
 	}
 	if (e != 0 && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
 		warnx("commit: %s", rd_kafka_err2str(e));
 }
 
 /*
- * A commit refused because the group rebalances says so before the
- * rebalance callback does.  librdkafka 2.0 takes a commit that was sent
- * while it rejoins, and refused for its old generation, as the loss of
- * every partition, which their next owners then read again from the last
- * commit: so batch ends commit nothing more until the new assignment;
- * commits are cumulative, and the next one carries what was skipped.
+ * librdkafka 2.0 takes a commit that was sent while the member rejoins
+ * the group, and that the broker refuses for its old generation, as the
+ * loss of all of the member's partitions, which their next owners then
+ * read again from the last commit (librdkafka's issue 4059, mended in
+ * 2.10).  It says nothing of its join state but in its debug lines: batch
+ * ends commit only while it is steady, and the next commit carries what
+ * was skipped, since each holds every partition.
  */
 static void
-on_commit(rd_kafka_t *k, rd_kafka_resp_err_t e,
-    rd_kafka_topic_partition_list_t *l, void *opaque)
+watch_joins(rd_kafka_conf_t *conf)
 {
-	int i;
+	char have[512], want[520], why[512];
+	size_t n = sizeof(have);
 
-	(void)k;
-	(void)opaque;
-	for (i = 0; e == 0 && l != NULL && i < l->cnt; i++)
-		e = l->elems[i].err;
-	if (e == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
-	    e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
-	    e == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID)
-		rebalancing = 1;
+	if (rd_kafka_conf_get(conf, "debug", have, &n) != RD_KAFKA_CONF_OK)
+		have[0] = '\0';
+	if (strstr(have, "cgrp") != NULL || strstr(have, "all") != NULL)
+		return;
+	snprintf(want, sizeof(want), "%s%scgrp", have, have[0] != '\0' ?
+	    "," : "");
+	if (rd_kafka_conf_set(conf, "debug", want, why, sizeof(why)) !=
+	    RD_KAFKA_CONF_OK)
+		errx(1, "%s", why);
+}
+
+/* "Group "g" changed join state wait-join -> wait-metadata (state up)" */
+static void
+on_debug(const char *fac, const char *line)
+{
+	const char *to;
+
+	if (strcmp(fac, "CGRPJOINSTATE") != 0 ||
+	    (to = strstr(line, " -> ")) == NULL)
+		return;
+	to += 4;
+	atomic_store(&joining, strncmp(to, "steady", 6) != 0 ||
+	    (to[6] != ' ' && to[6] != '\0'));
 }
 
 /*

@@ -44,6 +44,8 @@ log_line(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 	char line[1024];
 
+	if (level == LOG_DEBUG && voice->debug != NULL)
+		voice->debug(fac, buf);
 	if (level > LOG_WARNING || strcmp(fac, "FAIL") == 0 ||
 	    strcmp(fac, "ERROR") == 0 || strcmp(fac, "COMMITFAIL") == 0)
 		return;

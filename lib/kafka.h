@@ -28,6 +28,9 @@ struct ds_kafka_voice {
 	const char	*outage;	/* or NULL */
 	void		(*say)(const char *);
 	void		(*fatal)(const char *);
+	/* librdkafka's debug lines, by facility; or NULL.  Called from
+	   librdkafka's threads. */
+	void		(*debug)(const char *fac, const char *line);
 };
 
 /*
