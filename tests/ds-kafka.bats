@@ -336,8 +336,8 @@ prefixes() {
 }
 
 # KAFKA_KILLS (4 by default, to keep make test short; 20 for the issue's
-# run) kills of each stage of the issue's pipeline, in a random order, each at a random moment, and a
-# restart after each.  The output is the same as a run never killed
+# run) kills of each stage of the issue's pipeline, in a random order,
+# each at a random moment, and a restart after each.  The output is the same as a run never killed
 # whatever the moments: the final state is the input's totals, each batch
 # file ever saved keeps its bytes (a replayed batch rewrites it the same),
 # and each is the state after whole prefixes of the partitions.  The
