@@ -285,7 +285,7 @@ covers() {
 	stop "${pids[1]}"
 	stop "${pids[2]}"
 	key_totals "$T"/c?.out | diff -u "$T/want" - || {
-		cat "$T"/c?.err >&3; false; }
+		grep -H . "$T"/c?.err | sed 's/^/# /' >&3; false; }
 	# It stopped mid-stream: the others read some of its partitions.
 	[ "$(records "$T/c1.out" | wc -l)" -lt "$(cat "$T"/c?.out |
 	    grep -av '^[#%]' | cut -f 4 | grep -cxF -f "$T/c1.parts")" ]
