@@ -25,6 +25,7 @@ static const char synopsis[] = "ds-kafka [-mv] [-b brokers] [-c dir] "
 #define LOG_NAME	"kafka-ranges.ds"
 #define POLL_MAX	4096	/* messages a wakeup, between clock checks */
 #define POLL_EVERY	100	/* ms: librdkafka's wakeups are not always */
+#define LAST_WAIT	10000	/* ms a last commit waits out a rebalance */
 
 static rd_kafka_t	*rk;
 static struct ds_kafka_wake wake;	/* the consumer's queue's */
@@ -69,6 +70,7 @@ main(int argc, char *argv[])
 	long long maxrate = 0;
 	size_t nx = 0;
 	int ch, timer, polltimer;
+	rd_kafka_resp_err_t e;
 
 	if ((xopt = calloc(argc, sizeof(*xopt))) == NULL)
 		err(1, NULL);
@@ -154,7 +156,9 @@ main(int argc, char *argv[])
 
 	/* A signal: what the batches that went out hold is committed. */
 	if (pending.n > 0)
-		commit(pending.p[pending.n - 1].l, 0);
+		if ((e = ds_kafka_commit_last(rk, pending.p[pending.n - 1].l,
+		    LAST_WAIT)) != 0)
+			warnx("commit: %s", rd_kafka_err2str(e));
 	ds_kafka_wake_close(&wake);
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
@@ -165,20 +169,28 @@ main(int argc, char *argv[])
 }
 
 /*
- * A group's partitions change.  Those it gets start where this process
- * has read them to (-c), else at the group's commit; of those it loses,
- * what went out is committed first, so that their next owner starts
- * after it (unless the pipeline has yet to finish it, with -c).
+ * A group's partitions change: under the cooperative protocol l is what
+ * is added or taken away, the rest staying ours through the rebalance;
+ * under the eager one, every partition is taken away and then given
+ * anew.  Those it gets start where this process has read them to (-c),
+ * else at the group's commit; of those it loses, what went out is
+ * committed first, so that their next owner starts after it (unless the
+ * pipeline has yet to finish it, with -c).
  */
 static void
 on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
     rd_kafka_topic_partition_list_t *l, void *opaque)
 {
 	rd_kafka_topic_partition_list_t *c;
+	rd_kafka_error_t *ke = NULL;
 	struct ds_buf b = { NULL, 0, 0 };
+	const char *proto;
+	int coop;
 
 	(void)opaque;
-	if (vflag) {
+	proto = group != NULL ? rd_kafka_rebalance_protocol(k) : NULL;
+	coop = proto != NULL && strcmp(proto, "COOPERATIVE") == 0;
+	if (vflag && l->cnt > 0) {
 		if (ds_kafka_parts_format(&b, l) == -1)
 			err(1, NULL);
 		warnx("%s %.*s", e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ?
@@ -188,17 +200,27 @@ on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
 	if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		if (ds_kafka_parts_assign(&parts, l, dir == NULL) == -1)
 			err(1, NULL);
-		rd_kafka_assign(k, l);
-		return;
+		if (coop)
+			ke = rd_kafka_incremental_assign(k, l);
+		else
+			rd_kafka_assign(k, l);
+		/* -R may have paused it while it was ours before. */
+		rd_kafka_resume_partitions(k, l);
+	} else {
+		ds_kafka_pending_drop(&pending, l);
+		if ((c = ds_kafka_parts_revoke(&parts, l, dir == NULL)) ==
+		    NULL)
+			err(1, NULL);
+		if (dir == NULL)
+			commit(c, 0);
+		rd_kafka_topic_partition_list_destroy(c);
+		if (coop)
+			ke = rd_kafka_incremental_unassign(k, l);
+		else
+			rd_kafka_assign(k, NULL);
 	}
-	/* Batches not committed yet are of partitions no longer ours. */
-	ds_kafka_pending_clear(&pending);
-	if ((c = ds_kafka_parts_revoke(&parts, l, dir == NULL)) == NULL)
-		err(1, NULL);
-	if (dir == NULL)
-		commit(c, 0);
-	rd_kafka_topic_partition_list_destroy(c);
-	rd_kafka_assign(k, NULL);
+	if (ke != NULL)
+		errx(1, "rebalance: %s", rd_kafka_error_string(ke));
 }
 
 /* Without a group: assign once the cluster says what the topics hold. */
@@ -313,7 +335,7 @@ on_written(void *arg, int64_t t)
 	if (ds_kafka_pending_push(&pending, t, &parts) == -1)
 		return -1;
 	if ((l = ds_kafka_pending_done(&pending, dir != NULL ?
-	    ds_committed_or_die() : t)) != NULL)
+	    ds_committed_or_die() : t)) != NULL && !ds_kafka_rejoining())
 		commit(l, 1);
 	return 0;
 }

@@ -213,14 +213,35 @@ int	ds_kafka_message_write(struct ds_writer *w, const rd_kafka_message_t *m,
  * from reset (earliest or latest) where nothing is committed, in group
  * (or ds-kafka's own, which a consumer needs), with the -X properties
  * xopt[0..nx) and rebalance as its rebalance callback; its messages
- * polled through its consumer queue.  NULL with errno EINVAL (why says
- * what was refused, a -X property as "-X NAME: ...") or ENOMEM.
+ * polled through its consumer queue.  The assignor is cooperative-sticky
+ * unless -X says otherwise, so that members keep their partitions while
+ * another comes or goes; with a group, librdkafka's join state is
+ * watched for ds_kafka_rejoining.  NULL with errno EINVAL (why says what
+ * was refused, a -X property as "-X NAME: ...") or ENOMEM.
  */
 rd_kafka_t *ds_kafka_consumer_new(const struct ds_kafka_voice *v,
 	    const char *group, const char *reset, char *const *xopt,
 	    size_t nx, void (*rebalance)(rd_kafka_t *, rd_kafka_resp_err_t,
 	    rd_kafka_topic_partition_list_t *, void *), char *why,
 	    size_t whysize);
+
+/*
+ * The consumer is rejoining its group: a commit sent now would be taken
+ * by librdkafka 2.0 as the loss of every partition (its issue 4059), so
+ * batch ends commit only when this is 0, the next commit carrying what
+ * was skipped.
+ */
+int	ds_kafka_rejoining(void);
+
+/*
+ * A stopping member's synchronous commit of l: refused while the group
+ * rebalances, it is made again once the rebalance is over, for at most
+ * wait ms, so that the partitions' next owners start after what went
+ * out (messages fetched meanwhile are dropped: they were not written).
+ * librdkafka's error, 0 when it succeeded or there was nothing to commit.
+ */
+rd_kafka_resp_err_t ds_kafka_commit_last(rd_kafka_t *rk,
+	    rd_kafka_topic_partition_list_t *l, int64_t wait);
 /*
  * The partitions paused because their batch was full start again where
  * they stopped, and every partition's count for the batch goes to 0.
@@ -255,8 +276,9 @@ int	ds_kafka_pending_push(struct ds_kafka_pending *, int64_t t,
  */
 rd_kafka_topic_partition_list_t *ds_kafka_pending_done(
 	    struct ds_kafka_pending *, int64_t done);
-/* Forget them all. */
-void	ds_kafka_pending_clear(struct ds_kafka_pending *);
+/* Forget the positions of the partitions of l, which are no longer ours. */
+void	ds_kafka_pending_drop(struct ds_kafka_pending *,
+	    const rd_kafka_topic_partition_list_t *l);
 
 /*
  * The consumer's wakeup for a poll loop: librdkafka writes a byte to
