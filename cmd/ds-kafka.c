@@ -182,30 +182,21 @@ on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
     rd_kafka_topic_partition_list_t *l, void *opaque)
 {
 	rd_kafka_topic_partition_list_t *c;
-	rd_kafka_error_t *ke = NULL;
+	rd_kafka_error_t *ke;
 	struct ds_buf b = { NULL, 0, 0 };
-	const char *proto;
-	int coop;
+	int assign = e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
 
 	(void)opaque;
-	proto = group != NULL ? rd_kafka_rebalance_protocol(k) : NULL;
-	coop = proto != NULL && strcmp(proto, "COOPERATIVE") == 0;
 	if (vflag && l->cnt > 0) {
 		if (ds_kafka_parts_format(&b, l) == -1)
 			err(1, NULL);
-		warnx("%s %.*s", e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ?
-		    "assigned" : "revoked", (int)b.len, b.data);
+		warnx("%s %.*s", assign ? "assigned" : "revoked", (int)b.len,
+		    b.data);
 		ds_buf_free(&b);
 	}
-	if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+	if (assign) {
 		if (ds_kafka_parts_assign(&parts, l, dir == NULL) == -1)
 			err(1, NULL);
-		if (coop)
-			ke = rd_kafka_incremental_assign(k, l);
-		else
-			rd_kafka_assign(k, l);
-		/* -R may have paused it while it was ours before. */
-		rd_kafka_resume_partitions(k, l);
 	} else {
 		ds_kafka_pending_drop(&pending, l);
 		if ((c = ds_kafka_parts_revoke(&parts, l, dir == NULL)) ==
@@ -214,12 +205,8 @@ on_rebalance(rd_kafka_t *k, rd_kafka_resp_err_t e,
 		if (dir == NULL)
 			commit(c, 0);
 		rd_kafka_topic_partition_list_destroy(c);
-		if (coop)
-			ke = rd_kafka_incremental_unassign(k, l);
-		else
-			rd_kafka_assign(k, NULL);
 	}
-	if (ke != NULL)
+	if ((ke = ds_kafka_rebalanced(k, l, assign, group != NULL)) != NULL)
 		errx(1, "rebalance: %s", rd_kafka_error_string(ke));
 }
 

@@ -873,6 +873,30 @@ bad:
 	return NULL;
 }
 
+rd_kafka_error_t *
+ds_kafka_rebalanced(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l,
+    int assign, int grouped)
+{
+	const char *proto;
+	rd_kafka_error_t *e = NULL;
+	int coop;
+
+	proto = grouped ? rd_kafka_rebalance_protocol(rk) : NULL;
+	coop = proto != NULL && strcmp(proto, "COOPERATIVE") == 0;
+	if (assign) {
+		if (coop)
+			e = rd_kafka_incremental_assign(rk, l);
+		else
+			rd_kafka_assign(rk, l);
+		/* -R may have paused it while it was ours before. */
+		rd_kafka_resume_partitions(rk, l);
+	} else if (coop)
+		e = rd_kafka_incremental_unassign(rk, l);
+	else
+		rd_kafka_assign(rk, NULL);
+	return e;
+}
+
 int
 ds_kafka_parts_resume(rd_kafka_t *rk, struct ds_kafka_parts *parts)
 {

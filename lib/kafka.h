@@ -226,6 +226,16 @@ rd_kafka_t *ds_kafka_consumer_new(const struct ds_kafka_voice *v,
 	    size_t whysize);
 
 /*
+ * Take the partitions of l (assign) or give them up, as a rebalance
+ * callback must: under the cooperative protocol l is what is added or
+ * taken away, under the eager one (and without a group, !grouped) every
+ * partition is given anew.  Partitions taken are resumed, since a pause
+ * outlives their being ours.  NULL, or librdkafka's error.
+ */
+rd_kafka_error_t *ds_kafka_rebalanced(rd_kafka_t *rk,
+	    rd_kafka_topic_partition_list_t *l, int assign, int grouped);
+
+/*
  * The consumer is rejoining its group: a commit sent now would be taken
  * by librdkafka 2.0 as the loss of every partition (its issue 4059), so
  * batch ends commit only when this is 0, the next commit carrying what
