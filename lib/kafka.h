@@ -1,7 +1,8 @@
 /*
- * kafka.h: what ds-kafka and ds-kafka-out share over librdkafka; lib/kafka.o
- * is linked into those two programs only.  As everywhere in lib/, nothing
- * here prints or exits: messages go to the program's say() function.
+ * kafka.h: what ds-kafka and ds-kafka-out share over librdkafka; its
+ * objects (KAFKA_OBJ) are linked into those two programs only.  As
+ * everywhere in lib/, nothing here prints or exits: messages go to the
+ * program's say() function.
  */
 #ifndef DS_KAFKA_H
 #define DS_KAFKA_H
@@ -441,8 +442,9 @@ int	ds_kafka_sink_start(struct ds_kafka_sink *s, const char *dir,
  * Send message m, in the open transaction; with t not -1, as message
  * index of batch t, with the headers that say so.  0, or -1.
  */
-int	ds_kafka_sink_send(struct ds_kafka_sink *s, const struct ds_kafka_msg *m,
-	    int64_t t, uint64_t index, char *why, size_t whysize);
+int	ds_kafka_sink_send(struct ds_kafka_sink *s,
+	    const struct ds_kafka_msg *m, int64_t t, uint64_t index,
+	    char *why, size_t whysize);
 /* Send m, or under dir hold it for its batch end.  0, or -1. */
 int	ds_kafka_sink_record(struct ds_kafka_sink *s,
 	    const struct ds_kafka_msg *m, char *why, size_t whysize);

@@ -19,13 +19,18 @@ static int	sys_failed(const char *, const char *, char *, size_t);
 static int	end(struct ds_kafka_sink *, int64_t, char *, size_t);
 
 /* "topic T: " and, for a batch, "batch B: ", before what went wrong. */
-static int
+static size_t
 at_batch(const struct ds_kafka_sink *s, int64_t t, char *why, size_t whysize)
 {
+	int n;
+
 	if (t != -1)
-		return snprintf(why, whysize, "topic %s: batch %lld: ",
-		    s->topic, (long long)t);
-	return snprintf(why, whysize, "topic %s: ", s->topic);
+		n = snprintf(why, whysize, "topic %s: batch %lld: ", s->topic,
+		    (long long)t);
+	else
+		n = snprintf(why, whysize, "topic %s: ", s->topic);
+	/* A long topic name leaves the rest out, not past why's end. */
+	return n < 0 ? 0 : (size_t)n >= whysize ? whysize - 1 : (size_t)n;
 }
 
 /* why is "dir/name: strerror"; -1 with errno kept. */
@@ -44,7 +49,7 @@ static int
 txn_failed(struct ds_kafka_sink *s, rd_kafka_error_t *e, int64_t t,
     char *why, size_t whysize)
 {
-	int n = at_batch(s, t, why, whysize);
+	size_t n = at_batch(s, t, why, whysize);
 
 	snprintf(why + n, whysize - n, "%s", rd_kafka_error_string(e));
 	if (rd_kafka_error_txn_requires_abort(e))
@@ -257,7 +262,7 @@ end(struct ds_kafka_sink *s, int64_t t, char *why, size_t whysize)
 {
 	char reason[512], where[32] = "";
 	rd_kafka_error_t *e;
-	int n;
+	size_t n;
 
 	if (s->flush != NULL && ds_writer_flush(s->flush) == -1) {
 		why[0] = '\0';
