@@ -183,7 +183,7 @@ TESTBIN = tests/intact tests/kafka-mock
 # The Kafka programs alone link librdkafka, through lib/kafka.o.
 KAFKA_LIBS != pkg-config --libs rdkafka jansson
 KAFKA_BIN  = cmd/ds-kafka cmd/ds-kafka-out
-KAFKA_OBJ  = lib/kafka.o lib/kafkaout.o
+KAFKA_OBJ  = lib/kafka.o lib/kafkaout.o lib/kafkasink.o
 KAFKA_HDR  = lib/kafka.h
 
 all: $(BIN) $(TESTBIN)

@@ -36,6 +36,7 @@ static size_t		 nrec, bytes;
 
 static void	add(struct ds_reader *);
 static void	put(void);
+static void	batch(int64_t);
 static void	pause_ms(int64_t);
 
 int
@@ -45,7 +46,7 @@ main(int argc, char *argv[])
 	struct ds_writer out;
 	const char *endpoint = NULL, *region = NULL;
 	char why[512];
-	int ch, rc;
+	int ch;
 
 	while ((ch = getopt(argc, argv, "e:hk:R:")) != -1) {
 		switch (ch) {
@@ -77,24 +78,8 @@ main(int argc, char *argv[])
 	if (ds_reader_init(&r, STDIN_FILENO, "stdin", DS_AUTO) == -1 ||
 	    ds_writer_init(&out, STDOUT_FILENO) == -1)
 		err(1, NULL);
-	r.flush = &out;
-	if (ds_write_header(&out) == -1)
-		ds_write_failed_die(&out);
-	while ((rc = ds_read_or_die(&r)) != DS_EOF) {
-		if (rc == DS_RECORD) {
-			add(&r);
-			if (ds_write_record(&out, r.field, r.nfield) == -1)
-				ds_write_failed_die(&out);
-			continue;
-		}
-		/* The batch goes on only once Kinesis has all of it. */
-		if (ds_writer_flush(&out) == -1)
-			ds_write_failed_die(&out);
-		put();
-		if (ds_write_batch(&out, r.time) == -1)
-			ds_write_failed_die(&out);
-		ds_writer_mark(&out);
-	}
+	/* A batch goes on only once Kinesis has all of it. */
+	ds_sink_or_die(&r, &out, add, batch);
 	put();
 	json_decref(recs);
 	free(lines);
@@ -197,6 +182,13 @@ put(void)
 		nrec = j;
 	}
 	bytes = 0;
+}
+
+static void
+batch(int64_t t)
+{
+	(void)t;
+	put();
 }
 
 static void

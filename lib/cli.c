@@ -307,6 +307,32 @@ ds_write_failed_die(const struct ds_writer *w)
 	err(1, "stdout");
 }
 
+void
+ds_sink_or_die(struct ds_reader *r, struct ds_writer *out,
+    void (*record)(struct ds_reader *), void (*batch)(int64_t))
+{
+	int rc;
+
+	r->flush = out;
+	if (ds_write_header(out) == -1)
+		ds_write_failed_die(out);
+	while ((rc = ds_read_or_die(r)) != DS_EOF) {
+		if (rc == DS_RECORD) {
+			record(r);
+			if (ds_write_record(out, r->field, r->nfield) == -1)
+				ds_write_failed_die(out);
+			continue;
+		}
+		/* What came before is on its way while batch() waits. */
+		if (ds_writer_flush(out) == -1)
+			ds_write_failed_die(out);
+		batch(r->time);
+		if (ds_write_batch(out, r->time) == -1)
+			ds_write_failed_die(out);
+		ds_writer_mark(out);
+	}
+}
+
 static int	pipe_ignored;	/* SIGPIPE was ignored when we started */
 
 void

@@ -2647,6 +2647,16 @@ void	ds_writer_close_or_die(struct ds_writer *);
 /* Exits 1 with "stdout: strerror" after a failed write. */
 __dead void ds_write_failed_die(const struct ds_writer *);
 /*
+ * The loop of a sink that passes its stream on (ds-kafka-out,
+ * ds-kinesis-out): from r, the header, then each record to record() and
+ * on to out; at a batch end, out flushed, batch() with its time, which
+ * returns once the batch is out of the program's hands, then the end to
+ * out, marked (r->flush is out).  Returns at EOF; exits as
+ * ds_read_or_die, or 1 naming stdout.
+ */
+void	ds_sink_or_die(struct ds_reader *r, struct ds_writer *out,
+	    void (*record)(struct ds_reader *), void (*batch)(int64_t));
+/*
  * For a filter that ignores SIGPIPE to see EPIPE in its own loop:
  * ds_ignore_sigpipe ignores it, and ds_write_failed_pipe_die, after a
  * failed write, ends the program by SIGPIPE when its reader has gone, as

@@ -1,7 +1,8 @@
 /*
- * kafka.h: what ds-kafka and ds-kafka-out share over librdkafka; lib/kafka.o
- * is linked into those two programs only.  As everywhere in lib/, nothing
- * here prints or exits: messages go to the program's say() function.
+ * kafka.h: what ds-kafka and ds-kafka-out share over librdkafka; its
+ * objects (KAFKA_OBJ) are linked into those two programs only.  As
+ * everywhere in lib/, nothing here prints or exits: messages go to the
+ * program's say() function.
  */
 #ifndef DS_KAFKA_H
 #define DS_KAFKA_H
@@ -422,5 +423,73 @@ int	ds_kafka_held(const struct ds_buf *b, size_t *at,
 rd_kafka_t *ds_kafka_sent_reader(const struct ds_kafka_voice *,
 	    char *const *xopt, size_t nx, int committed, char *why,
 	    size_t whysize);
+
+/*
+ * kafkasink.c: ds-kafka-out's producer, its transactions (one a batch
+ * when transactional.id is set) and, under $DS_CHECKPOINT, its part in
+ * the exactly-once protocol of ds(7).  Each function fails as -1 with
+ * errno and why, a whole message for the program to print as it is; an
+ * empty why (errno EIO) means that the flush writer failed, its error
+ * being its own.
+ */
+struct ds_kafka_sink {
+	rd_kafka_t	*rk;
+	rd_kafka_topic_t *rkt;
+	const char	*topic;
+	const char	*input;		/* the records' input, for messages */
+	const struct ds_kafka_voice *voice; /* says the warnings */
+	struct ds_writer *flush;	/* flushed before a wait, or NULL */
+	const char	*dir;		/* $DS_CHECKPOINT, or NULL */
+	struct ds_kafka_sent sent;
+	int64_t		 committed;	/* the batch time committed, or -1 */
+	struct ds_buf	 batch;		/* under dir: the open batch, held */
+	int		 txn;		/* transactional.id is set */
+	int		 intxn;		/* a transaction is open */
+	int		 timeout;	/* message.timeout.ms */
+	int		 nomem;		/* a delivery could not be noted */
+	/* The open batch's messages not yet reported, and the first failure. */
+	unsigned long long outstanding;
+	rd_kafka_resp_err_t failure;
+	int32_t		 failpart;
+	int64_t		 failline;
+};
+
+/*
+ * A producer of conf (which s owns from now on) writing to topic, the
+ * records coming from input; s->voice and s->flush are set after.  Under
+ * transactional.id, a producer of the same id before it is fenced.  0,
+ * or -1: with errno EINVAL and s->rk NULL when librdkafka refuses conf.
+ */
+int	ds_kafka_sink_open(struct ds_kafka_sink *s, rd_kafka_conf_t *conf,
+	    const char *topic, const char *input, char *why, size_t whysize);
+/*
+ * Take part in the protocol under dir: learn what was committed, and read
+ * back from the topic what was sent after it, with a consumer of the
+ * producer's nx -X options xopt.  A checkpoint that fell back to its
+ * previous one is said.  0, or -1.
+ */
+int	ds_kafka_sink_start(struct ds_kafka_sink *s, const char *dir,
+	    char *const *xopt, size_t nx, char *why, size_t whysize);
+/*
+ * Send message m, in the open transaction; with t not -1, as message
+ * index of batch t, with the headers that say so.  0, or -1.
+ */
+int	ds_kafka_sink_send(struct ds_kafka_sink *s,
+	    const struct ds_kafka_msg *m, int64_t t, uint64_t index,
+	    char *why, size_t whysize);
+/* Send m, or under dir hold it for its batch end.  0, or -1. */
+int	ds_kafka_sink_record(struct ds_kafka_sink *s,
+	    const struct ds_kafka_msg *m, char *why, size_t whysize);
+/*
+ * Batch t ended: send what was held of it but what is in the topic
+ * already, wait for every delivery (librdkafka retrying until
+ * message.timeout.ms), commit the transaction, and under dir save where
+ * the messages end and commit t.  0, or -1.
+ */
+int	ds_kafka_sink_batch(struct ds_kafka_sink *s, int64_t t, char *why,
+	    size_t whysize);
+/* The end of the stream: wait for what is left and commit it.  0, or -1. */
+int	ds_kafka_sink_end(struct ds_kafka_sink *s, char *why, size_t whysize);
+void	ds_kafka_sink_close(struct ds_kafka_sink *s);
 
 #endif /* DS_KAFKA_H */
