@@ -296,21 +296,14 @@ latest_total() {
 	for stage in $(for i in $(seq 1 "$kills"); do echo 0 1 2 3; done |
 	    tr ' ' '\n' | shuf --random-source=<(yes)) last; do
 		rm -f "$T"/p?
-		# Each stage writes its pid, so that any one can be killed.
-		{ sh -c 'echo $$ >"$0"; exec "$@"' "$T/p0" ds-kafka -b "$B" \
-		    -c "$T/c1" -m -o earliest -i 200ms -R 50 t6 |
-		    sh -c 'echo $$ >"$0"; exec "$@"' "$T/p1" ds-reducebykey |
-		    sh -c 'echo $$ >"$0"; exec "$@"' "$T/p2" ds-state \
-		    -c "$T/c2" -o sum | tee -a "$T/state" |
-		    sh -c 'echo $$ >"$0"; exec "$@"' "$T/p3" ds-kafka-out \
-		    -b "$B" totals >>"$T/passed"; } 2>>"$T/err" &
+		{ stage 0 ds-kafka -b "$B" -c "$T/c1" -m -o earliest -i 200ms \
+		    -R 50 t6 |
+		    stage 1 ds-reducebykey |
+		    stage 2 ds-state -c "$T/c2" -o sum | tee -a "$T/state" |
+		    stage 3 ds-kafka-out -b "$B" totals >>"$T/passed"; } \
+		    2>>"$T/err" &
 		job=$!
-		wait_until 10 test -s "$T/p0" -a -s "$T/p1" -a -s "$T/p2" \
-		    -a -s "$T/p3"
-		pids_run=($(cat "$T/p0") $(cat "$T/p1") $(cat "$T/p2") \
-		    $(cat "$T/p3"))
-		# Only the live ones: a PID of a run waited for may be reused.
-		pids=("${pids_run[@]}")
+		stages_up
 		if [ "$n" -eq $((kills * 4 / 2)) ]; then
 			for i in $(seq 301 600); do
 				echo "w$((i % 17)):1"

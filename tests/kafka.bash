@@ -53,3 +53,21 @@ kcat_read() {
 	shift
 	kcat -b "$B" -C -q -e -t "$t" -o beginning -f "$fmt" "$@"
 }
+
+# stage N COMMAND...: COMMAND as a stage of a kill test's pipeline, its pid
+# in $T/pN, so that any one stage can be killed.
+stage() {
+	local n=$1
+
+	shift
+	exec sh -c 'echo $$ >"$0"; exec "$@"' "$T/p$n" "$@"
+}
+
+# stages_up: the pids of stages 0 to 3, once all are written, in pids_run
+# and (only the live run's: a dead stage's pid may be another's) in pids.
+stages_up() {
+	wait_until 10 test -s "$T/p0" -a -s "$T/p1" -a -s "$T/p2" \
+	    -a -s "$T/p3"
+	pids_run=($(cat "$T/p0") $(cat "$T/p1") $(cat "$T/p2") $(cat "$T/p3"))
+	pids=("${pids_run[@]}")
+}
